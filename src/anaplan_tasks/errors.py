@@ -1,0 +1,217 @@
+"""Every error anaplan-tasks raises, in one hierarchy.
+
+```
+AnaplanError
+├── ConfigurationError            missing or contradictory settings (CLI exit 2)
+├── TaskPayloadError (ValueError) a task payload that does not fit the models
+│   └── UnknownTaskStateError     a taskState nobody knows yet
+├── TransportError                the request did not complete (connect, timeout, reset)
+├── ApiError                      Anaplan answered with an error status
+│   ├── BadRequestError           400, 405, 406, 415 and other 4xx without a family below
+│   ├── AuthenticationError       401, and every failure of the auth service (CLI exit 4)
+│   ├── PermissionDeniedError     403
+│   ├── NotFoundError             404 (unknown id, or no access: Anaplan masks both as 404)
+│   │   └── ActionNotFoundError   an action name or id that the model does not have
+│   ├── ConflictError             409 (model or object busy)
+│   ├── ModelUnavailableError     422 archived, 423 locked, 424 offline, 425 deployed
+│   ├── RateLimitError            429 (carries the server's Retry-After)
+│   └── ServerError               5xx
+├── TaskError                     a task ended, but not well (carries the last status seen)
+│   ├── TaskFailedError           COMPLETE with successful false (CLI exit 1)
+│   ├── TaskCancelledError        CANCELLED (CLI exit 1, or 130 when we cancelled on Ctrl-C)
+│   └── TaskTimeoutError          the caller's deadline passed first (CLI exit 3)
+└── ChunkUploadError              a file chunk could not be uploaded (carries its index)
+```
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class AnaplanError(Exception):
+    """Root of every error raised by anaplan-tasks."""
+
+
+class ConfigurationError(AnaplanError):
+    """Settings are missing or contradict each other (for example no credentials)."""
+
+
+class TaskPayloadError(AnaplanError, ValueError):
+    """A task payload does not fit the task models.
+
+    Attributes:
+        task_id: The task's id when the payload carried one.
+        field: The dotted path of the offending field, when one field is to blame.
+    """
+
+    def __init__(self, message: str, *, task_id: str | None = None, field: str | None = None):
+        super().__init__(message)
+        self.task_id = task_id
+        self.field = field
+
+
+class UnknownTaskStateError(TaskPayloadError):
+    """A task reported a `taskState` that this version does not know."""
+
+    def __init__(self, state: object, *, task_id: str | None = None):
+        super().__init__(
+            f"task {task_id or '<no id>'} reports unknown taskState {state!r}; expected one of "
+            "NOT_STARTED, IN_PROGRESS, COMPLETE, CANCELLING, CANCELLED",
+            task_id=task_id,
+            field="taskState",
+        )
+        self.state = state
+
+
+class TransportError(AnaplanError):
+    """The HTTP request did not complete: connection refused, timeout or reset.
+
+    Attributes:
+        request_sent: False when the request provably never reached the server (connect
+            error), so even a task start may be repeated safely.
+    """
+
+    def __init__(self, message: str, *, request_sent: bool, method: str = "", url: str = ""):
+        super().__init__(message)
+        self.request_sent = request_sent
+        self.method = method
+        self.url = url
+
+
+class ApiError(AnaplanError):
+    """Anaplan answered with an error status.
+
+    Attributes:
+        status_code: The HTTP status code.
+        message: Anaplan's own message (from the error body) or the reason phrase.
+        body: The decoded JSON error body, or the raw text when it was not JSON.
+        method: The request's method.
+        url: The request's URL (never carries credentials).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        body: Any = None,
+        method: str = "",
+        url: str = "",
+    ):
+        super().__init__(f"{status_code} {message}" + (f" ({method} {url})" if method else ""))
+        self.status_code = status_code
+        self.message = message
+        self.body = body
+        self.method = method
+        self.url = url
+
+
+class BadRequestError(ApiError):
+    """400 and the other 4xx statuses that have no family of their own."""
+
+
+class AuthenticationError(ApiError):
+    """401, or a failure of the authentication service (bad credentials, bad header)."""
+
+
+class PermissionDeniedError(ApiError):
+    """403: authenticated, but not allowed."""
+
+
+class NotFoundError(ApiError):
+    """404: the object does not exist, or the caller may not see it."""
+
+
+class ActionNotFoundError(NotFoundError):
+    """An action looked up by name or id is not in the model.
+
+    Attributes:
+        wanted: The name or id asked for.
+        closest: The closest names the model does have, best first.
+    """
+
+    def __init__(self, wanted: str, kind: str, closest: list[str]):
+        hint = f"; did you mean {', '.join(repr(name) for name in closest)}?" if closest else ""
+        super().__init__(f"no {kind} named or numbered {wanted!r}{hint}", status_code=404)
+        self.wanted = wanted
+        self.kind = kind
+        self.closest = closest
+
+
+class ConflictError(ApiError):
+    """409: the model or object is busy, or the change conflicts with its state."""
+
+
+class ModelUnavailableError(ApiError):
+    """422 archived, 423 locked, 424 offline (or ALM without admin rights), 425 deployed."""
+
+
+class RateLimitError(ApiError):
+    """429: too many requests.
+
+    Attributes:
+        retry_after: Seconds the server asked us to wait, when it said.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any):
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class ServerError(ApiError):
+    """5xx: a server or gateway error."""
+
+
+class TaskError(AnaplanError):
+    """A task ended without success. `task` is the last status seen.
+
+    Attributes:
+        task: The last task status seen (a task model).
+    """
+
+    def __init__(self, message: str, *, task: Any):
+        super().__init__(message)
+        self.task = task
+
+
+class TaskFailedError(TaskError):
+    """The task is COMPLETE but its result says `successful: false`."""
+
+
+class TaskCancelledError(TaskError):
+    """The task was CANCELLED (by us on Ctrl-C, or by someone else).
+
+    Attributes:
+        cancelled_by_us: True when this client sent the cancel (Ctrl-C or deadline).
+    """
+
+    def __init__(self, message: str, *, task: Any, cancelled_by_us: bool = False):
+        super().__init__(message, task=task)
+        self.cancelled_by_us = cancelled_by_us
+
+
+class TaskTimeoutError(TaskError):
+    """The caller's deadline passed before the task ended.
+
+    Attributes:
+        cancelled: True when the task was cancelled on the server because of the deadline.
+    """
+
+    def __init__(self, message: str, *, task: Any, cancelled: bool = False):
+        super().__init__(message, task=task)
+        self.cancelled = cancelled
+
+
+class ChunkUploadError(AnaplanError):
+    """A chunk of a file could not be uploaded; the upload was not declared complete.
+
+    Attributes:
+        index: The chunk's index (0-based).
+        file_id: The file being uploaded.
+    """
+
+    def __init__(self, index: int, file_id: str, cause: BaseException):
+        super().__init__(f"chunk {index} of file {file_id} could not be uploaded: {cause}")
+        self.index = index
+        self.file_id = file_id

@@ -1,0 +1,32 @@
+"""The public surface is exactly what we mean to export."""
+
+import anaplan_tasks
+import anaplan_tasks.models
+
+SEED_MODELS = {
+    "TaskResultDetail",
+    "TaskResult",
+    "TaskSummary",
+    "Task",
+    "CompletedTask",
+    "SyncTaskResult",
+    "PendingTask",
+    "CompletedSyncTask",
+    "ReportTaskResult",
+    "ReportTaskError",
+    "ReportTaskFailureResult",
+    "CompletedReportTask",
+}
+
+
+def test_seed_models_are_exported_from_both_packages() -> None:
+    assert SEED_MODELS <= set(anaplan_tasks.__all__)
+    assert SEED_MODELS <= set(anaplan_tasks.models.__all__)
+    for name in SEED_MODELS:
+        assert getattr(anaplan_tasks, name) is getattr(anaplan_tasks.models, name)
+
+
+def test_all_names_resolve() -> None:
+    for module in (anaplan_tasks, anaplan_tasks.models):
+        for name in module.__all__:
+            assert hasattr(module, name), f"{module.__name__}.{name} is in __all__ but missing"
