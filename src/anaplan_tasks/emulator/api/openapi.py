@@ -1,0 +1,120 @@
+"""An OpenAPI 3.1 description generated from the route table, so it lists every route served."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from starlette.routing import BaseRoute, Route
+
+_PARAMETER = re.compile(r"{([^}:]+)(?::[^}]+)?}")
+
+_ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "status": {
+            "type": "object",
+            "properties": {"code": {"type": "integer"}, "message": {"type": "string"}},
+        },
+        "path": {"type": "string"},
+        "timestamp": {"type": "string"},
+    },
+}
+
+_SUCCESS_BY_METHOD = {"GET": "200", "POST": "200", "PUT": "204", "DELETE": "204"}
+_SUCCESS_OVERRIDES = {
+    ("POST", "/token/authenticate"): "201",
+    ("POST", "/token/logout"): "204",
+    ("PUT", "/_emulator/progression"): "200",
+    ("PUT", "/_emulator/faults"): "200",
+    ("PUT", "/_emulator/token-lifetime"): "200",
+    ("POST", "/_emulator/reset"): "204",
+    ("POST", "/_emulator/definitions"): "204",
+    ("POST", "/_emulator/advance"): "204",
+    ("POST", "/_emulator/tokens/expire"): "204",
+    ("DELETE", "/_emulator/faults"): "204",
+    ("DELETE", "/_emulator/requests"): "204",
+}
+
+
+def _tag(path: str) -> str:
+    if path.startswith("/token/"):
+        return "authentication"
+    if path.startswith("/_emulator/"):
+        return "emulator control"
+    for word in ("dump", "tasks", "files", "imports", "exports", "actions", "processes"):
+        if f"/{word}" in path:
+            return {"dump": "dumps"}.get(word, word)
+    return "users, workspaces and models"
+
+
+def _success_status(method: str, route: Route) -> str:
+    override = _SUCCESS_OVERRIDES.get((method, route.path))
+    if override:
+        return override
+    if method == "DELETE" and "/tasks/" in route.path:
+        return "200"  # cancelling answers with the task
+    if method == "POST" and route.path.endswith("/close"):
+        return "204"
+    return _SUCCESS_BY_METHOD.get(method, "200")
+
+
+def openapi_document(routes: Sequence[BaseRoute], *, server_url: str) -> dict[str, Any]:
+    """Describe every HTTP route of the table."""
+    paths: dict[str, dict[str, Any]] = {}
+    for route in routes:
+        if not isinstance(route, Route):
+            continue
+        path_item = paths.setdefault(route.path, {})
+        parameters = [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in _PARAMETER.findall(route.path)
+        ]
+        doc = inspect.getdoc(route.endpoint) or route.name
+        for method in sorted(route.methods or ()):
+            if method == "HEAD":
+                continue
+            success = _success_status(method, route)
+            operation: dict[str, Any] = {
+                "operationId": f"{route.name}_{method.lower()}",
+                "summary": doc.splitlines()[0],
+                "tags": [_tag(route.path)],
+                "responses": {
+                    success: {"description": "Success"},
+                    "4XX": {
+                        "description": "Anaplan's error envelope",
+                        "content": {"application/json": {"schema": _ERROR_SCHEMA}},
+                    },
+                },
+            }
+            if parameters:
+                operation["parameters"] = parameters
+            if route.path.startswith("/2/0"):
+                operation["security"] = [{"AnaplanAuthToken": []}]
+            path_item[method.lower()] = operation
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "anaplan-tasks emulator",
+            "version": "2.0",
+            "description": (
+                "Anaplan's Integration API v2.0 (bulk tasks, files, dumps), its authentication "
+                "service, and the emulator's control routes. Model-scoped paths are served with "
+                "and without /workspaces/{workspaceId}; a trailing slash is tolerated."
+            ),
+        },
+        "servers": [{"url": server_url}],
+        "components": {
+            "securitySchemes": {
+                "AnaplanAuthToken": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "Authorization",
+                    "description": "'AnaplanAuthToken <tokenValue>' or 'Bearer <tokenValue>'.",
+                }
+            }
+        },
+        "paths": paths,
+    }

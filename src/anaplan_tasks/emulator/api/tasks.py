@@ -1,0 +1,226 @@
+"""Tasks of imports, exports, actions and processes, and the failure dumps they leave.
+
+`POST …/{kind}/{id}/tasks` needs a JSON body with `localeName` (a 400 without it, as on
+Anaplan) and may carry `mappingParameters`. An `Idempotency-Key` header (not an Anaplan feature:
+our client sends one so that a retried start never runs an action twice) is passed to the engine,
+which answers a repeated key with the task it already created.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from ...models import BulkTaskStatus, ChunkInfo
+from ..engine.contract import ActionKind, Engine, MappingParameter, Principal, TaskStart
+from ..errors import BadRequest, NotFound
+from .context import in_model, model_id_of, model_scoped
+from .files import chunk_index
+from .wire import envelope, flag, listing, page_locally, parse_page, read_json_object
+
+KINDS: tuple[ActionKind, ...] = ("imports", "exports", "actions", "processes")
+
+MAX_IDEMPOTENCY_KEY = 255
+
+
+def _kind(request: Request) -> ActionKind:
+    parts = request.url.path.split("/")
+    segment = parts[parts.index("models") + 2]
+    for kind in KINDS:
+        if kind == segment:
+            return kind
+    raise NotFound(f"Unknown action kind '{segment}'.")
+
+
+def parse_task_start(body: dict[str, Any], idempotency_key: str | None) -> TaskStart:
+    """Validate a `POST …/tasks` body: `localeName` required, `mappingParameters` optional."""
+    locale = body.get("localeName")
+    if not isinstance(locale, str) or not locale.strip():
+        raise BadRequest("Expected mandatory field 'localeName' to be present and not empty.")
+    raw_parameters = body.get("mappingParameters")
+    if raw_parameters is None:
+        raw_parameters = []
+    if not isinstance(raw_parameters, list):
+        raise BadRequest("'mappingParameters' must be a list of {entityType, entityName}.")
+    parameters = []
+    for position, raw in enumerate(raw_parameters):
+        if not isinstance(raw, dict):
+            raise BadRequest(f"mappingParameters[{position}] must be an object.")
+        entity_type = raw.get("entityType")
+        entity_name = raw.get("entityName")
+        import_id = raw.get("importId")
+        if not isinstance(entity_type, str) or not entity_type:
+            raise BadRequest(f"mappingParameters[{position}] needs a non-empty 'entityType'.")
+        if not isinstance(entity_name, str):
+            raise BadRequest(f"mappingParameters[{position}] needs an 'entityName'.")
+        if import_id is not None and not isinstance(import_id, str):
+            raise BadRequest(f"mappingParameters[{position}].importId must be a string.")
+        parameters.append(MappingParameter(entity_type, entity_name, import_id))
+    if idempotency_key is not None:
+        idempotency_key = idempotency_key.strip()
+        if not idempotency_key or len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
+            raise BadRequest(
+                f"The Idempotency-Key header must be 1 to {MAX_IDEMPOTENCY_KEY} characters."
+            )
+    return TaskStart(
+        locale_name=locale,
+        mapping_parameters=tuple(parameters),
+        idempotency_key=idempotency_key,
+    )
+
+
+def _task_response(request: Request, task: BulkTaskStatus) -> Response:
+    return envelope(request, "task", model_id=model_id_of(request), task=task.to_wire())
+
+
+async def start_task(request: Request) -> Response:
+    """Start a task of this action; 200 with the new task."""
+    kind = _kind(request)
+    action_id: str = request.path_params["actionId"]
+    body = await read_json_object(request)
+    start = parse_task_start(body, request.headers.get("idempotency-key"))
+    task = await in_model(
+        request,
+        lambda engine, principal, model_id: engine.start_task(
+            principal, model_id, kind, action_id, start
+        ),
+    )
+    return _task_response(request, task)
+
+
+async def list_tasks(request: Request) -> Response:
+    """Tasks of this action, oldest first (`tasks` left out when there are none)."""
+    kind = _kind(request)
+    action_id: str = request.path_params["actionId"]
+    page = parse_page(request)
+    paged = await in_model(
+        request,
+        lambda engine, principal, model_id: engine.tasks(
+            principal, model_id, kind, action_id, page
+        ),
+    )
+    return listing(request, "tasks", "task", paged, model_id=model_id_of(request), page=page)
+
+
+async def get_task(request: Request) -> Response:
+    """A task's status (`includeProcessDetails=true` adds durations to process results)."""
+    kind = _kind(request)
+    action_id: str = request.path_params["actionId"]
+    task_id: str = request.path_params["taskId"]
+    details = flag(request, "includeProcessDetails")
+    task = await in_model(
+        request,
+        lambda engine, principal, model_id: engine.task(
+            principal, model_id, kind, action_id, task_id, include_process_details=details
+        ),
+    )
+    return _task_response(request, task)
+
+
+async def cancel_task(request: Request) -> Response:
+    """Ask a task to cancel; 200 with its status (a finished task is returned unchanged)."""
+    kind = _kind(request)
+    action_id: str = request.path_params["actionId"]
+    task_id: str = request.path_params["taskId"]
+    task = await in_model(
+        request,
+        lambda engine, principal, model_id: engine.cancel_task(
+            principal, model_id, kind, action_id, task_id
+        ),
+    )
+    return _task_response(request, task)
+
+
+def _dump_target(request: Request) -> tuple[ActionKind, str, str, str | None]:
+    return (
+        _kind(request),
+        request.path_params["actionId"],
+        request.path_params["taskId"],
+        request.path_params.get("objectId"),
+    )
+
+
+async def list_dump_chunks(request: Request) -> Response:
+    """The chunks of a failure dump."""
+    kind, action_id, task_id, object_id = _dump_target(request)
+    page = parse_page(request)
+    chunks = await in_model(
+        request,
+        lambda engine, principal, model_id: engine.dump_chunks(
+            principal, model_id, kind, action_id, task_id, object_id
+        ),
+    )
+    return listing(
+        request,
+        "chunks",
+        "chunk",
+        page_locally(chunks, page),
+        model_id=model_id_of(request),
+        page=page,
+    )
+
+
+async def get_dump_chunk(request: Request) -> Response:
+    """One chunk of a failure dump."""
+    kind, action_id, task_id, object_id = _dump_target(request)
+    index = chunk_index(request)
+    data = await in_model(
+        request,
+        lambda engine, principal, model_id: engine.read_dump_chunk(
+            principal, model_id, kind, action_id, task_id, object_id, index
+        ),
+    )
+    return Response(data, media_type="application/octet-stream")
+
+
+async def get_whole_dump(request: Request) -> Response:
+    """A whole failure dump (CSV), streamed chunk after chunk."""
+    kind, action_id, task_id, object_id = _dump_target(request)
+
+    def open_dump(engine: Engine, principal: Principal, model_id: str) -> Iterator[bytes]:
+        chunks: list[ChunkInfo] = engine.dump_chunks(
+            principal, model_id, kind, action_id, task_id, object_id
+        )
+        if not chunks:
+            raise NotFound(f"Task {task_id} has no failure dump.")
+        first = engine.read_dump_chunk(principal, model_id, kind, action_id, task_id, object_id, 0)
+
+        def rest() -> Iterator[bytes]:
+            yield first
+            for chunk in chunks[1:]:
+                yield engine.read_dump_chunk(
+                    principal, model_id, kind, action_id, task_id, object_id, int(chunk.id)
+                )
+
+        return rest()
+
+    content = await in_model(request, open_dump)
+    return StreamingResponse(content, media_type="text/plain; charset=utf-8")
+
+
+def task_routes() -> list[Route]:
+    """Routes for tasks of every action kind and for failure dumps, in both path forms."""
+    routes: list[Route] = []
+    for kind in KINDS:
+        base = f"/{kind}/{{actionId}}/tasks"
+        routes += model_scoped(base, start_task, ["POST"], f"start_{kind}_task")
+        routes += model_scoped(base, list_tasks, ["GET"], f"list_{kind}_tasks")
+        routes += model_scoped(base + "/{taskId}", get_task, ["GET"], f"get_{kind}_task")
+        routes += model_scoped(base + "/{taskId}", cancel_task, ["DELETE"], f"cancel_{kind}_task")
+    dump = "/imports/{actionId}/tasks/{taskId}/dump"
+    routes += model_scoped(dump, get_whole_dump, ["GET"], "get_import_dump")
+    routes += model_scoped(dump + "/chunks", list_dump_chunks, ["GET"], "list_import_dump_chunks")
+    routes += model_scoped(
+        dump + "/chunks/{chunkId}", get_dump_chunk, ["GET"], "get_import_dump_chunk"
+    )
+    dumps = "/processes/{actionId}/tasks/{taskId}/dumps/{objectId}"
+    routes += model_scoped(dumps, get_whole_dump, ["GET"], "get_process_dump")
+    routes += model_scoped(dumps + "/chunks", list_dump_chunks, ["GET"], "list_process_dump_chunks")
+    routes += model_scoped(
+        dumps + "/chunks/{chunkId}", get_dump_chunk, ["GET"], "get_process_dump_chunk"
+    )
+    return routes

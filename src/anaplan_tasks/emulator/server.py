@@ -1,0 +1,221 @@
+"""Run the emulator: in-process for tests (`run_emulator`), or in the foreground (`serve`).
+
+```python
+from anaplan_tasks.emulator.server import run_emulator
+
+with run_emulator(demo=True) as emulator:  # a free port on 127.0.0.1, data in memory
+    print(emulator.base_url)  # http://127.0.0.1:53127 serves /token/… and /2/0/…
+    emulator.control.set_progression(Progression(mode="polls", polls=3))
+```
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+
+from .api import EmulatorApp, EmulatorControl
+from .api.auth import DEFAULT_TOKEN_LIFETIME
+from .engine.contract import Engine, Progression
+
+DEFAULT_HOST = "127.0.0.1"
+STARTUP_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class RunningEmulator:
+    """A running emulator: where it listens and how to steer it."""
+
+    base_url: str
+    """`http://host:port`: one origin for `/token/…` and `/2/0/…`."""
+    host: str
+    port: int
+    engine: Engine
+    control: EmulatorControl
+    app: EmulatorApp
+
+
+def default_data_dir() -> Path:
+    """The per-user directory the emulator keeps its data in by default."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("anaplan-tasks", appauthor=False)) / "emulator"
+
+
+def build_engine(
+    *,
+    data_dir: Path | None,
+    memory: bool,
+    demo: bool,
+    definitions: Sequence[Path],
+    progression: Progression,
+) -> Engine:
+    """Create the engine the server will serve."""
+    from .engine import create_engine  # type: ignore[attr-defined]  # lands with the engine
+
+    engine: Engine = create_engine(
+        data_dir=data_dir,
+        memory=memory,
+        demo=demo,
+        definitions=tuple(definitions),
+        progression=progression,
+    )
+    return engine
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # IPPROTO_TCP matters: asyncio only turns Nagle off (TCP_NODELAY) on sockets that say TCP,
+    # and with Nagle on every answer written in two parts waits 40 ms for a delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def _config(app: EmulatorApp, *, access_log: bool) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        lifespan="off",
+        log_level="info" if access_log else "warning",
+        access_log=access_log,
+        http="h11",
+        ws="none",
+        timeout_graceful_shutdown=5,
+    )
+
+
+@contextmanager
+def run_emulator(
+    *,
+    host: str = DEFAULT_HOST,
+    port: int = 0,
+    data_dir: Path | None = None,
+    demo: bool = False,
+    definitions: Sequence[Path] = (),
+    progression: Progression | None = None,
+    token_lifetime: float = DEFAULT_TOKEN_LIFETIME,
+    clock: Callable[[], float] = time.time,
+    engine: Engine | None = None,
+) -> Iterator[RunningEmulator]:
+    """Run the emulator in a background thread for the duration of a `with` block.
+
+    Args:
+        host: interface to bind (keep 127.0.0.1 unless you mean it).
+        port: port to bind; 0 picks a free one.
+        data_dir: keep data in this directory; None keeps it in memory.
+        demo: load the demo workspace.
+        definitions: definition files to load.
+        progression: how tasks progress (default: as fast as the work goes).
+        token_lifetime: seconds a token lives.
+        clock: epoch-seconds clock for token expiry (tests pass a fake one).
+        engine: serve this engine instead of creating one (it is not closed on exit).
+
+    Yields:
+        The running emulator; it stops (and closes the engine it created) on exit.
+    """
+    chosen_progression = progression or Progression()
+    owned = engine is None
+    if engine is None:
+        engine = build_engine(
+            data_dir=data_dir,
+            memory=data_dir is None,
+            demo=demo,
+            definitions=definitions,
+            progression=chosen_progression,
+        )
+    try:
+        app = EmulatorApp(
+            engine, token_lifetime=token_lifetime, clock=clock, progression=chosen_progression
+        )
+        sock = _listening_socket(host, port)
+        bound_port: int = sock.getsockname()[1]
+        server = uvicorn.Server(_config(app, access_log=False))
+        thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name="anaplan-emulator", daemon=True
+        )
+        thread.start()
+        try:
+            deadline = time.monotonic() + STARTUP_TIMEOUT
+            while not server.started:
+                if not thread.is_alive() or time.monotonic() > deadline:
+                    raise RuntimeError("the emulator's HTTP server did not start")
+                time.sleep(0.005)
+            url_host = f"[{host}]" if ":" in host else host
+            yield RunningEmulator(
+                base_url=f"http://{url_host}:{bound_port}",
+                host=host,
+                port=bound_port,
+                engine=engine,
+                control=app.control,
+                app=app,
+            )
+        finally:
+            server.should_exit = True
+            thread.join(timeout=STARTUP_TIMEOUT)
+            sock.close()
+    finally:
+        if owned:
+            engine.close()
+
+
+def serve(
+    *,
+    host: str = DEFAULT_HOST,
+    port: int = 8080,
+    data_dir: Path | None = None,
+    memory: bool = False,
+    demo: bool = False,
+    definitions: Sequence[Path] = (),
+    token_lifetime: float = DEFAULT_TOKEN_LIFETIME,
+    announce: Callable[[str], None] = print,
+) -> None:
+    """Serve in the foreground until interrupted (Ctrl-C or SIGTERM); used by the CLI.
+
+    Args:
+        host: interface to bind.
+        port: port to bind; 0 picks a free one (the announcement says which).
+        data_dir: the data directory (SQLite database and chunks); default: a per-user one.
+        memory: keep everything in memory instead (lost on exit).
+        demo: load the demo workspace.
+        definitions: definition files to load.
+        token_lifetime: seconds a token lives.
+        announce: where to write the line that says where the emulator listens.
+    """
+    directory = None if memory else (data_dir or default_data_dir())
+    if directory is not None:
+        directory.mkdir(parents=True, exist_ok=True)
+    engine = build_engine(
+        data_dir=directory,
+        memory=memory,
+        demo=demo,
+        definitions=definitions,
+        progression=Progression(),
+    )
+    try:
+        app = EmulatorApp(engine, token_lifetime=token_lifetime)
+        sock = _listening_socket(host, port)
+        bound_port = sock.getsockname()[1]
+        url_host = f"[{host}]" if ":" in host else host
+        where = "in memory" if directory is None else f"data in {directory}"
+        announce(f"Anaplan emulator listening on http://{url_host}:{bound_port} ({where})")
+        try:
+            uvicorn.Server(_config(app, access_log=True)).run(sockets=[sock])
+        finally:
+            sock.close()
+    finally:
+        engine.close()
