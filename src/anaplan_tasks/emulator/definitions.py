@@ -20,13 +20,15 @@ name = "Regions"
 top_level = "Total Region"
 ```
 
-Loading validates everything and reports errors as `FILE: path.to.field: what is wrong`.
+Loading validates everything and reports errors as `FILE: path[0].to.field: what is wrong`;
+the format is documented in `docs/emulator-definitions.md`.
 """
 
 from __future__ import annotations
 
 import json
 import tomllib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -193,24 +195,257 @@ class Definition(_Strict):
     workspaces: list[WorkspaceDef] = Field(default_factory=list)
 
 
-def parse_definition(text: str, *, source: str = "<definition>") -> Definition:
-    """Parse and validate a definition given as JSON or TOML text."""
+def _path(loc: tuple[int | str, ...] | list[int | str]) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text or "<root>"
+
+
+def parse_definition(
+    text: str, *, source: str = "<definition>", known_users: Iterable[str] = ()
+) -> Definition:
+    """Parse and validate a definition given as JSON or TOML text.
+
+    Checks the schema, then every cross-reference (see `validate_references`). `known_users`
+    are emails defined elsewhere (an earlier definition) that workspaces may grant access to.
+    """
     stripped = text.lstrip()
     try:
         data: Any = json.loads(text) if stripped.startswith("{") else tomllib.loads(text)
     except (ValueError, tomllib.TOMLDecodeError) as error:
         raise DefinitionError(source, [f"not valid JSON or TOML: {error}"]) from None
     try:
-        return Definition.model_validate(data)
+        definition = Definition.model_validate(data)
     except ValidationError as error:
-        problems = [
-            f"{'.'.join(str(part) for part in issue['loc']) or '<root>'}: {issue['msg']}"
-            for issue in error.errors()
-        ]
+        problems = [f"{_path(issue['loc'])}: {issue['msg']}" for issue in error.errors()]
         raise DefinitionError(source, problems) from None
+    validate_references(definition, source=source, known_users=known_users)
+    return definition
 
 
-def load_definition(path: str | Path) -> Definition:
+def load_definition(path: str | Path, *, known_users: Iterable[str] = ()) -> Definition:
     """Read and validate a definition file (`.json` or `.toml`)."""
     file = Path(path)
-    return parse_definition(file.read_text(encoding="utf-8"), source=str(file))
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise DefinitionError(str(file), [f"cannot be read: {error}"]) from None
+    return parse_definition(text, source=str(file), known_users=known_users)
+
+
+def validate_references(
+    definition: Definition, *, source: str = "<definition>", known_users: Iterable[str] = ()
+) -> None:
+    """Check every name a definition refers to; raise one `DefinitionError` listing all problems.
+
+    Checked: duplicate names (users, workspaces, models in a workspace, and lists, modules,
+    files and actions in a model; imports, exports and delete actions share one namespace
+    because processes name them), and references to unknown users, lists, modules, line items,
+    properties, files, actions and origin models, plus file layouts that cannot be read.
+    """
+    problems: list[str] = []
+    defined: set[str] = set()
+    for index, user in enumerate(definition.users):
+        if user.email.lower() in defined:
+            problems.append(f"users[{index}].email: duplicate user {user.email!r}")
+        defined.add(user.email.lower())
+    emails = defined | {email.lower() for email in known_users}
+    _duplicates(problems, "workspaces", [w.name for w in definition.workspaces], "workspace")
+    model_names = {m.name for w in definition.workspaces for m in w.models}
+    for w_index, workspace in enumerate(definition.workspaces):
+        here = f"workspaces[{w_index}]"
+        for field_name in ("admins", "users"):
+            for index, email in enumerate(getattr(workspace, field_name)):
+                if email.lower() not in emails:
+                    problems.append(f"{here}.{field_name}[{index}]: unknown user {email!r}")
+        _duplicates(problems, f"{here}.models", [m.name for m in workspace.models], "model")
+        for m_index, model in enumerate(workspace.models):
+            path = f"{here}.models[{m_index}]"
+            if model.origin is not None and (
+                model.origin == model.name or model.origin not in model_names
+            ):
+                problems.append(f"{path}.origin: unknown model {model.origin!r}")
+            problems.extend(_model_problems(model, path))
+    if problems:
+        raise DefinitionError(source, problems)
+
+
+def _duplicates(problems: list[str], path: str, names: list[str], what: str) -> None:
+    seen: set[str] = set()
+    for index, name in enumerate(names):
+        if name in seen:
+            problems.append(f"{path}[{index}].name: duplicate {what} name {name!r}")
+        seen.add(name)
+
+
+def _model_problems(model: ModelDef, path: str) -> list[str]:
+    problems: list[str] = []
+    lists = {lst.name: lst for lst in model.lists}
+    modules = {module.name: module for module in model.modules}
+    files = {f.name for f in model.files}
+    _duplicates(problems, f"{path}.lists", [lst.name for lst in model.lists], "list")
+    _duplicates(problems, f"{path}.modules", [m.name for m in model.modules], "module")
+    _duplicates(problems, f"{path}.files", [f.name for f in model.files], "file")
+    _duplicates(problems, f"{path}.processes", [p.name for p in model.processes], "process")
+    seen_actions: set[str] = set()
+    groups: list[tuple[str, list[str]]] = [
+        ("imports", [i.name for i in model.imports]),
+        ("exports", [e.name for e in model.exports]),
+        ("delete_actions", [a.name for a in model.delete_actions]),
+    ]
+    for group, names in groups:
+        for index, action_name in enumerate(names):
+            if action_name in seen_actions:
+                problems.append(
+                    f"{path}.{group}[{index}].name: duplicate action name {action_name!r} "
+                    "(imports, exports and delete actions share one namespace)"
+                )
+            seen_actions.add(action_name)
+
+    def check_format(where: str, fmt: Format, list_name: str | None) -> None:
+        if fmt == "list" and list_name is None:
+            problems.append(f"{where}.list: format 'list' needs the name of a list")
+        elif fmt != "list" and list_name is not None:
+            problems.append(f"{where}.list: only format 'list' refers to a list")
+        elif list_name is not None and list_name not in lists:
+            problems.append(f"{where}.list: unknown list {list_name!r}")
+
+    for l_index, lst in enumerate(model.lists):
+        where = f"{path}.lists[{l_index}]"
+        if lst.parent_list is not None and lst.parent_list not in lists:
+            problems.append(f"{where}.parent_list: unknown list {lst.parent_list!r}")
+        if lst.parent_list == lst.name:
+            problems.append(f"{where}.parent_list: a list cannot be its own parent list")
+        _duplicates(problems, f"{where}.properties", [p.name for p in lst.properties], "property")
+        for p_index, prop in enumerate(lst.properties):
+            if prop.name in ("code", "name", "parent"):
+                problems.append(
+                    f"{where}.properties[{p_index}].name: {prop.name!r} is reserved for the "
+                    "item's own field"
+                )
+            check_format(f"{where}.properties[{p_index}]", prop.format, prop.list)
+        codes: set[str] = set()
+        for i_index, initial in enumerate(lst.items):
+            key = initial.get("code", initial.get("name"))
+            if key is None:
+                problems.append(f"{where}.items[{i_index}]: an item needs a code or a name")
+            elif str(key) in codes:
+                problems.append(f"{where}.items[{i_index}].code: duplicate code {key!r}")
+            else:
+                codes.add(str(key))
+            known = {"code", "name", "parent"} | {p.name for p in lst.properties}
+            for key_name in initial:
+                if key_name not in known:
+                    problems.append(f"{where}.items[{i_index}].{key_name}: unknown property")
+    for m_index, module in enumerate(model.modules):
+        where = f"{path}.modules[{m_index}]"
+        for d_index, dimension in enumerate(module.dimensions):
+            if dimension not in lists:
+                problems.append(f"{where}.dimensions[{d_index}]: unknown list {dimension!r}")
+        if len(set(module.dimensions)) != len(module.dimensions):
+            problems.append(f"{where}.dimensions: a list appears twice")
+        _duplicates(
+            problems, f"{where}.line_items", [li.name for li in module.line_items], "line item"
+        )
+        for li_index, line_item in enumerate(module.line_items):
+            if line_item.name in module.dimensions:
+                problems.append(
+                    f"{where}.line_items[{li_index}].name: {line_item.name!r} is also a dimension"
+                )
+            check_format(f"{where}.line_items[{li_index}]", line_item.format, line_item.list)
+    for f_index, file in enumerate(model.files):
+        where = f"{path}.files[{f_index}]"
+        if len(file.separator) != 1:
+            problems.append(f"{where}.separator: must be one character, got {file.separator!r}")
+        if len(file.delimiter) > 1:
+            problems.append(f"{where}.delimiter: must be one character or empty")
+        if file.delimiter and file.delimiter == file.separator:
+            problems.append(f"{where}.delimiter: must differ from the separator")
+        if file.header_row < 0:
+            problems.append(f"{where}.header_row: must be 0 (no header) or a row number")
+        if file.first_data_row < 1 or file.first_data_row <= file.header_row:
+            problems.append(f"{where}.first_data_row: must come after the header row")
+    for i_index, imp in enumerate(model.imports):
+        where = f"{path}.imports[{i_index}]"
+        if imp.file not in files:
+            problems.append(f"{where}.file: unknown file {imp.file!r}")
+        if imp.target_list is not None:
+            target = lists.get(imp.target_list)
+            if target is None:
+                problems.append(f"{where}.target_list: unknown list {imp.target_list!r}")
+            else:
+                allowed = {"code", "name", "parent"} | {p.name for p in target.properties}
+                for key in imp.mapping:
+                    if key not in allowed:
+                        problems.append(
+                            f"{where}.mapping.{key}: list {target.name!r} has no property {key!r}"
+                            " (targets: code, name, parent or a property)"
+                        )
+                if "code" not in imp.mapping and "name" not in imp.mapping:
+                    problems.append(f"{where}.mapping: map 'code' or 'name' to a column")
+        if imp.target_module is not None:
+            target_module = modules.get(imp.target_module)
+            if target_module is None:
+                problems.append(f"{where}.target_module: unknown module {imp.target_module!r}")
+            else:
+                line_items = {li.name for li in target_module.line_items}
+                for key in imp.mapping:
+                    if key not in line_items and key not in target_module.dimensions:
+                        problems.append(
+                            f"{where}.mapping.{key}: module {target_module.name!r} has no "
+                            "dimension or "
+                            f"line item {key!r}"
+                        )
+                if not any(key in line_items for key in imp.mapping):
+                    problems.append(f"{where}.mapping: map at least one line item")
+        for key, column in imp.mapping.items():
+            if not column:
+                problems.append(f"{where}.mapping.{key}: the source column name is empty")
+    for e_index, export in enumerate(model.exports):
+        where = f"{path}.exports[{e_index}]"
+        if export.source_list is not None and export.source_list not in lists:
+            problems.append(f"{where}.source_list: unknown list {export.source_list!r}")
+        if export.source_module is not None and export.source_module not in modules:
+            problems.append(f"{where}.source_module: unknown module {export.source_module!r}")
+    for a_index, action in enumerate(model.delete_actions):
+        where = f"{path}.delete_actions[{a_index}]"
+        target = lists.get(action.list)
+        if target is None:
+            problems.append(f"{where}.list: unknown list {action.list!r}")
+            continue
+        selected_by = next((p for p in target.properties if p.name == action.selector), None)
+        if selected_by is not None:
+            if selected_by.format != "boolean":
+                problems.append(f"{where}.selector: property {selected_by.name!r} is not boolean")
+            continue
+        module_name, dot, line_item_name = action.selector.partition(".")
+        selector_module = modules.get(module_name) if dot else None
+        if selector_module is None:
+            problems.append(
+                f"{where}.selector: {action.selector!r} is neither a boolean property of "
+                f"{target.name!r} nor 'Module.Line Item'"
+            )
+            continue
+        if target.name not in selector_module.dimensions:
+            problems.append(
+                f"{where}.selector: module {selector_module.name!r} is not by {target.name!r}"
+            )
+        flag = next((li for li in selector_module.line_items if li.name == line_item_name), None)
+        if flag is None:
+            problems.append(
+                f"{where}.selector: module {selector_module.name!r} has no line item "
+                f"{line_item_name!r}"
+            )
+        elif flag.format != "boolean":
+            problems.append(f"{where}.selector: line item {line_item_name!r} is not boolean")
+    for p_index, process in enumerate(model.processes):
+        for s_index, step in enumerate(process.actions):
+            if step not in seen_actions:
+                problems.append(
+                    f"{path}.processes[{p_index}].actions[{s_index}]: unknown action {step!r}"
+                )
+    return problems

@@ -1,0 +1,36 @@
+"""Persistence of the emulator: the `Store` interface and its SQLite implementation."""
+
+from .protocol import DataReader, DataTransaction, ModelData, Store
+from .records import (
+    OBJECT_ID_PREFIX,
+    DumpRecord,
+    GrantRecord,
+    ModelRecord,
+    ObjectKind,
+    TaskOutcome,
+    TaskRecord,
+    UploadState,
+    UserRecord,
+    WorkspaceRecord,
+)
+from .sqlite import KEY_SEPARATOR, SqliteModelData, SqliteStore
+
+__all__ = [
+    "KEY_SEPARATOR",
+    "OBJECT_ID_PREFIX",
+    "DataReader",
+    "DataTransaction",
+    "DumpRecord",
+    "GrantRecord",
+    "ModelData",
+    "ModelRecord",
+    "ObjectKind",
+    "SqliteModelData",
+    "SqliteStore",
+    "Store",
+    "TaskOutcome",
+    "TaskRecord",
+    "UploadState",
+    "UserRecord",
+    "WorkspaceRecord",
+]

@@ -1,0 +1,846 @@
+"""The SQLite store: one `meta.sqlite` for people, structure, files and tasks, and one database per
+model (`models/<model id>.sqlite`) for its data, dumps and task outcomes.
+
+Why two kinds of database: SQLite has one writer per database. A long import holds its model's
+write transaction for its whole run (so a cancel or a crash rolls it back); keeping chunk uploads
+and task creation in another database means they are never blocked by it, and imports into
+different models run in parallel.
+
+Why the outcome lives in the model database: a task's data and its final state must commit
+together. The model database's `outcomes` table is that final state; `meta.sqlite` copies it right
+after. On restart, a task still `IN_PROGRESS` in `meta.sqlite` whose outcome committed is finished
+from the outcome; one without an outcome applied nothing (SQLite rolled it back).
+
+Every database runs in WAL mode with `synchronous=FULL`: a method that acknowledges a write has
+committed it to disk before it returns. The ephemeral mode (`memory=True`) keeps the same code
+path in a temporary directory with `synchronous=OFF`, deleted on `close()`.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import tempfile
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from ..definitions import ModelDef
+from .records import (
+    OBJECT_ID_PREFIX,
+    DumpRecord,
+    GrantRecord,
+    ModelRecord,
+    ObjectKind,
+    TaskOutcome,
+    TaskRecord,
+    UploadState,
+    UserRecord,
+    WorkspaceRecord,
+)
+
+_BUSY_TIMEOUT_MS = 120_000
+KEY_SEPARATOR = "\x1f"
+"""Joins the dimension item codes of a module cell row into one key."""
+
+_META_SCHEMA = """
+CREATE TABLE IF NOT EXISTS users(
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, email TEXT UNIQUE NOT NULL,
+    password TEXT, first_name TEXT NOT NULL, last_name TEXT NOT NULL, customer_id TEXT NOT NULL,
+    certificate_pem TEXT);
+CREATE TABLE IF NOT EXISTS workspaces(
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, name TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS grants(
+    workspace_id TEXT NOT NULL, user_id TEXT NOT NULL, admin INTEGER NOT NULL,
+    PRIMARY KEY(workspace_id, user_id));
+CREATE TABLE IF NOT EXISTS models(
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, workspace_id TEXT NOT NULL,
+    name TEXT NOT NULL, created_ms INTEGER NOT NULL, state TEXT NOT NULL, origin TEXT);
+CREATE TABLE IF NOT EXISTS structures(
+    model_id TEXT NOT NULL, version INTEGER NOT NULL, doc TEXT NOT NULL,
+    PRIMARY KEY(model_id, version));
+CREATE TABLE IF NOT EXISTS object_ids(
+    model_id TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, id TEXT NOT NULL,
+    PRIMARY KEY(model_id, kind, name));
+CREATE TABLE IF NOT EXISTS uploads(
+    model_id TEXT NOT NULL, file_id TEXT NOT NULL, user_id TEXT NOT NULL,
+    declared INTEGER NOT NULL, completed INTEGER NOT NULL,
+    PRIMARY KEY(model_id, file_id, user_id));
+CREATE TABLE IF NOT EXISTS chunks(
+    model_id TEXT NOT NULL, file_id TEXT NOT NULL, user_id TEXT NOT NULL, idx INTEGER NOT NULL,
+    data BLOB NOT NULL, PRIMARY KEY(model_id, file_id, user_id, idx));
+CREATE TABLE IF NOT EXISTS tasks(
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, model_id TEXT NOT NULL,
+    kind TEXT NOT NULL, action_id TEXT NOT NULL, user_id TEXT NOT NULL, user_email TEXT NOT NULL,
+    created_ms INTEGER NOT NULL, state TEXT NOT NULL, locale TEXT NOT NULL,
+    mapping TEXT NOT NULL, idempotency_key TEXT, progress REAL NOT NULL, current_step TEXT,
+    result TEXT, cancelled_by TEXT, started_ms INTEGER, finished_ms INTEGER);
+CREATE UNIQUE INDEX IF NOT EXISTS tasks_idempotency
+    ON tasks(model_id, action_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS tasks_by_action ON tasks(model_id, action_id, seq);
+CREATE INDEX IF NOT EXISTS tasks_by_state ON tasks(state, seq);
+"""
+
+_MODEL_SCHEMA = """
+CREATE TABLE IF NOT EXISTS items(
+    list TEXT NOT NULL, code TEXT NOT NULL, name TEXT NOT NULL, parent TEXT,
+    props TEXT NOT NULL DEFAULT '{}', UNIQUE(list, code));
+CREATE TABLE IF NOT EXISTS cells(
+    module TEXT NOT NULL, key TEXT NOT NULL, vals TEXT NOT NULL DEFAULT '{}', UNIQUE(module, key));
+CREATE TABLE IF NOT EXISTS outcomes(
+    task_id TEXT PRIMARY KEY, state TEXT NOT NULL, progress REAL NOT NULL, current_step TEXT,
+    result TEXT, cancelled_by TEXT, started_ms INTEGER, finished_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS dumps(
+    task_id TEXT NOT NULL, object_id TEXT NOT NULL, user_id TEXT NOT NULL,
+    import_id TEXT NOT NULL, idx INTEGER NOT NULL, data BLOB NOT NULL,
+    PRIMARY KEY(task_id, object_id, idx));
+CREATE INDEX IF NOT EXISTS dumps_by_owner ON dumps(user_id, import_id);
+"""
+
+_TASK_COLUMNS = (
+    "id, model_id, kind, action_id, user_id, user_email, created_ms, state, locale, mapping, "
+    "idempotency_key, progress, current_step, result, cancelled_by, started_ms, finished_ms"
+)
+
+
+def _json_path(name: str) -> str:
+    return '$."' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _json_object_sql(names: Sequence[tuple[str, str]], first: int) -> tuple[str, int]:
+    """`json_object('a', ?n, 'b', json(?n+1), …)` and the next parameter number."""
+    if not names:
+        return "'{}'", first
+    parts = []
+    for offset, (name, kind) in enumerate(names):
+        parameter = f"?{first + offset}"
+        value = f"json({parameter})" if kind == "boolean" else parameter
+        parts.append(f"{_sql_string(name)}, {value}")
+    return f"json_object({', '.join(parts)})", first + len(names)
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+class _Connections:
+    """One connection per thread to one database file, all closed together."""
+
+    def __init__(self, path: Path, schema: str, synchronous: str):
+        self._path = path
+        self._schema = schema
+        self._synchronous = synchronous
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._all: list[sqlite3.Connection] = []
+        self._closed = False
+        with self._lock:
+            connection = self._open()
+            connection.executescript(self._schema)
+
+    def _open(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(
+            self._path, isolation_level=None, check_same_thread=False, timeout=120
+        )
+        connection.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute(f"PRAGMA synchronous={self._synchronous}")
+        self._all.append(connection)
+        self._local.connection = connection
+        return connection
+
+    def get(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            with self._lock:
+                if self._closed:
+                    raise sqlite3.ProgrammingError("the store is closed")
+                connection = self._open()
+        return connection
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """A short immediate write transaction on this thread's connection."""
+        connection = self.get()
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield connection
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            for connection in self._all:
+                connection.close()
+            self._all.clear()
+
+
+class _SqliteReader:
+    def __init__(self, get: Any):
+        self._get = get
+
+    def item_keys(self, list_name: str) -> dict[str, str]:
+        rows = self._get().execute(
+            "SELECT code, name FROM items WHERE list=? ORDER BY rowid", (list_name,)
+        )
+        return dict(rows)
+
+    def items(self, list_name: str) -> Iterator[tuple[str, str, str | None, dict[str, Any]]]:
+        cursor = self._get().execute(
+            "SELECT code, name, parent, props FROM items WHERE list=? ORDER BY rowid",
+            (list_name,),
+        )
+        for code, name, parent, props in cursor:
+            yield code, name, parent, json.loads(props)
+
+    def cells(self, module: str) -> Iterator[tuple[tuple[str, ...], dict[str, Any]]]:
+        cursor = self._get().execute(
+            "SELECT key, vals FROM cells WHERE module=? ORDER BY rowid", (module,)
+        )
+        for key, vals in cursor:
+            yield tuple(key.split(KEY_SEPARATOR)), json.loads(vals)
+
+    def items_where(self, list_name: str, prop: str, value: bool) -> list[str]:
+        rows = self._get().execute(
+            "SELECT code FROM items WHERE list=? AND json_extract(props, ?) = ? ORDER BY rowid",
+            (list_name, _json_path(prop), 1 if value else 0),
+        )
+        return [code for (code,) in rows]
+
+    def cells_where(self, module: str, line_item: str, value: bool) -> list[tuple[str, ...]]:
+        rows = self._get().execute(
+            "SELECT key FROM cells WHERE module=? AND json_extract(vals, ?) = ? ORDER BY rowid",
+            (module, _json_path(line_item), 1 if value else 0),
+        )
+        return [tuple(key.split(KEY_SEPARATOR)) for (key,) in rows]
+
+
+class _SqliteTransaction(_SqliteReader):
+    def __init__(self, connection: sqlite3.Connection):
+        super().__init__(lambda: connection)
+        self._connection = connection
+
+    def upsert_items(
+        self,
+        list_name: str,
+        *,
+        with_name: bool,
+        with_parent: bool,
+        properties: Sequence[tuple[str, str]],
+        rows: Iterable[Sequence[Any]],
+    ) -> None:
+        # Numbered parameters: ?1 list, ?2 code, then name, parent and properties as mapped.
+        # A new item without a mapped name takes its code (?2) as its name.
+        number = 3
+        name_sql = "?2"
+        if with_name:
+            name_sql, number = f"?{number}", number + 1
+        parent_sql = "NULL"
+        if with_parent:
+            parent_sql, number = f"?{number}", number + 1
+        props_sql, number = _json_object_sql(properties, number)
+        updates = ["props = json_patch(props, excluded.props)"]
+        if with_name:
+            updates.append("name = excluded.name")
+        if with_parent:
+            updates.append("parent = excluded.parent")
+        sql = (
+            f"INSERT INTO items(list, code, name, parent, props) "
+            f"VALUES(?1, ?2, {name_sql}, {parent_sql}, {props_sql}) "
+            f"ON CONFLICT(list, code) DO UPDATE SET {', '.join(updates)}"
+        )
+        self._connection.executemany(sql, ((list_name, *row) for row in rows))
+
+    def write_cells(
+        self,
+        module: str,
+        *,
+        line_items: Sequence[tuple[str, str]],
+        rows: Iterable[Sequence[Any]],
+    ) -> None:
+        vals_sql, _ = _json_object_sql(line_items, 3)
+        sql = (
+            f"INSERT INTO cells(module, key, vals) VALUES(?1, ?2, {vals_sql}) "
+            "ON CONFLICT(module, key) DO UPDATE SET vals = json_patch(vals, excluded.vals)"
+        )
+        self._connection.executemany(sql, ((module, *row) for row in rows))
+
+    def delete_items(
+        self, list_name: str, codes: Sequence[str], modules: Sequence[tuple[str, int]]
+    ) -> int:
+        if not codes:
+            return 0
+        connection = self._connection
+        connection.execute("CREATE TEMP TABLE IF NOT EXISTS doomed(code TEXT PRIMARY KEY)")
+        connection.execute("DELETE FROM doomed")
+        connection.executemany("INSERT OR IGNORE INTO doomed VALUES(?)", ((c,) for c in codes))
+        deleted = connection.execute(
+            "DELETE FROM items WHERE list=? AND code IN (SELECT code FROM doomed)", (list_name,)
+        ).rowcount
+        doomed = set(codes)
+        for module, position in modules:
+            keys = [
+                key
+                for (key,) in connection.execute("SELECT key FROM cells WHERE module=?", (module,))
+                if key.split(KEY_SEPARATOR)[position] in doomed
+            ]
+            connection.executemany(
+                "DELETE FROM cells WHERE module=? AND key=?", ((module, key) for key in keys)
+            )
+        connection.execute("DELETE FROM doomed")
+        return deleted
+
+    def save_dump(self, dump: DumpRecord, import_id: str) -> None:
+        self.drop_dumps(dump.user_id, import_id)
+        self._connection.executemany(
+            "INSERT INTO dumps(task_id, object_id, user_id, import_id, idx, data) "
+            "VALUES(?, ?, ?, ?, ?, ?)",
+            (
+                (dump.task_id, dump.object_id, dump.user_id, import_id, index, data)
+                for index, data in enumerate(dump.chunks)
+            ),
+        )
+
+    def drop_dumps(self, user_id: str, import_id: str) -> None:
+        self._connection.execute(
+            "DELETE FROM dumps WHERE user_id=? AND import_id=?", (user_id, import_id)
+        )
+
+    def record_outcome(self, outcome: TaskOutcome) -> None:
+        self._connection.execute(
+            "INSERT OR REPLACE INTO outcomes(task_id, state, progress, current_step, result, "
+            "cancelled_by, started_ms, finished_ms) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                outcome.task_id,
+                outcome.state,
+                outcome.progress,
+                outcome.current_step,
+                outcome.result_json,
+                outcome.cancelled_by,
+                outcome.started_ms,
+                outcome.finished_ms,
+            ),
+        )
+
+
+class SqliteModelData(_SqliteReader):
+    """One model's data in its own database file."""
+
+    def __init__(self, path: Path, synchronous: str):
+        self._connections = _Connections(path, _MODEL_SCHEMA, synchronous)
+        super().__init__(self._connections.get)
+
+    @contextmanager
+    def transaction(self) -> Iterator[_SqliteTransaction]:
+        """One write transaction; commits on normal exit, rolls back on an exception."""
+        with self._connections.write() as connection:
+            yield _SqliteTransaction(connection)
+
+    def add_initial_items(self, list_name: str, items: Sequence[dict[str, Any]]) -> None:
+        """Load a definition's initial items (once, when the model is created)."""
+        with self._connections.write() as connection:
+            for item in items:
+                code = str(item.get("code", item.get("name", "")))
+                name = str(item.get("name", code))
+                parent = item.get("parent")
+                props = {k: v for k, v in item.items() if k not in ("code", "name", "parent")}
+                connection.execute(
+                    "INSERT INTO items(list, code, name, parent, props) VALUES(?, ?, ?, ?, ?) "
+                    "ON CONFLICT(list, code) DO UPDATE SET name=excluded.name, "
+                    "parent=excluded.parent, props=excluded.props",
+                    (list_name, code, name, parent, json.dumps(props)),
+                )
+
+    def outcome(self, task_id: str) -> TaskOutcome | None:
+        """The committed outcome of a task, if its transaction committed."""
+        row = (
+            self._connections.get()
+            .execute(
+                "SELECT task_id, state, progress, current_step, result, cancelled_by, "
+                "finished_ms, started_ms FROM outcomes WHERE task_id=?",
+                (task_id,),
+            )
+            .fetchone()
+        )
+        return TaskOutcome(*row) if row else None
+
+    def dump_chunks(self, task_id: str, object_id: str) -> list[bytes] | None:
+        """The chunks of a kept dump, or None when there is none (or it was replaced)."""
+        rows = (
+            self._connections.get()
+            .execute(
+                "SELECT data FROM dumps WHERE task_id=? AND object_id=? ORDER BY idx",
+                (task_id, object_id),
+            )
+            .fetchall()
+        )
+        return [bytes(data) for (data,) in rows] if rows else None
+
+    def close(self) -> None:
+        """Close every connection."""
+        self._connections.close()
+
+
+class SqliteStore:
+    """The emulator's store on SQLite (see the module docstring for the layout and promises)."""
+
+    def __init__(self, data_dir: Path | None = None, *, memory: bool = False):
+        if memory:
+            self._tmp: str | None = tempfile.mkdtemp(prefix="anaplan-emulator-")
+            root = Path(self._tmp)
+        elif data_dir is None:
+            raise ValueError("give a data directory or memory=True")
+        else:
+            self._tmp = None
+            root = Path(data_dir)
+        self.root = root
+        self.memory = memory
+        self._synchronous = "OFF" if memory else "FULL"
+        self._lock = threading.Lock()
+        self._open()
+
+    def _open(self) -> None:
+        (self.root / "models").mkdir(parents=True, exist_ok=True)
+        self._meta = _Connections(self.root / "meta.sqlite", _META_SCHEMA, self._synchronous)
+        self._model_data: dict[str, SqliteModelData] = {}
+
+    # -- directory ---------------------------------------------------------------------------
+    def add_user(self, user: UserRecord) -> None:
+        """Add or replace a user (by email)."""
+        with self._meta.write() as db:
+            db.execute(
+                "INSERT INTO users(id, email, password, first_name, last_name, customer_id, "
+                "certificate_pem) VALUES(?, ?, ?, ?, ?, ?, ?) ON CONFLICT(email) DO UPDATE SET "
+                "password=excluded.password, first_name=excluded.first_name, "
+                "last_name=excluded.last_name, certificate_pem=excluded.certificate_pem",
+                (
+                    user.id,
+                    user.email,
+                    user.password,
+                    user.first_name,
+                    user.last_name,
+                    user.customer_id,
+                    user.certificate_pem,
+                ),
+            )
+
+    def users(self) -> list[UserRecord]:
+        """Every user, in the order added."""
+        rows = self._meta.get().execute(
+            "SELECT id, email, password, first_name, last_name, customer_id, certificate_pem "
+            "FROM users ORDER BY seq"
+        )
+        return [UserRecord(*row) for row in rows]
+
+    def add_workspace(self, workspace: WorkspaceRecord) -> None:
+        """Add a workspace (no-op when it exists)."""
+        with self._meta.write() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO workspaces(id, name) VALUES(?, ?)",
+                (workspace.id, workspace.name),
+            )
+
+    def workspaces(self) -> list[WorkspaceRecord]:
+        """Every workspace, in the order added."""
+        rows = self._meta.get().execute("SELECT id, name FROM workspaces ORDER BY seq")
+        return [WorkspaceRecord(*row) for row in rows]
+
+    def grant(self, grant: GrantRecord) -> None:
+        """Make a user a member (or admin) of a workspace."""
+        with self._meta.write() as db:
+            db.execute(
+                "INSERT INTO grants(workspace_id, user_id, admin) VALUES(?, ?, ?) "
+                "ON CONFLICT(workspace_id, user_id) DO UPDATE SET admin=max(admin, excluded.admin)",
+                (grant.workspace_id, grant.user_id, int(grant.admin)),
+            )
+
+    def grants(self) -> list[GrantRecord]:
+        """Every membership."""
+        rows = self._meta.get().execute("SELECT workspace_id, user_id, admin FROM grants")
+        return [GrantRecord(ws, user, bool(admin)) for ws, user, admin in rows]
+
+    def add_model(self, model: ModelRecord, structure: ModelDef) -> bool:
+        """Add a model with its first structure version; False (no change) when it exists."""
+        with self._meta.write() as db:
+            inserted = db.execute(
+                "INSERT OR IGNORE INTO models(id, workspace_id, name, created_ms, state, origin) "
+                "VALUES(?, ?, ?, ?, ?, ?)",
+                (
+                    model.id,
+                    model.workspace_id,
+                    model.name,
+                    model.created_ms,
+                    model.state,
+                    model.origin,
+                ),
+            ).rowcount
+            if inserted:
+                db.execute(
+                    "INSERT INTO structures(model_id, version, doc) VALUES(?, 1, ?)",
+                    (model.id, structure.model_dump_json()),
+                )
+        return bool(inserted)
+
+    def models(self) -> list[ModelRecord]:
+        """Every model, in the order added."""
+        rows = self._meta.get().execute(
+            "SELECT id, workspace_id, name, created_ms, state, origin FROM models ORDER BY seq"
+        )
+        return [ModelRecord(*row) for row in rows]
+
+    def set_model_state(self, model_id: str, state: str) -> None:
+        """Change a model's state (UNLOCKED, LOCKED, ARCHIVED, OFFLINE)."""
+        with self._meta.write() as db:
+            db.execute("UPDATE models SET state=? WHERE id=?", (state, model_id))
+
+    # -- structure ---------------------------------------------------------------------------
+    def structure(self, model_id: str) -> tuple[int, ModelDef]:
+        """The latest structure version of a model and its document."""
+        row = (
+            self._meta.get()
+            .execute(
+                "SELECT version, doc FROM structures WHERE model_id=? "
+                "ORDER BY version DESC LIMIT 1",
+                (model_id,),
+            )
+            .fetchone()
+        )
+        if row is None:
+            raise KeyError(model_id)
+        return int(row[0]), ModelDef.model_validate_json(row[1])
+
+    def save_structure(self, model_id: str, structure: ModelDef) -> int:
+        """Store a new structure version; returns its number."""
+        with self._meta.write() as db:
+            (latest,) = db.execute(
+                "SELECT coalesce(max(version), 0) FROM structures WHERE model_id=?", (model_id,)
+            ).fetchone()
+            version = int(latest) + 1
+            db.execute(
+                "INSERT INTO structures(model_id, version, doc) VALUES(?, ?, ?)",
+                (model_id, version, structure.model_dump_json()),
+            )
+        return version
+
+    def object_ids(self, model_id: str) -> dict[tuple[ObjectKind, str], str]:
+        """Ids assigned to the model's objects, by (kind, name)."""
+        rows = self._meta.get().execute(
+            "SELECT kind, name, id FROM object_ids WHERE model_id=?", (model_id,)
+        )
+        return {(kind, name): object_id for kind, name, object_id in rows}
+
+    def assign_object_ids(
+        self, model_id: str, wanted: Sequence[tuple[ObjectKind, str]]
+    ) -> dict[tuple[ObjectKind, str], str]:
+        """Give each (kind, name) without an id the next id of its kind; returns all ids."""
+        with self._meta.write() as db:
+            existing = {
+                (kind, name): object_id
+                for kind, name, object_id in db.execute(
+                    "SELECT kind, name, id FROM object_ids WHERE model_id=?", (model_id,)
+                )
+            }
+            for kind, name in wanted:
+                if (kind, name) in existing:
+                    continue
+                prefix = OBJECT_ID_PREFIX[kind]
+                used = [int(oid) for (k, _), oid in existing.items() if k == kind]
+                next_id = str(max(used) + 1 if used else prefix * 1_000_000_000)
+                db.execute(
+                    "INSERT INTO object_ids(model_id, kind, name, id) VALUES(?, ?, ?, ?)",
+                    (model_id, kind, name, next_id),
+                )
+                existing[(kind, name)] = next_id
+        return existing
+
+    # -- files -------------------------------------------------------------------------------
+    def declare_upload(self, model_id: str, file_id: str, user_id: str, chunk_count: int) -> None:
+        """Start a new private upload: forget earlier content, declare the chunk count."""
+        with self._meta.write() as db:
+            db.execute(
+                "DELETE FROM chunks WHERE model_id=? AND file_id=? AND user_id=?",
+                (model_id, file_id, user_id),
+            )
+            db.execute(
+                "INSERT OR REPLACE INTO uploads(model_id, file_id, user_id, declared, completed) "
+                "VALUES(?, ?, ?, ?, 0)",
+                (model_id, file_id, user_id, chunk_count),
+            )
+
+    def put_chunk(self, model_id: str, file_id: str, user_id: str, index: int, data: bytes) -> None:
+        """Store one chunk (replacing one of the same index)."""
+        with self._meta.write() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO uploads(model_id, file_id, user_id, declared, completed) "
+                "VALUES(?, ?, ?, -1, 0)",
+                (model_id, file_id, user_id),
+            )
+            db.execute(
+                "INSERT OR REPLACE INTO chunks(model_id, file_id, user_id, idx, data) "
+                "VALUES(?, ?, ?, ?, ?)",
+                (model_id, file_id, user_id, index, data),
+            )
+
+    def complete_upload(self, model_id: str, file_id: str, user_id: str) -> UploadState:
+        """Freeze an open upload's chunk count at the number of chunks received."""
+        with self._meta.write() as db:
+            (count,) = db.execute(
+                "SELECT count(*) FROM chunks WHERE model_id=? AND file_id=? AND user_id=?",
+                (model_id, file_id, user_id),
+            ).fetchone()
+            db.execute(
+                "INSERT INTO uploads(model_id, file_id, user_id, declared, completed) "
+                "VALUES(?, ?, ?, ?, 1) ON CONFLICT(model_id, file_id, user_id) DO UPDATE SET "
+                "declared=CASE WHEN declared < 0 THEN excluded.declared ELSE declared END, "
+                "completed=1",
+                (model_id, file_id, user_id, int(count)),
+            )
+        state = self.upload_state(model_id, file_id, user_id)
+        assert state is not None
+        return state
+
+    def upload_state(self, model_id: str, file_id: str, user_id: str) -> UploadState | None:
+        """The user's private content of a file, or None."""
+        db = self._meta.get()
+        row = db.execute(
+            "SELECT declared, completed FROM uploads WHERE model_id=? AND file_id=? AND user_id=?",
+            (model_id, file_id, user_id),
+        ).fetchone()
+        if row is None:
+            return None
+        chunks = db.execute(
+            "SELECT idx, length(data) FROM chunks WHERE model_id=? AND file_id=? AND user_id=? "
+            "ORDER BY idx",
+            (model_id, file_id, user_id),
+        ).fetchall()
+        return UploadState(
+            declared=int(row[0]),
+            chunk_indices=tuple(int(index) for index, _ in chunks),
+            completed=bool(row[1]),
+            total_bytes=sum(int(size) for _, size in chunks),
+        )
+
+    def read_chunk(self, model_id: str, file_id: str, user_id: str, index: int) -> bytes | None:
+        """One chunk's bytes, or None."""
+        row = (
+            self._meta.get()
+            .execute(
+                "SELECT data FROM chunks WHERE model_id=? AND file_id=? AND user_id=? AND idx=?",
+                (model_id, file_id, user_id, index),
+            )
+            .fetchone()
+        )
+        return bytes(row[0]) if row else None
+
+    def replace_content(
+        self, model_id: str, file_id: str, user_id: str, chunks: Iterable[bytes]
+    ) -> int:
+        """Replace the user's content with complete chunks (an export); returns the count."""
+        with self._meta.write() as db:
+            db.execute(
+                "DELETE FROM chunks WHERE model_id=? AND file_id=? AND user_id=?",
+                (model_id, file_id, user_id),
+            )
+            count = 0
+            for index, data in enumerate(chunks):
+                db.execute(
+                    "INSERT INTO chunks(model_id, file_id, user_id, idx, data) "
+                    "VALUES(?, ?, ?, ?, ?)",
+                    (model_id, file_id, user_id, index, data),
+                )
+                count += 1
+            db.execute(
+                "INSERT OR REPLACE INTO uploads(model_id, file_id, user_id, declared, completed) "
+                "VALUES(?, ?, ?, ?, 1)",
+                (model_id, file_id, user_id, count),
+            )
+        return count
+
+    def delete_content(self, model_id: str, file_id: str, user_id: str) -> None:
+        """Forget the user's private content."""
+        with self._meta.write() as db:
+            db.execute(
+                "DELETE FROM chunks WHERE model_id=? AND file_id=? AND user_id=?",
+                (model_id, file_id, user_id),
+            )
+            db.execute(
+                "DELETE FROM uploads WHERE model_id=? AND file_id=? AND user_id=?",
+                (model_id, file_id, user_id),
+            )
+
+    # -- tasks -------------------------------------------------------------------------------
+    def create_task(self, task: TaskRecord) -> TaskRecord:
+        """Persist a new task; with an idempotency key already used for the action, the first."""
+        with self._meta.write() as db:
+            if task.idempotency_key is not None:
+                row = db.execute(
+                    f"SELECT {_TASK_COLUMNS} FROM tasks WHERE model_id=? AND action_id=? "
+                    "AND idempotency_key=?",
+                    (task.model_id, task.action_id, task.idempotency_key),
+                ).fetchone()
+                if row is not None:
+                    return _task_record(row)
+            db.execute(
+                f"INSERT INTO tasks({_TASK_COLUMNS}) "
+                "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    task.id,
+                    task.model_id,
+                    task.kind,
+                    task.action_id,
+                    task.user_id,
+                    task.user_email,
+                    task.created_ms,
+                    task.state,
+                    task.locale,
+                    task.mapping_json,
+                    task.idempotency_key,
+                    task.progress,
+                    task.current_step,
+                    task.result_json,
+                    task.cancelled_by,
+                    task.started_ms,
+                    task.finished_ms,
+                ),
+            )
+        return task
+
+    def update_task(
+        self,
+        task_id: str,
+        *,
+        state: str,
+        progress: float,
+        current_step: str | None,
+        result_json: str | None = None,
+        cancelled_by: str | None = None,
+        started_ms: int | None = None,
+        finished_ms: int | None = None,
+    ) -> None:
+        """Record a task's new state."""
+        with self._meta.write() as db:
+            db.execute(
+                "UPDATE tasks SET state=?, progress=?, current_step=?, "
+                "result=coalesce(?, result), cancelled_by=coalesce(?, cancelled_by), "
+                "started_ms=coalesce(?, started_ms), finished_ms=coalesce(?, finished_ms) "
+                "WHERE id=?",
+                (
+                    state,
+                    progress,
+                    current_step,
+                    result_json,
+                    cancelled_by,
+                    started_ms,
+                    finished_ms,
+                    task_id,
+                ),
+            )
+
+    def task(self, task_id: str) -> TaskRecord | None:
+        """One task."""
+        row = (
+            self._meta.get()
+            .execute(f"SELECT {_TASK_COLUMNS} FROM tasks WHERE id=?", (task_id,))
+            .fetchone()
+        )
+        return _task_record(row) if row else None
+
+    def tasks_of_action(self, model_id: str, action_id: str) -> list[TaskRecord]:
+        """Tasks of an action, oldest first."""
+        rows = self._meta.get().execute(
+            f"SELECT {_TASK_COLUMNS} FROM tasks WHERE model_id=? AND action_id=? ORDER BY seq",
+            (model_id, action_id),
+        )
+        return [_task_record(row) for row in rows]
+
+    def unfinished_tasks(self) -> list[TaskRecord]:
+        """Tasks not COMPLETE or CANCELLED, oldest first (for recovery)."""
+        rows = self._meta.get().execute(
+            f"SELECT {_TASK_COLUMNS} FROM tasks "
+            "WHERE state NOT IN ('COMPLETE', 'CANCELLED') ORDER BY seq"
+        )
+        return [_task_record(row) for row in rows]
+
+    # -- model data --------------------------------------------------------------------------
+    def model_data(self, model_id: str) -> SqliteModelData:
+        """The data of one model."""
+        with self._lock:
+            data = self._model_data.get(model_id)
+            if data is None:
+                if not model_id.isalnum():
+                    raise ValueError(f"not a model id: {model_id!r}")
+                data = SqliteModelData(
+                    self.root / "models" / f"{model_id}.sqlite", self._synchronous
+                )
+                self._model_data[model_id] = data
+            return data
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def wipe(self) -> None:
+        """Forget everything (reset)."""
+        with self._lock:
+            self._close_connections()
+            shutil.rmtree(self.root / "models", ignore_errors=True)
+            for name in ("meta.sqlite", "meta.sqlite-wal", "meta.sqlite-shm"):
+                (self.root / name).unlink(missing_ok=True)
+            self._open()
+
+    def _close_connections(self) -> None:
+        self._meta.close()
+        for data in self._model_data.values():
+            data.close()
+        self._model_data.clear()
+
+    def close(self) -> None:
+        """Close every connection (and delete an ephemeral store's files)."""
+        with self._lock:
+            self._close_connections()
+            if self._tmp is not None:
+                shutil.rmtree(self._tmp, ignore_errors=True)
+
+
+def _task_record(row: Sequence[Any]) -> TaskRecord:
+    (
+        task_id,
+        model_id,
+        kind,
+        action_id,
+        user_id,
+        user_email,
+        created_ms,
+        state,
+        locale,
+        mapping,
+        idempotency_key,
+        progress,
+        current_step,
+        result,
+        cancelled_by,
+        started_ms,
+        finished_ms,
+    ) = row
+    return TaskRecord(
+        id=task_id,
+        model_id=model_id,
+        kind=kind,
+        action_id=action_id,
+        user_id=user_id,
+        user_email=user_email,
+        created_ms=created_ms,
+        state=state,
+        locale=locale,
+        mapping_json=mapping,
+        idempotency_key=idempotency_key,
+        progress=progress,
+        current_step=current_step,
+        result_json=result,
+        cancelled_by=cancelled_by,
+        started_ms=started_ms,
+        finished_ms=finished_ms,
+    )
