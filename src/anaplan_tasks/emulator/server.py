@@ -57,17 +57,18 @@ def build_engine(
     definitions: Sequence[Path],
     progression: Progression,
 ) -> Engine:
-    """Create the engine the server will serve."""
-    from .engine import create_engine  # type: ignore[attr-defined]  # lands with the engine
+    """Create the engine the server will serve; definition files are validated first.
 
-    engine: Engine = create_engine(
-        data_dir=data_dir,
-        memory=memory,
-        demo=demo,
-        definitions=tuple(definitions),
-        progression=progression,
+    Raises:
+        DefinitionError: a definition file that does not load (names the file and the path).
+    """
+    from .definitions import load_definition
+    from .engine import create_engine
+
+    loaded = tuple(load_definition(path) for path in definitions)
+    return create_engine(
+        data_dir=data_dir, memory=memory, demo=demo, definitions=loaded, progression=progression
     )
-    return engine
 
 
 def _listening_socket(host: str, port: int) -> socket.socket:

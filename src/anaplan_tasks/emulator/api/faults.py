@@ -142,6 +142,11 @@ class FaultInjector:
             self._seed = seed
             self._random = random.Random(seed)
 
+    def add(self, rule: FaultRule) -> None:
+        """Append a rule, keeping the others and the generator's state."""
+        with self._lock:
+            self._rules.append(rule)
+
     def clear(self) -> None:
         """Remove every rule."""
         self.configure([], None)

@@ -78,7 +78,7 @@ def gunzip_capped(data: bytes, limit: int = MAX_CHUNK_BYTES) -> bytes:
                         f"The chunk is over {limit // (1024 * 1024)} MB uncompressed."
                     )
                 pending = decompressor.unconsumed_tail
-                if not piece and not pending:
+                if not decompressor.eof and not piece and not pending:
                     raise BadRequest("The chunk is not valid gzip: the data is truncated.")
             remaining = decompressor.unused_data
     except zlib.error as error:

@@ -1,0 +1,71 @@
+"""The pytest plugin's fixture, used the way a user's suite would use it."""
+
+from __future__ import annotations
+
+import base64
+
+import httpx2
+import pytest
+
+from anaplan_tasks.emulator.pytest_plugin import (  # noqa: F401  (fixtures, found by name)
+    EmulatorHandle,
+    anaplan_emulator,
+    anaplan_emulator_options,
+    anaplan_emulator_server,
+)
+
+CHUNKS = "PUT /2/0/workspaces/{workspaceId}/models/{modelId}/files/{fileId}/chunks/{chunkId}"
+
+
+def test_the_fixture_serves_the_demo(anaplan_emulator: EmulatorHandle) -> None:  # noqa: F811
+    credential = base64.b64encode(
+        f"{anaplan_emulator.email}:{anaplan_emulator.password}".encode()
+    ).decode()
+    login = httpx2.post(
+        f"{anaplan_emulator.base_url}/token/authenticate",
+        headers={"Authorization": f"Basic {credential}"},
+    )
+    assert login.status_code == 201
+    me = httpx2.get(
+        f"{anaplan_emulator.base_url}/2/0/users/me", headers=anaplan_emulator.auth_header()
+    )
+    assert me.json()["user"]["email"] == "demo@example.com"
+    assert anaplan_emulator.request_counts()["GET /2/0/users/me"] == 1
+
+
+def test_each_test_starts_from_a_reset(anaplan_emulator: EmulatorHandle) -> None:  # noqa: F811
+    assert anaplan_emulator.request_counts() == {}
+    assert anaplan_emulator.faults()["rules"] == []
+
+
+def test_fail_the_next_requests(anaplan_emulator: EmulatorHandle) -> None:  # noqa: F811
+    headers = anaplan_emulator.auth_header()
+    url = f"{anaplan_emulator.base_url}/2/0/users/me"
+    anaplan_emulator.fail("GET", "/2/0/users/*", status=429, times=2, retry_after=1)
+    anaplan_emulator.fail("GET", "/2/0/users/*", status=500, times=1)
+    statuses = [httpx2.get(url, headers=headers).status_code for _ in range(4)]
+    assert statuses == [429, 429, 500, 200]
+    assert [rule["hits"] for rule in anaplan_emulator.faults()["rules"]] == [2, 1]
+    anaplan_emulator.clear_faults()
+    assert httpx2.get(url, headers=headers).status_code == 200
+
+
+def test_tokens_can_be_expired(anaplan_emulator: EmulatorHandle) -> None:  # noqa: F811
+    headers = anaplan_emulator.auth_header()
+    url = f"{anaplan_emulator.base_url}/2/0/users/me"
+    anaplan_emulator.expire_tokens()
+    assert httpx2.get(url, headers=headers).status_code == 401
+    anaplan_emulator.set_token_lifetime(60)
+    assert httpx2.get(url, headers=anaplan_emulator.auth_header()).status_code == 200
+
+
+def test_unknown_users_get_no_token(anaplan_emulator: EmulatorHandle) -> None:  # noqa: F811
+    with pytest.raises(ValueError, match="no user"):
+        anaplan_emulator.token("nobody@example.com", "x")
+
+
+def test_progression_can_be_steered(anaplan_emulator: EmulatorHandle) -> None:  # noqa: F811
+    anaplan_emulator.set_progression("polls", polls=2)
+    assert anaplan_emulator.running.control.progression.polls == 2
+    anaplan_emulator.reset()
+    assert anaplan_emulator.running.control.progression.mode == "real"
