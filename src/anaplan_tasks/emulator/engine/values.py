@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Collection
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from ..definitions import Format
@@ -12,13 +13,11 @@ from ..definitions import Format
 Converter = Callable[[str], Any]
 """Text → stored value; raises ValueError (or KeyError) for a malformed value."""
 
+_TRUE = ("true", "yes", "1")
+_FALSE = ("false", "no", "0")
 _BOOLEANS = {
-    "true": "true",
-    "false": "false",
-    "yes": "true",
-    "no": "false",
-    "1": "true",
-    "0": "false",
+    **{spelling: "true" for word in _TRUE for spelling in (word, word.upper(), word.title())},
+    **{spelling: "false" for word in _FALSE for spelling in (word, word.upper(), word.title())},
 }
 
 
@@ -32,8 +31,9 @@ def to_number(text: str) -> float | None:
     return value
 
 
+@lru_cache(maxsize=1 << 16)
 def to_date(text: str) -> str | None:
-    """A date written YYYY-MM-DD; blank is None."""
+    """A date written YYYY-MM-DD; blank is None (cached: a file repeats its dates)."""
     if not text:
         return None
     if len(text) != 10 or text[4] != "-" or text[7] != "-":
@@ -44,6 +44,9 @@ def to_date(text: str) -> str | None:
 
 def to_boolean(text: str) -> str | None:
     """`true`/`false` (also yes/no, 1/0, any case) as the JSON text to store; blank is None."""
+    found = _BOOLEANS.get(text)
+    if found is not None:
+        return found
     if not text:
         return None
     return _BOOLEANS[text.lower()]
