@@ -34,6 +34,7 @@ class LiveTask:
         self.released = False
         self.at_gate = False
         self.started_at: float | None = None
+        self.cancel_progress = 0.0
         self.done = threading.Event()
 
 

@@ -13,6 +13,7 @@ import hmac
 import json
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
@@ -47,6 +48,7 @@ from ..definitions import (
     parse_definition,
 )
 from ..storage import (
+    DataReader,
     DumpRecord,
     GrantRecord,
     ModelRecord,
@@ -737,6 +739,8 @@ class EmulatorEngine:
     def _shown_progress(self, live: LiveTask) -> float:
         progression = self._progression
         progress = live.progress
+        if live.state == "CANCELLING":
+            return live.cancel_progress
         if live.state == "IN_PROGRESS":
             if progression.mode == "polls" and progression.polls > 0:
                 progress = min(progress, live.polls / progression.polls)
@@ -773,11 +777,12 @@ class EmulatorEngine:
                     if worker is not None and task_id in worker.queue:
                         worker.queue.remove(task_id)
                 else:
+                    live.cancel_progress = self._shown_progress(live)
                     live.state = "CANCELLING"
                     self._store.update_task(
                         task_id,
                         state="CANCELLING",
-                        progress=live.progress,
+                        progress=live.cancel_progress,
                         current_step="Cancelling ...",
                         cancelled_by=principal.email,
                     )
@@ -809,7 +814,10 @@ class EmulatorEngine:
                 and self._progression.mode == "manual"
                 and not live.released
             ):
+                live.at_gate = True
+                self._cond.notify_all()
                 self._cond.wait()
+            live.at_gate = False
             if self._stopping or live.cancel_requested:
                 return
             live.state = "IN_PROGRESS"
@@ -863,10 +871,14 @@ class EmulatorEngine:
                 )
                 txn.record_outcome(final)
         except TaskCancelled:
+            if live.cancelled_by is None:
+                # Stopped by close() or reset(): leave the task as it was; the next open of
+                # the store ends it like any task interrupted by a stop.
+                return
             final = TaskOutcome(
                 task_id=task_id,
                 state="CANCELLED",
-                progress=live.progress,
+                progress=live.cancel_progress,
                 current_step="Cancelled.",
                 result_json=_json(self._cancelled_result(record)),
                 cancelled_by=live.cancelled_by,
@@ -936,6 +948,7 @@ class EmulatorEngine:
         if progression.mode == "polls" and progression.polls > 0:
             with self._cond:
                 live.at_gate = True
+                self._cond.notify_all()
                 while (
                     not self._stopping
                     and not live.cancel_requested
@@ -946,11 +959,17 @@ class EmulatorEngine:
                 live.at_gate = False
         elif progression.mode == "fixed" and progression.seconds > 0:
             deadline = (live.started_at or self._clock.now()) + progression.seconds
-            while not live.cancel_requested and not self._stopping:
-                remaining = deadline - self._clock.now()
-                if remaining <= 0:
-                    break
-                self._clock.sleep(min(remaining, 0.05))
+            with self._cond:
+                live.at_gate = True
+                self._cond.notify_all()
+            try:
+                while not live.cancel_requested and not self._stopping:
+                    remaining = deadline - self._clock.now()
+                    if remaining <= 0:
+                        break
+                    self._clock.sleep(min(remaining, 0.05))
+            finally:
+                live.at_gate = False
         if live.cancel_requested or self._stopping:
             raise TaskCancelled
 
@@ -1045,9 +1064,7 @@ class EmulatorEngine:
             return dict(self._poll_counts)
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
-        """Wait until no task is queued or running (tests); False on timeout."""
-        import time
-
+        """Wait until no task is queued or running (for tests); False on timeout."""
         deadline = time.monotonic() + timeout
         with self._cond:
             while self._live:
@@ -1056,6 +1073,29 @@ class EmulatorEngine:
                     return False
                 self._cond.wait(remaining)
         return True
+
+    def wait_settled(self, task_id: str, timeout: float = 30.0) -> bool:
+        """Wait until a task is finished or held by the progression mode (for tests).
+
+        Held means: waiting for `advance()` (manual), for more polls (polls) or for its time
+        to pass (fixed). False on timeout.
+        """
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                live = self._live.get(task_id)
+                if live is None or live.at_gate:
+                    return True
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._cond.wait(remaining)
+
+    def model_data(self, model_id: str) -> DataReader:
+        """Read access to a model's committed data (for tests and ALM)."""
+        if model_id not in self._models:
+            raise errors.NotFound(f"Model {model_id} not found")
+        return self._store.model_data(model_id)
 
     def _stop_workers(self) -> None:
         with self._cond:
