@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,10 +25,12 @@ class EmulatorProcess:
         environment["PYTHONPATH"] = os.pathsep.join(
             [str(SOURCE_ROOT), *filter(None, [environment.get("PYTHONPATH")])]
         )
+        # The access log goes to stderr: a file, so a full pipe never blocks the server.
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed with the process
         self.process = subprocess.Popen(
             [sys.executable, "-m", "anaplan_tasks.emulator", "--port", "0", *arguments],
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=self.log,
             env=environment,
         )
         self.base_url = self._wait_for_announcement()
@@ -48,9 +51,14 @@ class EmulatorProcess:
         reader.join(timeout=60)
         if not found:
             self.process.kill()
-            _, errors = self.process.communicate(timeout=30)
-            raise RuntimeError(f"the emulator did not start:\n{errors.decode(errors='replace')}")
+            self.process.wait(timeout=30)
+            raise RuntimeError(f"the emulator did not start:\n{self.log_text()}")
         return found[0]
+
+    def log_text(self) -> str:
+        """What the server wrote to stderr so far."""
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
 
     def kill(self) -> None:
         """`kill -9`: no chance to clean up."""
@@ -66,6 +74,6 @@ class EmulatorProcess:
         return status
 
     def _close_pipes(self) -> None:
-        for pipe in (self.process.stdout, self.process.stderr):
-            if pipe is not None:
-                pipe.close()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        self.log.close()
