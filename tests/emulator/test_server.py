@@ -138,6 +138,15 @@ def test_the_module_serves_and_stops_on_sigterm(tmp_path: Path) -> None:
         assert httpx2.get(f"{server.base_url}/_emulator/health").status_code == 200
         response = httpx2.post(f"{server.base_url}/token/authenticate", headers=BASIC)
         assert response.status_code == 201
+        token = response.json()["tokenInfo"]["tokenValue"]
+        me = httpx2.get(
+            f"{server.base_url}/2/0/users/me", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert me.status_code == 200
+        log = server.log_text()
+        assert "/2/0/users/me" in log  # the access log is on ...
+        assert token not in log  # ... and never shows a token or a password
+        assert BASIC["Authorization"].split()[1] not in log
     finally:
         status = server.terminate()
     assert status in (0, -signal.SIGTERM)

@@ -1,0 +1,110 @@
+"""Bad input never crashes the server: every route, fed junk, answers a 4xx with the envelope.
+
+The routes come from the emulator's own OpenAPI description, so a new route is covered as soon
+as it is served. The junk is drawn from a seeded generator: runs repeat exactly.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+import httpx2
+
+from .conftest import Demo, ok
+
+JUNK_IDS = [
+    "x",
+    "0",
+    "-1",
+    "999999999999999999999999",
+    "%00",
+    "..%2F..%2Fetc%2Fpasswd",
+    "%E2%98%83",
+    "112000000000",
+    "113000000000",
+    "A" * 300,
+    "1e9",
+    "null",
+]
+JUNK_BODIES: list[tuple[bytes, str | None]] = [
+    (b"", None),
+    (b"{", "application/json"),
+    (b"null", "application/json"),
+    (b"[]", "application/json"),
+    (b'{"chunkCount": "many", "localeName": 7}', "application/json"),
+    (b'{"localeName": "en_US", "mappingParameters": [null]}', "application/json"),
+    (b"\xff\xfe\x00garbage", "application/octet-stream"),
+    (b"\x1f\x8b\x08\x00broken", "application/x-gzip"),
+    (b"a,b\n1,2\n", "text/csv"),
+    (b"<xml/>", "application/xml"),
+]
+
+
+def fill(path: str, demo: Demo, rng: random.Random) -> str:
+    """Put a mix of real and junk ids into a route template."""
+    known = {
+        "workspaceId": demo.workspace_id,
+        "modelId": demo.model_id,
+        "fileId": demo.file_id,
+        "actionId": demo.imports["Load Employees"],
+        "chunkId": "0",
+    }
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name in known and rng.random() < 0.5:
+            return known[name]
+        return rng.choice(JUNK_IDS)
+
+    return re.sub(r"{([^}]+)}", replace, path)
+
+
+def test_junk_on_every_route_is_a_4xx_with_the_envelope(api: httpx2.Client, demo: Demo) -> None:
+    document = ok(api.get("/_emulator/openapi.json"))
+    rng = random.Random(20261128)
+    seen_routes = 0
+    for template, item in sorted(document["paths"].items()):
+        if template in ("/_emulator/reset", "/_emulator/tokens/expire", "/token/logout"):
+            continue  # they work on anything; the session must survive the run
+        for method in sorted(item):
+            seen_routes += 1
+            for _ in range(4):
+                path = fill(template, demo, rng)
+                body, content_type = rng.choice(JUNK_BODIES)
+                headers = {} if content_type is None else {"Content-Type": content_type}
+                if method in ("get", "delete"):
+                    body = b""
+                response = api.request(
+                    method.upper(),
+                    path,
+                    content=body,
+                    headers=headers,
+                    params={"limit": rng.choice(["1", "-3", "x", "5000"])},
+                )
+                where = f"{method.upper()} {path} -> {response.status_code}: {response.text[:200]}"
+                assert response.status_code < 500, where
+                if response.status_code >= 400:
+                    error = response.json()
+                    if template.startswith("/token/"):
+                        assert error["status"].startswith("FAILURE_"), where
+                    else:
+                        assert error["status"]["code"] == response.status_code, where
+                        assert error["status"]["message"], where
+    assert seen_routes > 80
+    assert api.get("/2/0/users/me").status_code == 200
+
+
+def test_unknown_paths_and_methods(api: httpx2.Client) -> None:
+    for method, path in (
+        ("GET", "/"),
+        ("GET", "/2"),
+        ("GET", "/2/0"),
+        ("PATCH", "/2/0/users/me"),
+        ("GET", "/token"),
+        ("GET", "/token/authenticate"),
+        ("GET", "/_emulator/nothing"),
+    ):
+        response = api.request(method, path)
+        assert 400 <= response.status_code < 500, (method, path)
+        assert response.json()["status"]["code"] == response.status_code
