@@ -665,7 +665,8 @@ class EmulatorEngine:
         with self._cond:
             self._poll_counts[task_id] = self._poll_counts.get(task_id, 0) + 1
             live = self._live.get(task_id)
-            if live is not None:
+            if live is not None and live.state == "IN_PROGRESS":
+                # Only reads of a running task move it on: a queued one waits its turn.
                 live.polls += 1
                 progression = self._progression
                 if (
