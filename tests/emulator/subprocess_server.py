@@ -7,7 +7,7 @@ import re
 import subprocess
 import sys
 import tempfile
-import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,6 +15,7 @@ import anaplan_tasks
 
 SOURCE_ROOT = Path(anaplan_tasks.__file__).resolve().parent.parent
 ANNOUNCEMENT = re.compile(r"listening on (http://\S+)")
+STARTUP_TIMEOUT = 60.0
 
 
 class EmulatorProcess:
@@ -25,38 +26,32 @@ class EmulatorProcess:
         environment["PYTHONPATH"] = os.pathsep.join(
             [str(SOURCE_ROOT), *filter(None, [environment.get("PYTHONPATH")])]
         )
-        # The access log goes to stderr: a file, so a full pipe never blocks the server.
+        # Everything the server prints (the announcement, the access log on stdout, errors on
+        # stderr) goes to a file: a pipe nobody reads would fill up and block the server.
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed with the process
         self.process = subprocess.Popen(
             [sys.executable, "-m", "anaplan_tasks.emulator", "--port", "0", *arguments],
-            stdout=subprocess.PIPE,
-            stderr=self.log,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
             env=environment,
         )
         self.base_url = self._wait_for_announcement()
 
     def _wait_for_announcement(self) -> str:
-        assert self.process.stdout is not None
-        found: list[str] = []
-
-        def read() -> None:
-            assert self.process.stdout is not None
-            line = self.process.stdout.readline().decode()
-            match = ANNOUNCEMENT.search(line)
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while time.monotonic() < deadline:
+            match = ANNOUNCEMENT.search(self.log_text())
             if match:
-                found.append(match.group(1))
-
-        reader = threading.Thread(target=read, daemon=True)
-        reader.start()
-        reader.join(timeout=60)
-        if not found:
-            self.process.kill()
-            self.process.wait(timeout=30)
-            raise RuntimeError(f"the emulator did not start:\n{self.log_text()}")
-        return found[0]
+                return match.group(1)
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.02)  # waiting for another process to start, not for our own code
+        self.process.kill()
+        self.process.wait(timeout=30)
+        raise RuntimeError(f"the emulator did not start:\n{self.log_text()}")
 
     def log_text(self) -> str:
-        """What the server wrote to stderr so far."""
+        """What the server printed so far."""
         self.log.seek(0)
         return self.log.read().decode(errors="replace")
 
@@ -64,16 +59,11 @@ class EmulatorProcess:
         """`kill -9`: no chance to clean up."""
         self.process.kill()
         self.process.wait(timeout=30)
-        self._close_pipes()
+        self.log.close()
 
     def terminate(self) -> int:
         """SIGTERM, then the exit status."""
         self.process.terminate()
         status = self.process.wait(timeout=30)
-        self._close_pipes()
-        return status
-
-    def _close_pipes(self) -> None:
-        if self.process.stdout is not None:
-            self.process.stdout.close()
         self.log.close()
+        return status
