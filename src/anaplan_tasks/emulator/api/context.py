@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import TypeVar
 
+import anyio
 import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import Response
@@ -33,11 +34,27 @@ def engine_of(request: Request) -> Engine:
     return engine
 
 
+WORKER_THREADS = 100
+"""Engine calls in flight at once. A status poll may block while a task finishes (`polls`
+progression), so the pool is larger than anyio's default of 40."""
+
+
+def _limiter(request: Request) -> anyio.CapacityLimiter:
+    state = request.app.state
+    limiter: anyio.CapacityLimiter | None = getattr(state, "engine_limiter", None)
+    if limiter is None:  # created on the event loop, once
+        limiter = anyio.CapacityLimiter(WORKER_THREADS)
+        state.engine_limiter = limiter
+    return limiter
+
+
 async def run(request: Request, work: Callable[[Engine, Principal], T]) -> T:
     """Run `work(engine, principal)` in a worker thread."""
     engine = engine_of(request)
     principal = principal_of(request)
-    return await anyio.to_thread.run_sync(partial(work, engine, principal))
+    return await anyio.to_thread.run_sync(
+        partial(work, engine, principal), limiter=_limiter(request)
+    )
 
 
 async def in_model(request: Request, work: Callable[[Engine, Principal, str], T]) -> T:
