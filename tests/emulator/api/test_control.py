@@ -252,6 +252,13 @@ def test_openapi_lists_every_route(http: httpx2.Client, emulator: RunningEmulato
         "chunkId",
     }
     assert chunk_put["security"] == [{"AnaplanAuthToken": []}]
+    assert set(chunk_put["requestBody"]["content"]) == {
+        "application/octet-stream",
+        "application/x-gzip",
+    }
+    start = paths["/2/0/models/{modelId}/processes/{actionId}/tasks"]["post"]
+    schema = start["requestBody"]["content"]["application/json"]["schema"]
+    assert schema["required"] == ["localeName"]
     operation_ids = [op["operationId"] for item in paths.values() for op in item.values()]
     assert len(operation_ids) == len(set(operation_ids))
     assert all(re.fullmatch(r"[A-Za-z0-9_]+", op) for op in operation_ids)

@@ -23,6 +23,91 @@ _ERROR_SCHEMA = {
     },
 }
 
+_BINARY = {"type": "string", "format": "binary"}
+_CHUNK_BODY = {
+    "required": True,
+    "content": {
+        "application/octet-stream": {"schema": _BINARY},
+        "application/x-gzip": {"schema": _BINARY},
+    },
+}
+_JSON_BODIES: dict[str, dict[str, Any]] = {
+    "set_chunk_count": {
+        "type": "object",
+        "required": ["chunkCount"],
+        "properties": {"chunkCount": {"type": "integer", "minimum": -1, "maximum": 1000}},
+    },
+    "start_task": {
+        "type": "object",
+        "required": ["localeName"],
+        "properties": {
+            "localeName": {"type": "string", "example": "en_US"},
+            "mappingParameters": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["entityType", "entityName"],
+                    "properties": {
+                        "entityType": {"type": "string"},
+                        "entityName": {"type": "string"},
+                        "importId": {"type": "string"},
+                    },
+                },
+            },
+        },
+    },
+    "control_progression": {
+        "type": "object",
+        "required": ["mode"],
+        "properties": {
+            "mode": {"enum": ["real", "fixed", "polls", "manual"]},
+            "seconds": {"type": "number", "minimum": 0},
+            "polls": {"type": "integer", "minimum": 0},
+        },
+    },
+    "control_faults": {
+        "type": "object",
+        "properties": {
+            "seed": {"type": ["integer", "null"]},
+            "rules": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["fault"],
+                    "properties": {
+                        "fault": {"enum": ["status", "reset_before", "reset_after", "latency"]},
+                        "method": {"type": "string"},
+                        "path": {"type": "string"},
+                        "probability": {"type": "number", "minimum": 0, "maximum": 1},
+                        "times": {"type": ["integer", "null"], "minimum": 0},
+                        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+                        "retryAfter": {"type": ["integer", "null"], "minimum": 0},
+                        "latency": {"type": "number", "minimum": 0, "maximum": 60},
+                    },
+                },
+            },
+        },
+    },
+    "control_token_lifetime": {
+        "type": "object",
+        "required": ["seconds"],
+        "properties": {"seconds": {"type": "number", "exclusiveMinimum": 0}},
+    },
+}
+
+
+def _request_body(method: str, route: Route) -> dict[str, Any] | None:
+    name = route.name.removesuffix("_by_model")
+    if name in ("put_chunk", "put_whole_file"):
+        return _CHUNK_BODY
+    if name.startswith("start_") and name.endswith("_task"):
+        name = "start_task"
+    schema = _JSON_BODIES.get(name)
+    if schema is None or method not in ("POST", "PUT"):
+        return None
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
 _SUCCESS_BY_METHOD = {"GET": "200", "POST": "200", "PUT": "204", "DELETE": "204"}
 _SUCCESS_OVERRIDES = {
     ("POST", "/token/authenticate"): "201",
@@ -91,6 +176,9 @@ def openapi_document(routes: Sequence[BaseRoute], *, server_url: str) -> dict[st
             }
             if parameters:
                 operation["parameters"] = parameters
+            body = _request_body(method, route)
+            if body is not None:
+                operation["requestBody"] = body
             if route.path.startswith("/2/0"):
                 operation["security"] = [{"AnaplanAuthToken": []}]
             path_item[method.lower()] = operation
