@@ -252,7 +252,7 @@ class _SqliteTransaction(_SqliteReader):
             updates.append("parent = excluded.parent")
         sql = (
             f"INSERT INTO items(list, code, name, parent, props) "
-            f"VALUES(?1, ?2, {name_sql}, {parent_sql}, {props_sql}) "
+            f"VALUES(?1, ?2, {name_sql}, {parent_sql}, json_patch('{{}}', {props_sql})) "
             f"ON CONFLICT(list, code) DO UPDATE SET {', '.join(updates)}"
         )
         self._connection.executemany(sql, ((list_name, *row) for row in rows))
@@ -266,7 +266,7 @@ class _SqliteTransaction(_SqliteReader):
     ) -> None:
         vals_sql, _ = _json_object_sql(line_items, 3)
         sql = (
-            f"INSERT INTO cells(module, key, vals) VALUES(?1, ?2, {vals_sql}) "
+            f"INSERT INTO cells(module, key, vals) VALUES(?1, ?2, json_patch('{{}}', {vals_sql})) "
             "ON CONFLICT(module, key) DO UPDATE SET vals = json_patch(vals, excluded.vals)"
         )
         self._connection.executemany(sql, ((module, *row) for row in rows))
