@@ -125,6 +125,13 @@ def test_posting_a_name_creates_a_file(api: httpx2.Client, demo: Demo) -> None:
     assert "new-data.csv" in names
 
 
+@pytest.mark.parametrize("name", ["%2E%2E", "%00evil", "tab%09name", "x" * 256, "%20"])
+def test_bad_new_file_names_are_400s(api: httpx2.Client, demo: Demo, name: str) -> None:
+    assert_error(api.post(f"{demo.base}/files/{name}", json={"chunkCount": 1}), 400)
+    names = [f["name"] for f in ok(api.get(f"{demo.base}/files"))["files"]]
+    assert all(n.isprintable() and n.strip() for n in names)
+
+
 def test_delete_removes_the_content(api: httpx2.Client, demo: Demo) -> None:
     path = f"{demo.base}/files/{demo.file_id}"
     api.put(path, content=b"to be deleted\n", headers=RAW)

@@ -47,12 +47,12 @@ CONTROL_PREFIX = "/_emulator"
 async def _error_handler(request: Request, exc: Exception) -> Response:
     """Anaplan's error envelope for every refused request."""
     if isinstance(exc, EmulatorError):
-        return error_response(exc.status_code, exc.message, request.url.path)
+        return error_response(exc.status_code, exc.message, request.scope["path"])
     if isinstance(exc, HTTPException):
         message = status_message(exc.status_code)
-        return error_response(exc.status_code, message, request.url.path, headers=exc.headers)
-    logger.error("internal error on %s %s", request.method, request.url.path, exc_info=exc)
-    return error_response(500, "Internal Server Error", request.url.path)
+        return error_response(exc.status_code, message, request.scope["path"], headers=exc.headers)
+    logger.error("internal error on %s %s", request.method, request.scope["path"], exc_info=exc)
+    return error_response(500, "Internal Server Error", request.scope["path"])
 
 
 async def _openapi(request: Request) -> Response:

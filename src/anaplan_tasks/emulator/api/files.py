@@ -128,9 +128,22 @@ async def list_files(request: Request) -> Response:
     return listing(request, "files", "file", paged, model_id=model_id_of(request), page=page)
 
 
+MAX_FILE_NAME = 255
+
+
+def check_new_file_name(name: str) -> None:
+    """A name that creates a file must be printable, not `.`/`..`, and at most 255 characters."""
+    if name in (".", "..") or len(name) > MAX_FILE_NAME or not name.strip():
+        raise BadRequest(f"'{name[:40]}' is not a valid file name.")
+    if any(not character.isprintable() for character in name):
+        raise BadRequest("A file name must not contain control characters.")
+
+
 async def set_chunk_count(request: Request) -> Response:
     """Start a private upload of `chunkCount` chunks (`-1`: unknown, finish with /complete)."""
     file_ref: str = request.path_params["fileId"]
+    if not file_ref.isdigit():
+        check_new_file_name(file_ref)
     body = await read_json_object(request)
     chunk_count = body.get("chunkCount")
     if chunk_count is None:

@@ -28,7 +28,7 @@ MAX_IDEMPOTENCY_KEY = 255
 
 
 def _kind(request: Request) -> ActionKind:
-    parts = request.url.path.split("/")
+    parts = request.scope["path"].split("/")
     segment = parts[parts.index("models") + 2]
     for kind in KINDS:
         if kind == segment:
