@@ -7,6 +7,7 @@ import hashlib
 import os
 import re
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx2
 import pytest
@@ -85,6 +86,24 @@ def test_upload_known_count_raw_and_gzip_out_of_order(api: httpx2.Client, demo: 
     assert listed["chunkCount"] == 3
     # The workspace-less form reads the same content.
     assert api.get(f"{demo.model_base}/files/{demo.file_id}").content == b"".join(parts)
+
+
+def test_parallel_out_of_order_uploads(api: httpx2.Client, demo: Demo) -> None:
+    path = f"{demo.base}/files/{demo.file_id}"
+    parts = [os.urandom(20_000 + index) for index in range(40)]
+    ok(api.post(path, json={"chunkCount": len(parts)}))
+
+    def put(index: int) -> int:
+        body = gzip.compress(parts[index]) if index % 2 else parts[index]
+        headers = GZIP if index % 2 else RAW
+        with httpx2.Client(base_url=api.base_url, headers=api.headers, timeout=30) as client:
+            return client.put(f"{path}/chunks/{index}", content=body, headers=headers).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(put, reversed(range(len(parts)))))
+    assert statuses == [204] * len(parts)
+    assert chunk_ids(api, path) == [str(index) for index in range(len(parts))]
+    assert api.get(path).content == b"".join(parts)
 
 
 def test_upload_unknown_count_then_complete(api: httpx2.Client, demo: Demo) -> None:
