@@ -1,0 +1,66 @@
+"""What the engine's parts share: its state, and the lookups every part uses."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, TypeVar
+
+from .. import errors
+from ..definitions import ModelDef
+from ..storage import ModelRecord, Store, UserRecord, WorkspaceRecord
+from .catalog import ModelCatalog
+from .clock import Clock
+from .context import LiveTask
+from .contract import Page, Paged, Principal, Progression
+
+if TYPE_CHECKING:
+    from .tasks import ModelWorker
+
+T = TypeVar("T")
+
+
+def page_of(items: Sequence[T], page: Page) -> Paged[T]:
+    """One page of a listing and its total size."""
+    return Paged(
+        items=list(items[page.offset : page.offset + page.limit]),
+        total_size=len(items),
+        offset=page.offset,
+    )
+
+
+class EngineBase:
+    """The engine's state; `EmulatorEngine` fills it in."""
+
+    _store: Store
+    _clock: Clock
+    _progression: Progression
+    _lock: threading.RLock
+    _cond: threading.Condition
+    _stopping: bool
+    _live: dict[str, LiveTask]
+    _workers: dict[str, ModelWorker]
+    _poll_counts: dict[str, int]
+    _users: dict[str, UserRecord]
+    _users_by_id: dict[str, UserRecord]
+    _workspaces: dict[str, WorkspaceRecord]
+    _grants: dict[str, dict[str, bool]]
+    _models: dict[str, ModelRecord]
+    _catalogs: dict[str, ModelCatalog]
+
+    def _now_ms(self) -> int:
+        return int(self._clock.now() * 1000)
+
+    def _visible(self, principal: Principal, model_id: str) -> ModelRecord:
+        model = self._models.get(model_id)
+        if model is None or model.workspace_id not in self._grants.get(principal.user_id, {}):
+            raise errors.NotFound(f"Model {model_id} not found")
+        return model
+
+    def _catalog(self, principal: Principal, model_id: str) -> ModelCatalog:
+        self._visible(principal, model_id)
+        return self._catalogs[model_id]
+
+    def replace_structure(self, model_id: str, new: ModelDef) -> None:
+        """Make `new` the model's structure (implemented by `EmulatorEngine`)."""
+        raise NotImplementedError

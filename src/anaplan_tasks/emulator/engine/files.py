@@ -1,0 +1,155 @@
+"""Files: per-user chunked content of import data sources and export outputs (§4).
+
+A `POST /files/{id}` declares a new private upload (`-1` = count unknown, finished by
+`/complete`); chunks arrive in any order; the content is the chunks in index order. Each user
+has their own content of a file; an export writes the running user's content of its file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ...models import ChunkInfo, FileInfo
+from .. import errors
+from ..definitions import FileDef
+from .base import EngineBase, page_of
+from .catalog import ModelCatalog
+from .contract import Page, Paged, Principal
+
+MAX_CHUNKS = 1000
+"""Anaplan's limit on the chunks of one file (§4.4)."""
+
+
+class FilesMixin(EngineBase):
+    """The engine's file endpoints."""
+
+    def files(self, principal: Principal, model_id: str, page: Page) -> Paged[FileInfo]:
+        """Import and export files with the caller's chunk counts."""
+        catalog = self._catalog(principal, model_id)
+        counts: dict[str, int] = {}
+        for info in catalog.file_infos({}):
+            state = self._store.upload_state(model_id, info.id, principal.user_id)
+            if state is not None:
+                counts[info.id] = state.chunk_count
+        return page_of(catalog.file_infos(counts), page)
+
+    def _file_id(self, catalog: ModelCatalog, file_id: str, *, writable: bool = False) -> str:
+        if catalog.file(file_id) is not None:
+            return file_id
+        if catalog.export(file_id) is not None:
+            if writable:
+                raise errors.BadRequest(
+                    f"File {file_id} is an export's output: it cannot be uploaded to"
+                )
+            return file_id
+        raise errors.NotFound(f"File {file_id} not found")
+
+    def set_chunk_count(
+        self, principal: Principal, model_id: str, file_ref: str, chunk_count: int
+    ) -> FileInfo:
+        """`POST /files/{id}`: start a new private upload; a name that is no file id creates one.
+
+        A name that matches an existing file's name uses that file rather than adding a second.
+        """
+        catalog = self._catalog(principal, model_id)
+        if chunk_count == 0 or chunk_count < -1 or chunk_count > MAX_CHUNKS:
+            raise errors.BadRequest(
+                f"chunkCount must be -1 (unknown) or between 1 and {MAX_CHUNKS}, not {chunk_count}"
+            )
+        if catalog.file(file_ref) is not None or catalog.export(file_ref) is not None:
+            file_id = self._file_id(catalog, file_ref, writable=True)
+        else:
+            existing = catalog.file_named(file_ref)
+            if existing is None:
+                self._check_file_name(file_ref)
+                structure = catalog.structure
+                self.replace_structure(
+                    model_id,
+                    structure.model_copy(
+                        update={"files": [*structure.files, FileDef(name=file_ref)]}
+                    ),
+                )
+                catalog = self._catalogs[model_id]
+            file_id = catalog.id_of("file", file_ref)
+        self._store.declare_upload(model_id, file_id, principal.user_id, chunk_count)
+        info = catalog.file_info(file_id, chunk_count if chunk_count > 0 else 0)
+        assert info is not None
+        return info
+
+    @staticmethod
+    def _check_file_name(name: str) -> None:
+        if not name.strip() or len(name) > 255 or any(c in name for c in "/\\\x00"):
+            raise errors.BadRequest(f"Not a valid file name: {name!r}")
+
+    def put_chunk(
+        self, principal: Principal, model_id: str, file_id: str, index: int, data: bytes
+    ) -> None:
+        """Store one (already decompressed, size-checked) chunk durably before returning."""
+        catalog = self._catalog(principal, model_id)
+        file_id = self._file_id(catalog, file_id, writable=True)
+        if index < 0 or index >= MAX_CHUNKS:
+            raise errors.BadRequest(f"Chunk id must be between 0 and {MAX_CHUNKS - 1}")
+        state = self._store.upload_state(model_id, file_id, principal.user_id)
+        if state is not None and state.declared > 0 and index >= state.declared:
+            raise errors.BadRequest(
+                f"Chunk {index} is beyond the declared chunk count {state.declared}"
+            )
+        self._store.put_chunk(model_id, file_id, principal.user_id, index, data)
+
+    def complete_upload(self, principal: Principal, model_id: str, file_id: str) -> FileInfo:
+        """`POST /files/{id}/complete`: freeze the chunk count of a `-1` upload."""
+        catalog = self._catalog(principal, model_id)
+        file_id = self._file_id(catalog, file_id, writable=True)
+        state = self._store.upload_state(model_id, file_id, principal.user_id)
+        if state is not None:
+            present = state.chunk_indices
+            expected = tuple(range(len(present))) if state.declared < 0 else None
+            if expected is not None and present != expected:
+                missing = sorted(set(range(max(present) + 1)) - set(present))
+                raise errors.BadRequest(f"Cannot complete the upload: chunks {missing} are missing")
+        state = self._store.complete_upload(model_id, file_id, principal.user_id)
+        info = catalog.file_info(file_id, state.chunk_count)
+        assert info is not None
+        return info
+
+    def file_chunks(self, principal: Principal, model_id: str, file_id: str) -> list[ChunkInfo]:
+        """The caller's chunks of a file (empty when there is no content)."""
+        catalog = self._catalog(principal, model_id)
+        file_id = self._file_id(catalog, file_id)
+        state = self._store.upload_state(model_id, file_id, principal.user_id)
+        count = state.chunk_count if state is not None else 0
+        return [ChunkInfo(id=str(index), name=f"Chunk {index}") for index in range(count)]
+
+    def read_chunk(self, principal: Principal, model_id: str, file_id: str, index: int) -> bytes:
+        """One chunk's bytes (404 when out of range)."""
+        catalog = self._catalog(principal, model_id)
+        file_id = self._file_id(catalog, file_id)
+        data = self._store.read_chunk(model_id, file_id, principal.user_id, index)
+        if data is None:
+            raise errors.NotFound(f"Chunk {index} of file {file_id} not found")
+        return data
+
+    def read_file(self, principal: Principal, model_id: str, file_id: str) -> Iterator[bytes]:
+        """The whole content, chunk after chunk (404 when there is none)."""
+        catalog = self._catalog(principal, model_id)
+        file_id = self._file_id(catalog, file_id)
+        state = self._store.upload_state(model_id, file_id, principal.user_id)
+        if state is None or not state.readable:
+            raise errors.NotFound(f"File {file_id} has no content")
+        user_id = principal.user_id
+        store = self._store
+
+        def chunks() -> Iterator[bytes]:
+            for index in range(state.chunk_count):
+                data = store.read_chunk(model_id, file_id, user_id, index)
+                if data is None:
+                    return
+                yield data
+
+        return chunks()
+
+    def delete_file(self, principal: Principal, model_id: str, file_id: str) -> None:
+        """Remove the caller's private content."""
+        catalog = self._catalog(principal, model_id)
+        file_id = self._file_id(catalog, file_id)
+        self._store.delete_content(model_id, file_id, principal.user_id)
