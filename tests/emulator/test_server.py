@@ -131,6 +131,12 @@ def test_a_broken_definition_file_is_reported(
     assert "workspaces[0]" in error
 
 
+def test_a_port_in_use_is_reported(capsys: pytest.CaptureFixture[str]) -> None:
+    with run_emulator() as emulator:
+        assert main(["--memory", "--port", str(emulator.port)]) == 1
+    assert "error" in capsys.readouterr().err
+
+
 @pytest.mark.slow
 def test_the_module_serves_and_stops_on_sigterm(tmp_path: Path) -> None:
     server = EmulatorProcess(["--data", str(tmp_path / "data"), "--demo"])
