@@ -179,3 +179,8 @@ def test_kill_9_during_an_import_applies_nothing(tmp_path: Path, clock: FakeCloc
         assert queued.result.details[0].value_map["failureCount"] == 370
     finally:
         engine.close()
+    store = SqliteStore(tmp_path)
+    try:
+        assert store.integrity_problems() == []
+    finally:
+        store.close()

@@ -401,6 +401,7 @@ class EmulatorEngine(FilesMixin, TasksMixin):
             self._stopping = True
             for live in self._live.values():
                 live.cancel_requested = True
+                live.done.set()  # release status reads waiting in `polls` mode
             self._cond.notify_all()
             workers = list(self._workers.values())
             self._workers.clear()
@@ -440,6 +441,25 @@ class EmulatorEngine(FilesMixin, TasksMixin):
         object_ids = self._store.assign_object_ids(model_id, wanted_object_ids(structure))
         with self._lock:
             self._catalogs[model_id] = ModelCatalog(structure, version, object_ids)
+
+    def set_model_state(self, model_id: str, state: str) -> None:
+        """Set a model's state: UNLOCKED, LOCKED, ARCHIVED or OFFLINE (ALM online status).
+
+        Starting a task on a model that is not UNLOCKED answers 423, 422 or 424.
+        """
+        if model_id not in self._models:
+            raise errors.NotFound(f"Model {model_id} not found")
+        self._store.set_model_state(model_id, state)
+        with self._lock:
+            model = self._models[model_id]
+            self._models[model_id] = ModelRecord(
+                id=model.id,
+                workspace_id=model.workspace_id,
+                name=model.name,
+                created_ms=model.created_ms,
+                state=state,
+                origin=model.origin,
+            )
 
     def model_records(self) -> list[ModelRecord]:
         """Every model (all workspaces), for ALM."""

@@ -439,16 +439,18 @@ class TasksMixin(EngineBase):
                 cancelled_by=None,
                 finished_ms=self._now_ms(),
             )
-        self._store.update_task(
-            task_id,
-            state=final.state,
-            progress=final.progress,
-            current_step=final.current_step,
-            result_json=final.result_json,
-            cancelled_by=final.cancelled_by,
-            finished_ms=final.finished_ms,
-        )
+        # Under the lock, so a cancel either comes before (and is overwritten by the final
+        # state) or finds the task finished: it can never leave a stale CANCELLING behind.
         with self._cond:
+            self._store.update_task(
+                task_id,
+                state=final.state,
+                progress=final.progress,
+                current_step=final.current_step,
+                result_json=final.result_json,
+                cancelled_by=final.cancelled_by,
+                finished_ms=final.finished_ms,
+            )
             live.state = final.state
             self._live.pop(task_id, None)
             live.done.set()

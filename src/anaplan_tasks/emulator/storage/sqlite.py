@@ -782,6 +782,19 @@ class SqliteStore:
             return data
 
     # -- lifecycle ---------------------------------------------------------------------------
+    def integrity_problems(self) -> list[str]:
+        """`PRAGMA integrity_check` of every database file; empty when all are sound."""
+        problems: list[str] = []
+        files = [self.root / "meta.sqlite", *sorted((self.root / "models").glob("*.sqlite"))]
+        for path in files:
+            connection = sqlite3.connect(path)
+            try:
+                rows = connection.execute("PRAGMA integrity_check").fetchall()
+            finally:
+                connection.close()
+            problems += [f"{path.name}: {row[0]}" for row in rows if row[0] != "ok"]
+        return problems
+
     def wipe(self) -> None:
         """Forget everything (reset)."""
         with self._lock:
