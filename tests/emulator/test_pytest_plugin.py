@@ -14,7 +14,9 @@ from anaplan_tasks.emulator.pytest_plugin import (  # noqa: F401  (fixtures, fou
     anaplan_emulator_server,
 )
 
-CHUNKS = "PUT /2/0/workspaces/{workspaceId}/models/{modelId}/files/{fileId}/chunks/{chunkId}"
+from .subprocess_server import SOURCE_ROOT
+
+pytest_plugins = ["pytester"]
 
 
 def test_the_fixture_serves_the_demo(anaplan_emulator: EmulatorHandle) -> None:  # noqa: F811
@@ -69,3 +71,24 @@ def test_progression_can_be_steered(anaplan_emulator: EmulatorHandle) -> None:  
     assert anaplan_emulator.running.control.progression.polls == 2
     anaplan_emulator.reset()
     assert anaplan_emulator.running.control.progression.mode == "real"
+
+
+def test_the_module_works_as_a_pytest_plugin(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTHONPATH", str(SOURCE_ROOT))
+    pytester.makepyfile(
+        """
+        import httpx2
+
+        def test_uses_the_fixture(anaplan_emulator):
+            url = anaplan_emulator.base_url + "/2/0/workspaces"
+            response = httpx2.get(url, headers=anaplan_emulator.auth_header())
+            assert response.json()["workspaces"][0]["name"] == "Demo Workspace"
+
+        def test_starts_clean(anaplan_emulator):
+            assert anaplan_emulator.request_counts() == {}
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "anaplan_tasks.emulator.pytest_plugin")
+    result.assert_outcomes(passed=2)
