@@ -291,7 +291,7 @@ class EmulatorEngine(FilesMixin, TasksMixin):
         if definition.source_list is not None:
             rows = len(data.item_keys(definition.source_list))
         else:
-            rows = sum(1 for _ in data.cells(definition.source_module or ""))
+            rows = data.cell_count(definition.source_module or "")
         return catalog.export_metadata(definition, rows)
 
     def actions(self, principal: Principal, model_id: str, page: Page) -> Paged[ModelAction]:

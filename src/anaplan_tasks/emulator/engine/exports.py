@@ -14,15 +14,39 @@ import io
 from ...models import TaskResult
 from ..definitions import ExportDef
 from . import results
-from .context import ActionContext, ActionOutcome, split_chunks
+from .context import CHUNK_SIZE, ActionContext, ActionOutcome
 from .values import format_value
 
 
-def render_export(ctx: ActionContext, definition: ExportDef) -> bytes:
-    """The export's content as it would be written now."""
-    buffer = io.StringIO()
+class ChunkWriter:
+    """Text in, 10 MB byte chunks out, without holding the whole export twice."""
+
+    def __init__(self) -> None:
+        self.buffer = io.StringIO()
+        self.chunks: list[bytes] = []
+        self._pending = bytearray()
+        self.size = 0
+
+    def flush(self, final: bool = False) -> None:
+        text = self.buffer.getvalue()
+        self.buffer.seek(0)
+        self.buffer.truncate()
+        data = text.encode("utf-8")
+        self.size += len(data)
+        self._pending += data
+        while len(self._pending) >= CHUNK_SIZE:
+            self.chunks.append(bytes(self._pending[:CHUNK_SIZE]))
+            del self._pending[:CHUNK_SIZE]
+        if final and (self._pending or not self.chunks):
+            self.chunks.append(bytes(self._pending))
+            self._pending.clear()
+
+
+def render_export(ctx: ActionContext, definition: ExportDef) -> tuple[list[bytes], int]:
+    """The export's content as it would be written now: 10 MB chunks and the total size."""
+    out = ChunkWriter()
     separator = "\t" if definition.format == "tsv" else ","
-    writer = csv.writer(buffer, delimiter=separator, lineterminator="\n")
+    writer = csv.writer(out.buffer, delimiter=separator, lineterminator="\n")
     columns = ctx.catalog.export_columns(definition)
     writer.writerow([header for header, _, _ in columns])
     if definition.source_list is not None:
@@ -31,6 +55,7 @@ def render_export(ctx: ActionContext, definition: ExportDef) -> bytes:
         for count, (code, name, parent, props) in enumerate(ctx.txn.items(definition.source_list)):
             if not count & 4095:
                 ctx.check_cancel()
+                out.flush()
             writer.writerow(
                 [code, name, parent or "", *[format_value(props.get(n)) for n in names]]
             )
@@ -40,23 +65,25 @@ def render_export(ctx: ActionContext, definition: ExportDef) -> bytes:
         for count, (codes, values) in enumerate(ctx.txn.cells(definition.source_module or "")):
             if not count & 4095:
                 ctx.check_cancel()
+                out.flush()
             writer.writerow([*codes, *[format_value(values.get(n)) for n in line_items]])
-    return buffer.getvalue().encode("utf-8")
+    out.flush(final=True)
+    return out.chunks, out.size
 
 
 def run_export(ctx: ActionContext, export_id: str, definition: ExportDef) -> ActionOutcome:
     """Run one export inside the task's transaction (it sees the task's own earlier writes)."""
     ctx.tick(0.0, "Exporting")
-    content = render_export(ctx, definition)
+    chunks, size = render_export(ctx, definition)
     ctx.tick(1.0, "Exported")
     detail = results.detail(
         "exportSucceeded",
-        f"Export for {definition.name} completed successfully. {len(content)} bytes written.",
-        [("exportName", definition.name), ("fileSize", len(content))],
+        f"Export for {definition.name} completed successfully. {size} bytes written.",
+        [("exportName", definition.name), ("fileSize", size)],
     )
     return ActionOutcome(
         result=TaskResult.build(
             successful=True, failure_dump_available=False, object_id=export_id, details=[detail]
         ),
-        export=(export_id, split_chunks(content)),
+        export=(export_id, chunks),
     )

@@ -51,6 +51,10 @@ class DataReader(Protocol):
         """Every cell row of a module as `(dimension codes, line item → value)`."""
         ...
 
+    def cell_count(self, module: str) -> int:
+        """The number of cell rows of a module."""
+        ...
+
     def items_where(self, list_name: str, prop: str, value: bool) -> list[str]:
         """Codes of the items whose boolean property equals `value`."""
         ...

@@ -206,6 +206,12 @@ class _SqliteReader:
         for key, vals in cursor:
             yield tuple(key.split(KEY_SEPARATOR)), json.loads(vals)
 
+    def cell_count(self, module: str) -> int:
+        (count,) = (
+            self._get().execute("SELECT count(*) FROM cells WHERE module=?", (module,)).fetchone()
+        )
+        return int(count)
+
     def items_where(self, list_name: str, prop: str, value: bool) -> list[str]:
         rows = self._get().execute(
             "SELECT code FROM items WHERE list=? AND json_extract(props, ?) = ? ORDER BY rowid",
