@@ -92,3 +92,13 @@ def test_the_module_works_as_a_pytest_plugin(
     )
     result = pytester.runpytest_subprocess("-p", "anaplan_tasks.emulator.pytest_plugin")
     result.assert_outcomes(passed=2)
+
+
+def test_a_rate_limit_can_be_set(anaplan_emulator: EmulatorHandle) -> None:  # noqa: F811
+    headers = anaplan_emulator.auth_header()
+    url = f"{anaplan_emulator.base_url}/2/0/users/me"
+    anaplan_emulator.set_rate_limit(2, retry_after=False)
+    statuses = [httpx2.get(url, headers=headers).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    anaplan_emulator.set_rate_limit(None)
+    assert httpx2.get(url, headers=headers).status_code == 200

@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 
 from .api.faults import FaultKind, FaultRule
+from .api.ratelimit import RateLimit
 from .engine.contract import Progression, ProgressionMode
 from .server import RunningEmulator, run_emulator
 
@@ -129,6 +130,11 @@ class EmulatorHandle:
     def expire_tokens(self) -> None:
         """Make every token invalid now."""
         self.running.control.expire_tokens()
+
+    def set_rate_limit(self, per_minute: int | None, *, retry_after: bool = True) -> None:
+        """Answer 429 beyond `per_minute` requests a minute (None: no limit)."""
+        limit = None if per_minute is None else RateLimit(per_minute, retry_after)
+        self.running.control.set_rate_limit(limit)
 
     def set_token_lifetime(self, seconds: float) -> None:
         """Lifetime of tokens issued or refreshed from now on."""

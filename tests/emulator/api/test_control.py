@@ -10,7 +10,7 @@ import pytest
 
 from anaplan_tasks.emulator.server import RunningEmulator
 
-from .conftest import Demo, assert_error, login, ok
+from .conftest import Demo, FakeClock, assert_error, login, ok
 
 RAW = {"Content-Type": "application/octet-stream"}
 USERS_ME = "GET /2/0/users/me"
@@ -216,6 +216,43 @@ def test_control_paths_are_never_faulted(http: httpx2.Client) -> None:
     set_faults(http, {"fault": "status", "status": 503})
     assert http.get("/_emulator/health").status_code == 200
     assert http.delete("/_emulator/faults").status_code == 204
+
+
+# -- rate limit ---------------------------------------------------------------------------------
+
+
+def test_rate_limit_refuses_beyond_the_bucket_and_refills(
+    api: httpx2.Client, clock: FakeClock
+) -> None:
+    limited = ok(api.put("/_emulator/rate-limit", json={"perMinute": 3}))
+    assert limited == {"limit": {"perMinute": 3, "retryAfter": True}, "refused": 0}
+    assert [api.get("/2/0/users/me").status_code for _ in range(3)] == [200, 200, 200]
+    refused = api.get("/2/0/users/me")
+    assert_error(refused, 429)
+    assert refused.headers["retry-after"] == "20"  # one token every 20 s at 3 a minute
+    assert api.get("/_emulator/health").status_code == 200  # control paths are not limited
+    clock.advance(20)
+    assert api.get("/2/0/users/me").status_code == 200
+    assert_error(api.get("/2/0/users/me"), 429)
+    assert ok(api.get("/_emulator/rate-limit"))["refused"] == 2
+    ok(api.put("/_emulator/rate-limit", json={"perMinute": 1, "retryAfter": False}))
+    api.get("/2/0/users/me")
+    assert "retry-after" not in assert_error_response(api.get("/2/0/users/me")).headers
+    assert api.delete("/_emulator/rate-limit").status_code == 204
+    assert api.get("/2/0/users/me").status_code == 200
+
+
+def assert_error_response(response: httpx2.Response) -> httpx2.Response:
+    assert_error(response, 429)
+    return response
+
+
+@pytest.mark.parametrize(
+    "body", [{}, {"perMinute": 0}, {"perMinute": "10"}, {"perMinute": 5, "retryAfter": "yes"}]
+)
+def test_bad_rate_limits_are_400s(http: httpx2.Client, body: dict[str, object]) -> None:
+    assert_error(http.put("/_emulator/rate-limit", json=body), 400)
+    assert ok(http.get("/_emulator/rate-limit"))["limit"] is None
 
 
 # -- OpenAPI --------------------------------------------------------------------------------------

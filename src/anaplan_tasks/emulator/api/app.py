@@ -3,7 +3,7 @@
 Layers, outermost first:
 
 1. `EmulatorApp.__call__` (plain ASGI, so it can break connections): drops a trailing slash,
-   counts the request per route, applies fault rules.
+   counts the request per route, applies the optional rate limit, then fault rules.
 2. Starlette: `RequireToken` guards `/2/0/…`; routes parse requests, call the engine in a worker
    thread and serialise the shared models; one handler maps every `EmulatorError` (and routing's
    404/405) to Anaplan's error envelope.
@@ -36,6 +36,7 @@ from .control import EmulatorControl, control_routes
 from .faults import FaultInjector, RequestCounter, apply_fault
 from .files import file_routes
 from .openapi import openapi_document
+from .ratelimit import RateLimiter, retry_after_header
 from .tasks import task_routes
 from .wire import error_response, status_message
 
@@ -87,8 +88,14 @@ class EmulatorApp:
         self.tokens = TokenStore(token_lifetime, clock)
         self.faults = FaultInjector()
         self.requests = RequestCounter()
+        self.rate_limiter = RateLimiter(clock)
         self.control = EmulatorControl(
-            engine, self.tokens, self.faults, self.requests, progression or Progression()
+            engine,
+            self.tokens,
+            self.faults,
+            self.requests,
+            progression or Progression(),
+            self.rate_limiter,
         )
         self.routes: list[BaseRoute] = [
             *token_routes(),
@@ -129,6 +136,15 @@ class EmulatorApp:
             return
         method: str = scope["method"]
         self.requests.count(f"{method} {self._template(scope)}")
+        wait = self.rate_limiter.take()
+        if wait is not None:
+            limit = self.rate_limiter.limit
+            headers = (
+                {"Retry-After": retry_after_header(wait)} if limit and limit.retry_after else {}
+            )
+            response = error_response(429, "Too Many Requests", path, headers=headers)
+            await response(scope, receive, send)
+            return
         rule = self.faults.pick(method, path)
         if rule is None:
             await self.starlette(scope, receive, send)

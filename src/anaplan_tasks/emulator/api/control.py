@@ -1,6 +1,7 @@
 """Control of the emulator for tests, outside Anaplan's paths (`/_emulator/…`).
 
-- `POST /_emulator/reset`: forget data, tokens, faults and counts; reload definitions → 204.
+- `POST /_emulator/reset`: forget data, tokens, faults, counts and the rate limit; reload
+  definitions → 204.
 - `POST /_emulator/definitions`: add a definition (JSON or TOML text) → 204, or a 400 that
   names the file path and the problem.
 - `GET|PUT /_emulator/progression`: `{"mode": "real"|"fixed"|"polls"|"manual", "seconds",
@@ -11,6 +12,8 @@
 - `GET /_emulator/polls`: `{"polls": {"<taskId>": 4, …}}`, status reads per task.
 - `GET|PUT /_emulator/token-lifetime`: `{"seconds": 2100}` for tokens issued or refreshed later.
 - `POST /_emulator/tokens/expire`: make every token invalid now → 204.
+- `GET|PUT|DELETE /_emulator/rate-limit`: `{"perMinute": 600, "retryAfter": true}`: 429 once
+  the bucket is empty (see `ratelimit.py`); GET also tells how many requests were refused.
 - `GET /_emulator/health`: `{"status": "ok"}`.
 - `GET /_emulator/openapi.json`: an OpenAPI 3.1 description of every route served.
 
@@ -31,6 +34,7 @@ from ..engine.contract import Engine, Progression
 from ..errors import BadRequest
 from .auth import TokenStore
 from .faults import FaultInjector, FaultRule, RequestCounter
+from .ratelimit import RateLimit, RateLimiter
 from .wire import no_content, read_body, read_json_object
 
 MAX_DEFINITION_BODY = 16 * 1024 * 1024
@@ -46,11 +50,13 @@ class EmulatorControl:
         faults: FaultInjector,
         requests: RequestCounter,
         progression: Progression,
+        rate_limiter: RateLimiter,
     ):
         self.engine = engine
         self.tokens = tokens
         self.faults = faults
         self.requests = requests
+        self.rate_limiter = rate_limiter
         self._initial_progression = progression
         self._progression = progression
         self._lock = threading.Lock()
@@ -64,6 +70,7 @@ class EmulatorControl:
         self.tokens.expire_all()
         self.faults.clear()
         self.requests.clear()
+        self.rate_limiter.configure(None)
 
     def load_definition(self, text: str, *, source: str = "<request>") -> None:
         """Add the users, workspaces and models of a definition (JSON or TOML)."""
@@ -112,6 +119,10 @@ class EmulatorControl:
     def expire_tokens(self) -> None:
         """Make every token invalid now."""
         self.tokens.expire_all()
+
+    def set_rate_limit(self, limit: RateLimit | None) -> None:
+        """Limit requests per minute (a full bucket to start), or remove the limit."""
+        self.rate_limiter.configure(limit)
 
 
 def progression_from_wire(data: dict[str, Any]) -> Progression:
@@ -236,6 +247,21 @@ async def expire_tokens(request: Request) -> Response:
     return no_content()
 
 
+async def rate_limit(request: Request) -> Response:
+    """Read (GET), set (PUT) or remove (DELETE) the requests-per-minute limit."""
+    control = _control(request)
+    if request.method == "PUT":
+        try:
+            limit = RateLimit.from_wire(await read_json_object(request))
+        except ValueError as error:
+            raise BadRequest(f"Bad rate limit: {error}.") from None
+        control.set_rate_limit(limit)
+    elif request.method == "DELETE":
+        control.set_rate_limit(None)
+        return no_content()
+    return JSONResponse(control.rate_limiter.snapshot())
+
+
 async def health(request: Request) -> Response:
     """Liveness: 200 once the emulator serves."""
     return JSONResponse({"status": "ok"})
@@ -272,6 +298,12 @@ def control_routes() -> list[Route]:
             expire_tokens,
             methods=["POST"],
             name="control_expire_tokens",
+        ),
+        Route(
+            "/_emulator/rate-limit",
+            rate_limit,
+            methods=["GET", "PUT", "DELETE"],
+            name="control_rate_limit",
         ),
         Route("/_emulator/health", health, methods=["GET"], name="control_health"),
     ]

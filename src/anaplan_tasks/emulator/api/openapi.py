@@ -88,6 +88,14 @@ _JSON_BODIES: dict[str, dict[str, Any]] = {
             },
         },
     },
+    "control_rate_limit": {
+        "type": "object",
+        "required": ["perMinute"],
+        "properties": {
+            "perMinute": {"type": "integer", "minimum": 1},
+            "retryAfter": {"type": "boolean"},
+        },
+    },
     "control_token_lifetime": {
         "type": "object",
         "required": ["seconds"],
@@ -120,6 +128,8 @@ _SUCCESS_OVERRIDES = {
     ("POST", "/_emulator/advance"): "204",
     ("POST", "/_emulator/tokens/expire"): "204",
     ("DELETE", "/_emulator/faults"): "204",
+    ("PUT", "/_emulator/rate-limit"): "200",
+    ("DELETE", "/_emulator/rate-limit"): "204",
     ("DELETE", "/_emulator/requests"): "204",
 }
 
