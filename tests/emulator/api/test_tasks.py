@@ -293,6 +293,22 @@ def test_an_idempotency_key_starts_one_task(api: httpx2.Client, demo: Demo) -> N
     assert_error(api.post(tasks, json=EN_US, headers=too_long), 400)
 
 
+def test_a_start_whose_answer_was_lost_is_retried_safely_with_its_key(
+    api: httpx2.Client, demo: Demo, polled: None
+) -> None:
+    upload(api, demo, employees(3))
+    tasks = import_tasks(demo)
+    rule = {"fault": "reset_after", "method": "POST", "path": "*/tasks", "times": 1}
+    ok(api.put("/_emulator/faults", json={"rules": [rule]}))
+    key = {"Idempotency-Key": "run-42"}
+    with pytest.raises(httpx2.TransportError):  # the task was created, the answer lost
+        api.post(tasks, json=EN_US, headers=key)
+    retried = start(api, tasks, **key)
+    listed = ok(api.get(tasks))["tasks"]
+    assert [task["taskId"] for task in listed] == [retried["taskId"]]
+    assert finish(api, f"{tasks}/{retried['taskId']}").result.successful
+
+
 def test_one_task_at_a_time_per_model_in_order(api: httpx2.Client, demo: Demo) -> None:
     upload(api, demo, employees(5))
     ok(api.put("/_emulator/progression", json={"mode": "manual"}))
