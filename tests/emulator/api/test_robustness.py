@@ -104,6 +104,9 @@ def test_unknown_paths_and_methods(api: httpx2.Client) -> None:
         ("GET", "/token"),
         ("GET", "/token/authenticate"),
         ("GET", "/_emulator/nothing"),
+        ("GET", "/2/0/models/%E2%98%83/"),
+        ("GET", "/2/0/%E2%98%83//"),
+        ("GET", "///"),
     ):
         response = api.request(method, path)
         assert 400 <= response.status_code < 500, (method, path)

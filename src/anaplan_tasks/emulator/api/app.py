@@ -130,7 +130,8 @@ class EmulatorApp:
         path: str = scope["path"]
         if len(path) > 1 and path.endswith("/"):
             path = path.rstrip("/") or "/"
-            scope = {**scope, "path": path, "raw_path": path.encode("latin-1")}
+            raw_path: bytes = scope.get("raw_path") or path.encode("utf-8")
+            scope = {**scope, "path": path, "raw_path": raw_path.rstrip(b"/") or b"/"}
         if path.startswith(CONTROL_PREFIX + "/"):
             await self.starlette(scope, receive, send)
             return
