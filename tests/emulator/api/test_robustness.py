@@ -26,6 +26,9 @@ JUNK_IDS = [
     "A" * 300,
     "1e9",
     "null",
+    "%F0%9F%92%A5",
+    "%C3%A9t%C3%A9",
+    "%FF",
 ]
 JUNK_BODIES: list[tuple[bytes, str | None]] = [
     (b"", None),
@@ -70,7 +73,7 @@ def test_junk_on_every_route_is_a_4xx_with_the_envelope(api: httpx2.Client, demo
         for method in sorted(item):
             seen_routes += 1
             for _ in range(4):
-                path = fill(template, demo, rng)
+                path = fill(template, demo, rng) + rng.choice(["", "", "/", "//"])
                 body, content_type = rng.choice(JUNK_BODIES)
                 headers = {} if content_type is None else {"Content-Type": content_type}
                 if method in ("get", "delete"):
@@ -80,7 +83,11 @@ def test_junk_on_every_route_is_a_4xx_with_the_envelope(api: httpx2.Client, demo
                     path,
                     content=body,
                     headers=headers,
-                    params={"limit": rng.choice(["1", "-3", "x", "5000"])},
+                    params={
+                        "limit": rng.choice(["1", "-3", "x", "5000", "99999999999999999999"]),
+                        "offset": rng.choice(["0", "2", "-1", "%", "1e3"]),
+                        "includeProcessDetails": rng.choice(["true", "TRUE", "yes", ""]),
+                    },
                 )
                 where = f"{method.upper()} {path} -> {response.status_code}: {response.text[:200]}"
                 assert response.status_code < 500, where
