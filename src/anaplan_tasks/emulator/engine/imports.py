@@ -239,12 +239,13 @@ class _ListImport:
         ctx = self.ctx
         existing = ctx.txn.item_keys(self.target.name)
         parents: set[str] = set()
-        if self.target.parent_list:
-            parents = _members(ctx, self.target.parent_list)
-        else:
-            parents = set(existing) | set(existing.values())
-        if self.target.top_level:
-            parents.add(self.target.top_level)
+        if self.parent_index is not None:
+            if self.target.parent_list:
+                parents = _members(ctx, self.target.parent_list)
+            else:
+                parents = set(existing) | set(existing.values())
+            if self.target.top_level:
+                parents.add(self.target.top_level)
         ctx.txn.upsert_items(
             self.target.name,
             with_name=self.name_index is not None,
@@ -264,7 +265,7 @@ class _ListImport:
         parent_index = self.parent_index
         columns = self.property_columns
         width = self.width
-        same_list_parents = self.target.parent_list is None
+        same_list_parents = self.target.parent_list is None and parent_index is not None
         seen: set[str] = set()
         created = updated = renamed = ignored = 0
         line = self.source.first_line - 1
@@ -454,7 +455,10 @@ class _ModuleImport:
         total = max(stream.total_bytes, 1)
         columns = self.columns
         width = self.width
-        single = self.dimensions[0] if len(self.dimensions) == 1 else None
+        # One mapped dimension (the usual case): look its code up inline.
+        single = len(self.dimensions) == 1 and self.dimensions[0][1] is not None
+        key_index = self.dimensions[0][1] or 0
+        key_lookup = self.dimensions[0][2]
         needed = 1 + max(
             [index for _, index, _ in self.dimensions if index is not None]
             + [index for index, _ in columns],
@@ -472,10 +476,7 @@ class _ModuleImport:
                     self.rejected.add(line, record, self._problems(record))
                 continue
             try:
-                if single is not None and single[1] is not None:
-                    key = single[2][record[single[1]]]
-                else:
-                    key = self._key(record)
+                key = key_lookup[record[key_index]] if single else self._key(record)
                 values = [convert(record[index]) for index, convert in columns]
             except (ValueError, KeyError):
                 self.rejected.add(line, record, self._problems(record))

@@ -241,10 +241,11 @@ class _SqliteTransaction(_SqliteReader):
         properties: Sequence[tuple[str, str]],
         rows: Iterable[Sequence[Any]],
     ) -> None:
-        # Numbered parameters: ?1 list, ?2 code, then name, parent and properties as mapped.
-        # A new item without a mapped name takes its code (?2) as its name.
-        number = 3
-        name_sql = "?2"
+        # The list's name is a quoted literal, so each row passes straight to SQLite. Numbered
+        # parameters: ?1 code, then name, parent and properties as mapped. A new item without a
+        # mapped name takes its code (?1) as its name.
+        number = 2
+        name_sql = "?1"
         if with_name:
             name_sql, number = f"?{number}", number + 1
         parent_sql = "NULL"
@@ -258,10 +259,11 @@ class _SqliteTransaction(_SqliteReader):
             updates.append("parent = excluded.parent")
         sql = (
             f"INSERT INTO items(list, code, name, parent, props) "
-            f"VALUES(?1, ?2, {name_sql}, {parent_sql}, json_patch('{{}}', {props_sql})) "
+            f"VALUES({_sql_string(list_name)}, ?1, {name_sql}, {parent_sql}, "
+            f"json_patch('{{}}', {props_sql})) "
             f"ON CONFLICT(list, code) DO UPDATE SET {', '.join(updates)}"
         )
-        self._connection.executemany(sql, ((list_name, *row) for row in rows))
+        self._connection.executemany(sql, rows)
 
     def write_cells(
         self,
@@ -270,12 +272,13 @@ class _SqliteTransaction(_SqliteReader):
         line_items: Sequence[tuple[str, str]],
         rows: Iterable[Sequence[Any]],
     ) -> None:
-        vals_sql, _ = _json_object_sql(line_items, 3)
+        vals_sql, _ = _json_object_sql(line_items, 2)
         sql = (
-            f"INSERT INTO cells(module, key, vals) VALUES(?1, ?2, json_patch('{{}}', {vals_sql})) "
+            f"INSERT INTO cells(module, key, vals) "
+            f"VALUES({_sql_string(module)}, ?1, json_patch('{{}}', {vals_sql})) "
             "ON CONFLICT(module, key) DO UPDATE SET vals = json_patch(vals, excluded.vals)"
         )
-        self._connection.executemany(sql, ((module, *row) for row in rows))
+        self._connection.executemany(sql, rows)
 
     def delete_items(
         self, list_name: str, codes: Sequence[str], modules: Sequence[tuple[str, int]]
