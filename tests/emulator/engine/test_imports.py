@@ -8,7 +8,9 @@ import io
 
 from anaplan_tasks.emulator.demo import bad_rows_of, generate_employees_csv
 from anaplan_tasks.emulator.engine import EmulatorEngine
+from anaplan_tasks.emulator.engine.context import ActionContext, LiveTask
 from anaplan_tasks.emulator.engine.contract import MappingParameter, Page, TaskStart
+from anaplan_tasks.emulator.engine.imports import run_import
 from anaplan_tasks.models import CompletedTask
 
 from .conftest import DemoModel
@@ -318,3 +320,41 @@ def test_mapping_parameter_supplies_an_unmapped_dimension(engine: EmulatorEngine
     assert done.current_step == "Complete."
     cells = list(engine.model_data(model_id).cells("Sales"))
     assert cells == [(("P1", "Forecast"), {"Units": 7.0})]
+
+
+class _RecordingLive(LiveTask):
+    """A live task that remembers every progress it was given."""
+
+    def __init__(self) -> None:
+        super().__init__("T" * 32, "M" * 32)
+        self.seen: list[tuple[float, str | None]] = []
+
+    def __setattr__(self, name: str, value: object) -> None:
+        super().__setattr__(name, value)
+        if name == "current_step" and hasattr(self, "seen"):
+            self.seen.append((self.progress, self.current_step))
+
+
+def test_progress_follows_the_rows_parsed(engine: EmulatorEngine, dev: DemoModel) -> None:
+    dev.upload(employees(10_000), chunk_size=50_000)
+    catalog = engine.catalog_of(dev.model_id)
+    definition = catalog.import_(dev.ids["Load Employees"])
+    assert definition is not None
+    live = _RecordingLive()
+    with engine.store.model_data(dev.model_id).transaction() as txn:
+        ctx = ActionContext(
+            task_id=live.task_id,
+            model_id=dev.model_id,
+            user_id=dev.principal.user_id,
+            catalog=catalog,
+            store=engine.store,
+            txn=txn,
+            live=live,
+        )
+        run_import(ctx, dev.ids["Load Employees"], definition)
+    progress = [value for value, _ in live.seen]
+    assert progress == sorted(progress)
+    assert len(set(progress)) >= 8  # it moved as rows were read, not in one jump
+    assert 0 < progress[0] < 0.2
+    assert progress[-1] == 1.0
+    assert live.seen[0][1] == "Processing row 1024"

@@ -461,6 +461,18 @@ class EmulatorEngine(FilesMixin, TasksMixin):
                 origin=model.origin,
             )
 
+    def catalog_of(self, model_id: str) -> ModelCatalog:
+        """A model's current structure with its object ids (for tests and ALM)."""
+        catalog = self._catalogs.get(model_id)
+        if catalog is None:
+            raise errors.NotFound(f"Model {model_id} not found")
+        return catalog
+
+    @property
+    def store(self) -> Store:
+        """The store behind this engine (for tests and ALM)."""
+        return self._store
+
     def model_records(self) -> list[ModelRecord]:
         """Every model (all workspaces), for ALM."""
         return list(self._models.values())
