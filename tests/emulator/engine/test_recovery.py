@@ -184,3 +184,20 @@ def test_kill_9_during_an_import_applies_nothing(tmp_path: Path, clock: FakeCloc
         assert store.integrity_problems() == []
     finally:
         store.close()
+
+
+def test_an_idempotency_key_is_remembered_across_a_restart(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    engine = open_engine(tmp_path, clock)
+    first = demo_model(engine).start("exports", "Headcount Export", idempotency_key="nightly-1")
+    engine.wait_idle()
+    engine.close()
+    reopened = open_engine(tmp_path, clock)
+    try:
+        again = demo_model(reopened).start(
+            "exports", "Headcount Export", idempotency_key="nightly-1"
+        )
+        assert again == first
+    finally:
+        reopened.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from anaplan_tasks.emulator import errors
@@ -251,3 +253,34 @@ def test_reset_forgets_tasks_and_data(engine: EmulatorEngine, dev: DemoModel) ->
         ).items
         == []
     )
+
+
+def test_many_threads_starting_and_polling_at_once(dev: DemoModel, prod: DemoModel) -> None:
+    errors_seen: list[BaseException] = []
+    started: list[str] = []
+    lock = threading.Lock()
+
+    def client(model: DemoModel) -> None:
+        try:
+            for _ in range(5):
+                task_id = model.start("exports", "Headcount Export")
+                model.status("exports", "Headcount Export", task_id)
+                with lock:
+                    started.append(task_id)
+        except BaseException as error:  # pragma: no cover - reported below
+            errors_seen.append(error)
+
+    threads = [threading.Thread(target=client, args=(m,)) for m in (dev, prod) * 4]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors_seen == []
+    assert dev.engine.wait_idle()
+    assert len(set(started)) == 40
+    for model in (dev, prod):
+        listed = model.engine.tasks(
+            model.principal, model.model_id, "exports", model.ids["Headcount Export"], Page()
+        ).items
+        assert len(listed) == 20
+        assert {t.task_state for t in listed} == {"COMPLETE"}
