@@ -10,7 +10,7 @@ import httpx2
 import pytest
 
 from anaplan_tasks.emulator.__main__ import main, parse_arguments
-from anaplan_tasks.emulator.server import default_data_dir, run_emulator
+from anaplan_tasks.emulator.server import _is_loopback, default_data_dir, run_emulator, serve
 
 from .subprocess_server import EmulatorProcess
 
@@ -129,6 +129,18 @@ def test_a_broken_definition_file_is_reported(
     error = capsys.readouterr().err
     assert str(broken) in error
     assert "workspaces[0]" in error
+
+
+def test_loopback_detection_and_nothing_announced_before_bind() -> None:
+    # The warning for non-loopback hosts is not exercised: tests bind 127.0.0.1 only.
+    lines: list[str] = []
+    with pytest.raises(OSError):  # an address this machine does not have: bind fails after
+        serve(host="192.0.2.1", port=0, memory=True, announce=lines.append)
+    assert lines == []  # nothing is announced before the socket is bound
+    assert not _is_loopback("0.0.0.0")
+    assert _is_loopback("127.0.0.1")
+    assert _is_loopback("::1")
+    assert _is_loopback("localhost")
 
 
 def test_a_port_in_use_is_reported(capsys: pytest.CaptureFixture[str]) -> None:

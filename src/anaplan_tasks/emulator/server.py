@@ -11,6 +11,7 @@ with run_emulator(demo=True) as emulator:  # a free port on 127.0.0.1, data in m
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import threading
 import time
@@ -69,6 +70,13 @@ def build_engine(
     return create_engine(
         data_dir=data_dir, memory=memory, demo=demo, definitions=loaded, progression=progression
     )
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 def _listening_socket(host: str, port: int) -> socket.socket:
@@ -214,6 +222,11 @@ def serve(
         url_host = f"[{host}]" if ":" in host else host
         where = "in memory" if directory is None else f"data in {directory}"
         announce(f"Anaplan emulator listening on http://{url_host}:{bound_port} ({where})")
+        if not _is_loopback(host):
+            announce(
+                "warning: this interface is reachable from other machines, and the emulator's "
+                "/_emulator/ control routes need no token"
+            )
         try:
             uvicorn.Server(_config(app, access_log=True)).run(sockets=[sock])
         finally:
