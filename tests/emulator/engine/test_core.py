@@ -143,3 +143,29 @@ def test_certificate_authentication_matches_the_registered_pem(engine: EmulatorE
     assert found.email == "cert@example.com"
     assert engine.authenticate_certificate(b"-----BEGIN CERTIFICATE-----\nWFla\n-----END") is None
     assert engine.authenticate_basic("cert@example.com", "") is None
+
+
+def test_earlier_structure_versions_stay_readable(dev: DemoModel) -> None:
+    engine = dev.engine
+    first = engine.structure(dev.model_id)
+    engine.replace_structure(dev.model_id, first.model_copy(update={"processes": []}))
+    assert engine.structure(dev.model_id, 1) == first
+    assert engine.structure(dev.model_id).processes == []
+    with pytest.raises(errors.NotFound):
+        engine.structure(dev.model_id, 9)
+
+
+def test_cells_of_an_older_dimension_shape_are_left_out(dev: DemoModel) -> None:
+    engine = dev.engine
+    dev.upload(b"".join(generate_employees_csv(5)))
+    dev.run("imports", "Load Employees")
+    dev.run("imports", "Load Headcount")
+    old = engine.structure(dev.model_id)
+    headcount = old.modules[0].model_copy(update={"dimensions": ["Employees", "Regions"]})
+    engine.replace_structure(
+        dev.model_id, old.model_copy(update={"modules": [headcount], "processes": []})
+    )
+    assert dev.run("exports", "Headcount Export").result.successful is True
+    content = b"".join(engine.read_file(dev.principal, dev.model_id, dev.ids["Headcount Export"]))
+    assert content.splitlines() == [b"Employees,Regions,Salary,FTE,Start Date"]
+    assert dev.run("actions", "Remove Inactive Employees").result.successful is True

@@ -71,6 +71,9 @@ class StoreContract:
         second = ModelDef(name="M", files=[FileDef(name="a.csv"), FileDef(name="b.csv")])
         assert store.save_structure(MODEL, second) == 2
         assert store.structure(MODEL) == (2, second)
+        assert store.structure(MODEL, 1) == (1, first)
+        with pytest.raises(KeyError):
+            store.structure(MODEL, 3)
         store.set_model_state(MODEL, "ARCHIVED")
         assert store.models()[0].state == "ARCHIVED"
 

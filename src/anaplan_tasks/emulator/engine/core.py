@@ -414,12 +414,21 @@ class EmulatorEngine(FilesMixin, TasksMixin):
         self._store.close()
 
     # == structure (for ALM) =================================================================
-    def structure(self, model_id: str) -> ModelDef:
-        """A model's current structure (lists, modules, line items, files, actions; no data)."""
+    def structure(self, model_id: str, version: int | None = None) -> ModelDef:
+        """A model's structure (lists, modules, line items, files, actions; no data).
+
+        The current one by default; `version` reads an earlier one (each `replace_structure`
+        adds a version, numbered from 1).
+        """
         catalog = self._catalogs.get(model_id)
         if catalog is None:
             raise errors.NotFound(f"Model {model_id} not found")
-        return catalog.structure
+        if version is None or version == catalog.version:
+            return catalog.structure
+        try:
+            return self._store.structure(model_id, version)[1]
+        except KeyError:
+            raise errors.NotFound(f"Model {model_id} has no structure version {version}") from None
 
     def structure_version(self, model_id: str) -> int:
         """The number of a model's current structure version."""

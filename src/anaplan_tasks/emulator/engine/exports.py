@@ -62,10 +62,13 @@ def render_export(ctx: ActionContext, definition: ExportDef) -> tuple[list[bytes
     else:
         module = ctx.catalog.module_def(definition.source_module or "")
         line_items = [li.name for li in module.line_items] if module else []
+        dimensions = len(module.dimensions) if module else 0
         for count, (codes, values) in enumerate(ctx.txn.cells(definition.source_module or "")):
             if not count & 4095:
                 ctx.check_cancel()
                 out.flush()
+            if len(codes) != dimensions:
+                continue  # written before the module's dimensions changed: not in this shape
             writer.writerow([*codes, *[format_value(values.get(n)) for n in line_items]])
     out.flush(final=True)
     return out.chunks, out.size

@@ -173,8 +173,8 @@ class Store(Protocol):
         ...
 
     # -- structure ---------------------------------------------------------------------------
-    def structure(self, model_id: str) -> tuple[int, ModelDef]:
-        """The latest structure version of a model and its document."""
+    def structure(self, model_id: str, version: int | None = None) -> tuple[int, ModelDef]:
+        """A structure version of a model (the latest by default) and its document."""
         ...
 
     def save_structure(self, model_id: str, structure: ModelDef) -> int:

@@ -297,7 +297,7 @@ class _SqliteTransaction(_SqliteReader):
             keys = [
                 key
                 for (key,) in connection.execute("SELECT key FROM cells WHERE module=?", (module,))
-                if key.split(KEY_SEPARATOR)[position] in doomed
+                if _code_at(key, position) in doomed
             ]
             connection.executemany(
                 "DELETE FROM cells WHERE module=? AND key=?", ((module, key) for key in keys)
@@ -336,6 +336,11 @@ class _SqliteTransaction(_SqliteReader):
                 outcome.finished_ms,
             ),
         )
+
+
+def _code_at(key: str, position: int) -> str | None:
+    codes = key.split(KEY_SEPARATOR)
+    return codes[position] if position < len(codes) else None
 
 
 class SqliteModelData(_SqliteReader):
@@ -509,19 +514,22 @@ class SqliteStore:
             db.execute("UPDATE models SET state=? WHERE id=?", (state, model_id))
 
     # -- structure ---------------------------------------------------------------------------
-    def structure(self, model_id: str) -> tuple[int, ModelDef]:
-        """The latest structure version of a model and its document."""
-        row = (
-            self._meta.get()
-            .execute(
+    def structure(self, model_id: str, version: int | None = None) -> tuple[int, ModelDef]:
+        """A structure version of a model (the latest by default) and its document."""
+        db = self._meta.get()
+        if version is None:
+            row = db.execute(
                 "SELECT version, doc FROM structures WHERE model_id=? "
                 "ORDER BY version DESC LIMIT 1",
                 (model_id,),
-            )
-            .fetchone()
-        )
+            ).fetchone()
+        else:
+            row = db.execute(
+                "SELECT version, doc FROM structures WHERE model_id=? AND version=?",
+                (model_id, version),
+            ).fetchone()
         if row is None:
-            raise KeyError(model_id)
+            raise KeyError(model_id if version is None else f"{model_id} version {version}")
         return int(row[0]), ModelDef.model_validate_json(row[1])
 
     def save_structure(self, model_id: str, structure: ModelDef) -> int:
