@@ -3,6 +3,8 @@ models (files, imports, exports, actions, processes and their metadata)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ...models import (
     ExportAction,
     ExportMetadata,
@@ -64,16 +66,7 @@ class ModelCatalog:
         self.version = version
         self.ids = ids
         self._index: dict[str, tuple[ObjectKind, object]] = {}
-        groups: list[
-            tuple[
-                ObjectKind,
-                list[FileDef]
-                | list[ImportDef]
-                | list[ExportDef]
-                | list[DeleteActionDef]
-                | list[ProcessDef],
-            ]
-        ] = [
+        groups: list[tuple[ObjectKind, Sequence[_Named]]] = [
             ("file", structure.files),
             ("import", structure.imports),
             ("export", structure.exports),
@@ -126,14 +119,15 @@ class ModelCatalog:
 
     def action_named(self, name: str) -> tuple[str, ActionDef] | None:
         """A process step by name: (id, definition)."""
-        for kind, items in (
+        steps: list[tuple[ObjectKind, Sequence[ActionDef]]] = [
             ("import", self.structure.imports),
             ("export", self.structure.exports),
             ("action", self.structure.delete_actions),
-        ):
+        ]
+        for kind, items in steps:
             for item in items:
                 if item.name == name:
-                    return self.ids[(kind, item.name)], item  # type: ignore[index]
+                    return self.ids[(kind, item.name)], item
         return None
 
     def list_def(self, name: str) -> ListDef | None:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...models import TaskResult
-from ..definitions import FileDef, ImportDef, ListDef, ModuleDef
+from ..definitions import FileDef, Format, ImportDef, ListDef, ModuleDef
 from ..storage import KEY_SEPARATOR
 from . import results
 from .context import ActionContext, ActionOutcome, split_chunks
@@ -143,14 +143,14 @@ def _dump(source: _Source, rejected: _Rejections) -> list[bytes]:
     return split_chunks(buffer.getvalue().encode("utf-8"))
 
 
-def _value_problem(fmt: str, text: str, list_name: str | None, type_: str) -> RowProblem:
+def _value_problem(fmt: Format, text: str, list_name: str | None, type_: str) -> RowProblem:
     summary = {
         "number": "Invalid number",
         "date": "Invalid date",
         "boolean": "Invalid boolean",
         "list": f"Item not located in {list_name} list",
     }.get(fmt, "Invalid value")
-    return RowProblem(type_, summary, problem_text(fmt, text, list_name))  # type: ignore[arg-type]
+    return RowProblem(type_, summary, problem_text(fmt, text, list_name))
 
 
 def _wrong_width(width: int, record: list[str]) -> RowProblem:

@@ -76,7 +76,7 @@ class ModelWorker:
 class TasksMixin(EngineBase):
     """The engine's task endpoints and the running of tasks."""
 
-    def _action(self, catalog: ModelCatalog, kind: ActionKind, action_id: str) -> Any:
+    def _action(self, catalog: ModelCatalog, kind: str, action_id: str) -> ActionDef | None:
         if kind == "imports":
             return catalog.import_(action_id)
         if kind == "exports":
@@ -468,11 +468,7 @@ class TasksMixin(EngineBase):
                     ran=False,
                 )
             return run_process(ctx, record.action_id, process, self._now_ms)
-        definition: ActionDef | None = self._action(
-            catalog,
-            record.kind,  # type: ignore[arg-type]
-            record.action_id,
-        )
+        definition = self._action(catalog, record.kind, record.action_id)
         if definition is None:
             return TaskOutput(
                 result=results.failed_to_run(
