@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import base64
+import os
+import subprocess
+import sys
+from typing import get_args
 
 import httpx2
 import pytest
@@ -102,3 +106,25 @@ def test_a_rate_limit_can_be_set(anaplan_emulator: EmulatorHandle) -> None:  # n
     assert statuses == [200, 200, 429]
     anaplan_emulator.set_rate_limit(None)
     assert httpx2.get(url, headers=headers).status_code == 200
+
+
+def test_loading_the_plugin_does_not_need_the_server_dependencies() -> None:
+    # pytest loads the plugin in every run where anaplan-tasks is installed, even without the
+    # `emulator` extra: it may import starlette and uvicorn only when a fixture is used.
+    code = (
+        "import sys, anaplan_tasks.emulator.pytest_plugin; "
+        "print(sorted(m for m in ('starlette', 'uvicorn', 'cryptography', 'anyio') "
+        "if m in sys.modules))"
+    )
+    environment = {**os.environ, "PYTHONPATH": str(SOURCE_ROOT)}
+    output = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=environment, check=True
+    ).stdout
+    assert output.strip() == "[]"
+
+
+def test_the_fault_kinds_agree_with_the_server() -> None:
+    from anaplan_tasks.emulator import pytest_plugin
+    from anaplan_tasks.emulator.api.faults import FAULT_KINDS
+
+    assert get_args(pytest_plugin.FaultKind) == FAULT_KINDS

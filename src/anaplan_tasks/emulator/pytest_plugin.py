@@ -22,14 +22,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 
-from .api.faults import FaultKind, FaultRule
-from .api.ratelimit import RateLimit
 from .engine.contract import Progression, ProgressionMode
-from .server import RunningEmulator, run_emulator
+
+if TYPE_CHECKING:
+    from .server import RunningEmulator
+
+# The server's own modules (starlette, uvicorn) are imported only when a fixture is used: the
+# plugin is registered in every pytest run where anaplan-tasks is installed, with or without
+# the `emulator` extra.
+
+FaultKind = Literal["status", "reset_before", "reset_after", "latency"]
 
 DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "demo"
@@ -97,6 +103,8 @@ class EmulatorHandle:
         By default the next matching request answers 503. Passing `seed` first removes the
         rules in force and reseeds the generator, so a run can be repeated exactly.
         """
+        from .api.faults import FaultRule
+
         rule = FaultRule(
             fault=fault,
             method=method.upper(),
@@ -133,6 +141,8 @@ class EmulatorHandle:
 
     def set_rate_limit(self, per_minute: int | None, *, retry_after: bool = True) -> None:
         """Answer 429 beyond `per_minute` requests a minute (None: no limit)."""
+        from .api.ratelimit import RateLimit
+
         limit = None if per_minute is None else RateLimit(per_minute, retry_after)
         self.running.control.set_rate_limit(limit)
 
@@ -150,6 +160,8 @@ def anaplan_emulator_options() -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def anaplan_emulator_server(anaplan_emulator_options: dict[str, Any]) -> Iterator[RunningEmulator]:
     """One emulator for the whole session."""
+    from .server import run_emulator
+
     with run_emulator(**anaplan_emulator_options) as running:
         yield running
 
