@@ -358,19 +358,21 @@ class TasksMixin(EngineBase):
             live.at_gate = False
             if self._stopping or live.cancel_requested:
                 return
+            # Durable before visible: a client that saw IN_PROGRESS never finds the task
+            # re-queued after a crash. Under the lock, so a cancel sees one state or the other.
+            started_ms = self._now_ms()
+            self._store.update_task(
+                task_id,
+                state="IN_PROGRESS",
+                progress=0.0,
+                current_step="Processing ...",
+                started_ms=started_ms,
+            )
             live.state = "IN_PROGRESS"
             live.current_step = "Processing ..."
             live.started_at = self._clock.now()
         record = self._store.task(task_id)
         assert record is not None
-        started_ms = self._now_ms()
-        self._store.update_task(
-            task_id,
-            state="IN_PROGRESS",
-            progress=0.0,
-            current_step="Processing ...",
-            started_ms=started_ms,
-        )
         catalog = self._catalogs[record.model_id]
         data = self._store.model_data(record.model_id)
         final: TaskOutcome
