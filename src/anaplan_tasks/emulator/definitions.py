@@ -109,6 +109,10 @@ class FileDef(_Strict):
     header_row: int = 1
     first_data_row: int = 2
     encoding: Literal["UTF-8", "ISO-8859-1", "UTF-16LE"] = "UTF-8"
+    default_content: str | None = Field(
+        default=None,
+        description="Content served to users who uploaded none (Anaplan's default file).",
+    )
 
 
 class ImportDef(_Strict):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from anaplan_tasks.emulator import errors
-from anaplan_tasks.emulator.engine.contract import Page
+from anaplan_tasks.emulator.engine import EmulatorEngine
+from anaplan_tasks.emulator.engine.contract import Page, TaskStart
 
 from .conftest import DemoModel
 
@@ -124,3 +125,47 @@ def test_people_and_places(dev: DemoModel) -> None:
     with pytest.raises(errors.NotFound):
         engine.model(dev.principal, "F" * 32)
     assert engine.models(dev.principal, None, Page(limit=1, offset=1)).items == models[1:]
+
+
+def test_default_content_is_served_until_a_user_uploads_their_own(engine: EmulatorEngine) -> None:
+    engine.load_definition(
+        """
+[[users]]
+email = "d@example.com"
+password = "d"
+[[workspaces]]
+name = "Defaults"
+admins = ["d@example.com"]
+[[workspaces.models]]
+name = "M"
+[[workspaces.models.lists]]
+name = "Cities"
+[[workspaces.models.files]]
+name = "cities.csv"
+default_content = "City\\nOslo\\nBergen\\n"
+[[workspaces.models.imports]]
+name = "Load Cities"
+file = "cities.csv"
+target_list = "Cities"
+mapping = { code = "City" }
+""",
+        source="defaults.toml",
+    )
+    principal = engine.authenticate_basic("d@example.com", "d")
+    assert principal is not None
+    model_id = engine.models(principal, None, Page()).items[0].id
+    (info,) = engine.files(principal, model_id, Page()).items
+    assert info.chunk_count == 1
+    assert b"".join(engine.read_file(principal, model_id, info.id)) == b"City\nOslo\nBergen\n"
+    assert engine.structure(model_id).files[0].default_content is None  # data, not structure
+
+    import_id = engine.imports(principal, model_id, Page()).items[0].id
+    engine.start_task(principal, model_id, "imports", import_id, TaskStart("en_US"))
+    assert engine.wait_idle()
+    assert list(engine.model_data(model_id).item_keys("Cities")) == ["Oslo", "Bergen"]
+
+    engine.set_chunk_count(principal, model_id, info.id, 1)
+    engine.put_chunk(principal, model_id, info.id, 0, b"City\nTromso\n")
+    assert b"".join(engine.read_file(principal, model_id, info.id)) == b"City\nTromso\n"
+    engine.delete_file(principal, model_id, info.id)
+    assert engine.read_chunk(principal, model_id, info.id, 0) == b"City\nOslo\nBergen\n"

@@ -53,9 +53,11 @@ def wanted_object_ids(structure: ModelDef) -> list[tuple[ObjectKind, str]]:
 
 
 def structure_of(model: ModelDef) -> ModelDef:
-    """A model definition without its initial data (list items): what ALM versions."""
+    """A model definition without its initial data (list items, default file content): what
+    ALM versions."""
     lists = [lst.model_copy(update={"items": []}) for lst in model.lists]
-    return model.model_copy(update={"lists": lists})
+    files = [f.model_copy(update={"default_content": None}) for f in model.files]
+    return model.model_copy(update={"lists": lists, "files": files})
 
 
 class ModelCatalog:

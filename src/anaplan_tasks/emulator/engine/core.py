@@ -38,8 +38,9 @@ from . import ids, results
 from .base import page_of
 from .catalog import ModelCatalog, structure_of, wanted_object_ids
 from .clock import Clock, SystemClock
+from .context import split_chunks
 from .contract import Page, Paged, Principal, Progression
-from .files import FilesMixin
+from .files import DEFAULT_OWNER, FilesMixin, encode_default
 from .tasks import TasksMixin, encode_result
 
 INTERRUPTED_TEXT = "The emulator stopped while this task ran; nothing was applied."
@@ -115,12 +116,20 @@ class EmulatorEngine(FilesMixin, TasksMixin):
                     structure_of(model),
                 )
                 _, structure = store.structure(model_id)
-                store.assign_object_ids(model_id, wanted_object_ids(structure))
+                object_ids = store.assign_object_ids(model_id, wanted_object_ids(structure))
                 if created:
                     data = store.model_data(model_id)
                     for lst in model.lists:
                         if lst.items:
                             data.add_initial_items(lst.name, lst.items)
+                    for source in model.files:
+                        if source.default_content is not None:
+                            store.replace_content(
+                                model_id,
+                                object_ids[("file", source.name)],
+                                DEFAULT_OWNER,
+                                split_chunks(encode_default(source)),
+                            )
 
     def _reload(self) -> None:
         store = self._store

@@ -12,12 +12,36 @@ from collections.abc import Iterator
 from ...models import ChunkInfo, FileInfo
 from .. import errors
 from ..definitions import FileDef
+from ..storage import Store, UploadState
 from .base import EngineBase, page_of
 from .catalog import ModelCatalog
 from .contract import Page, Paged, Principal
 
 MAX_CHUNKS = 1000
 """Anaplan's limit on the chunks of one file (§4.4)."""
+
+
+DEFAULT_OWNER = ""
+"""The owner of a file's default content, served to users who uploaded none."""
+
+_PYTHON_CODECS = {"UTF-8": "utf-8", "ISO-8859-1": "latin-1", "UTF-16LE": "utf-16-le"}
+
+
+def encode_default(source: FileDef) -> bytes:
+    """A file's default content from its definition, in the file's encoding."""
+    return (source.default_content or "").encode(_PYTHON_CODECS.get(source.encoding, "utf-8"))
+
+
+def content_of(
+    store: Store, model_id: str, file_id: str, user_id: str
+) -> tuple[str, UploadState] | None:
+    """Whose content a user sees of a file, and its state: their private content, else the
+    default content, else None (§4.1)."""
+    for owner in (user_id, DEFAULT_OWNER):
+        state = store.upload_state(model_id, file_id, owner)
+        if state is not None:
+            return owner, state
+    return None
 
 
 class FilesMixin(EngineBase):
@@ -28,9 +52,9 @@ class FilesMixin(EngineBase):
         catalog = self._catalog(principal, model_id)
         counts: dict[str, int] = {}
         for info in catalog.file_infos({}):
-            state = self._store.upload_state(model_id, info.id, principal.user_id)
-            if state is not None:
-                counts[info.id] = state.chunk_count
+            content = content_of(self._store, model_id, info.id, principal.user_id)
+            if content is not None:
+                counts[info.id] = content[1].chunk_count
         return page_of(catalog.file_infos(counts), page)
 
     def _file_id(self, catalog: ModelCatalog, file_id: str, *, writable: bool = False) -> str:
@@ -116,15 +140,16 @@ class FilesMixin(EngineBase):
         """The caller's chunks of a file (empty when there is no content)."""
         catalog = self._catalog(principal, model_id)
         file_id = self._file_id(catalog, file_id)
-        state = self._store.upload_state(model_id, file_id, principal.user_id)
-        count = state.chunk_count if state is not None else 0
+        content = content_of(self._store, model_id, file_id, principal.user_id)
+        count = content[1].chunk_count if content is not None else 0
         return [ChunkInfo(id=str(index), name=f"Chunk {index}") for index in range(count)]
 
     def read_chunk(self, principal: Principal, model_id: str, file_id: str, index: int) -> bytes:
         """One chunk's bytes (404 when out of range)."""
         catalog = self._catalog(principal, model_id)
         file_id = self._file_id(catalog, file_id)
-        data = self._store.read_chunk(model_id, file_id, principal.user_id, index)
+        content = content_of(self._store, model_id, file_id, principal.user_id)
+        data = self._store.read_chunk(model_id, file_id, content[0], index) if content else None
         if data is None:
             raise errors.NotFound(f"Chunk {index} of file {file_id} not found")
         return data
@@ -133,10 +158,10 @@ class FilesMixin(EngineBase):
         """The whole content, chunk after chunk (404 when there is none)."""
         catalog = self._catalog(principal, model_id)
         file_id = self._file_id(catalog, file_id)
-        state = self._store.upload_state(model_id, file_id, principal.user_id)
-        if state is None or not state.readable:
+        content = content_of(self._store, model_id, file_id, principal.user_id)
+        if content is None or not content[1].readable:
             raise errors.NotFound(f"File {file_id} has no content")
-        user_id = principal.user_id
+        user_id, state = content
         store = self._store
 
         def chunks() -> Iterator[bytes]:
@@ -149,7 +174,7 @@ class FilesMixin(EngineBase):
         return chunks()
 
     def delete_file(self, principal: Principal, model_id: str, file_id: str) -> None:
-        """Remove the caller's private content."""
+        """Remove the caller's private content (the default content, if any, shows again)."""
         catalog = self._catalog(principal, model_id)
         file_id = self._file_id(catalog, file_id)
         self._store.delete_content(model_id, file_id, principal.user_id)

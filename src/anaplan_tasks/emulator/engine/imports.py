@@ -27,6 +27,7 @@ from ..storage import KEY_SEPARATOR
 from . import results
 from .context import ActionContext, ActionOutcome, split_chunks
 from .csvsource import ChunkStream, csv_records
+from .files import content_of
 from .values import Converter, converter, problem_text, storage_kind
 
 _TICK_MASK = 1023  # report progress (and check for a cancel) every 1024 rows
@@ -70,7 +71,8 @@ class _Source:
 
 
 def _open_source(ctx: ActionContext, file_id: str, source: FileDef) -> _Source:
-    state = ctx.store.upload_state(ctx.model_id, file_id, ctx.user_id)
+    content = content_of(ctx.store, ctx.model_id, file_id, ctx.user_id)
+    owner, state = content if content is not None else (ctx.user_id, None)
     if state is None or state.chunk_count == 0:
         raise ImportAborted(
             "uploadedFileNoLongerAvailable",
@@ -89,7 +91,7 @@ def _open_source(ctx: ActionContext, file_id: str, source: FileDef) -> _Source:
         )
 
     def read_chunk(index: int) -> bytes:
-        data = ctx.store.read_chunk(ctx.model_id, file_id, ctx.user_id, index)
+        data = ctx.store.read_chunk(ctx.model_id, file_id, owner, index)
         if data is None:
             raise ImportAborted(
                 "uploadedFileNoLongerAvailable",
