@@ -1,0 +1,27 @@
+"""Sync and async Anaplan clients, built on one no-I/O core (`anaplan_tasks._core`).
+
+`Client` and `AsyncClient` have the same surface: `workspaces`, `models`, `files`, `imports`,
+`exports`, `actions`, `processes` and `tasks` namespaces; `with_model()` / `with_options()`
+copies; context managers that sign out on close.
+"""
+
+from .._core.dumps import DumpRef
+from .._core.polling import PollPolicy
+from .._core.retry import RetryBudget, RetryPolicy
+from .._core.types import DumpRow, ProgressUpdate, TaskRef
+from ._sync import Client, FailureDumps, register_namespace
+from .config import ClientConfig
+
+__all__ = [
+    "Client",
+    "ClientConfig",
+    "DumpRef",
+    "DumpRow",
+    "FailureDumps",
+    "PollPolicy",
+    "ProgressUpdate",
+    "RetryBudget",
+    "RetryPolicy",
+    "TaskRef",
+    "register_namespace",
+]
