@@ -9,10 +9,13 @@ from .._core.dumps import DumpRef
 from .._core.polling import PollPolicy
 from .._core.retry import RetryBudget, RetryPolicy
 from .._core.types import DumpRow, ProgressUpdate, TaskRef
+from ._async import AsyncClient, AsyncFailureDumps, register_async_namespace
 from ._sync import Client, FailureDumps, register_namespace
 from .config import ClientConfig
 
 __all__ = [
+    "AsyncClient",
+    "AsyncFailureDumps",
     "Client",
     "ClientConfig",
     "DumpRef",
@@ -23,5 +26,6 @@ __all__ = [
     "RetryBudget",
     "RetryPolicy",
     "TaskRef",
+    "register_async_namespace",
     "register_namespace",
 ]
