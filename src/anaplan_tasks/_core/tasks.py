@@ -19,6 +19,7 @@ from ..errors import (
     ApiError,
     TaskCancelledError,
     TaskFailedError,
+    TaskPayloadError,
     TaskTimeoutError,
     TransportError,
 )
@@ -29,6 +30,7 @@ from ..models import (
     CompletedTask,
     Task,
     TaskListItem,
+    action_kind_of,
     parse_task,
     parse_task_list,
 )
@@ -152,6 +154,19 @@ def _find_started(
     chosen = min(candidates, key=lambda item: item.creation_time)
     ctx.claimed_tasks.add(chosen.id)
     return chosen.id
+
+
+def ref_of(task: CompletedTask) -> TaskRef:
+    """Which task a finished task is, from the action id in its result (`objectId`)."""
+    object_id = task.result.object_id
+    kind = action_kind_of(object_id) if object_id else None
+    if object_id is None or kind is None:
+        raise TaskPayloadError(
+            f"task {task.id}: its result names no known action (objectId {object_id!r})",
+            task_id=task.id,
+            field="result.objectId",
+        )
+    return TaskRef(kind, object_id, task.id)
 
 
 def cancel(ctx: Context, ref: TaskRef) -> Flow[BulkTaskStatus]:

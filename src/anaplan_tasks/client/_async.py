@@ -661,8 +661,16 @@ class AsyncTasks(_AsyncNamespace):
             )
         )
 
-    async def dumps(self, task: TaskRef, status: CompletedTask | None = None) -> AsyncFailureDumps:
-        """The failure dumps of a finished task."""
+    async def dumps(
+        self, task: TaskRef | CompletedTask, status: CompletedTask | None = None
+    ) -> AsyncFailureDumps:
+        """The failure dumps of a finished task: pass its `TaskRef`, or the finished task itself.
+
+        A finished task names its action in `result.objectId`, so what `run()` returned is
+        enough: `client.tasks.dumps(task).rows()`.
+        """
+        if isinstance(task, CompletedTask):
+            return AsyncFailureDumps(self._client, tasks.ref_of(task), task)
         finished = status or await self.status(task)
         if not isinstance(finished, CompletedTask):
             raise AnaplanError(f"{task.describe()} has not finished: {finished.describe()}")
