@@ -161,3 +161,22 @@ def test_faults_on_the_start_never_double_a_task(
     assert exported.result.successful
     data = b"".join(client.files.iter_download("Headcount Export")).decode()
     assert len(data.strip().splitlines()) == runs * 100 + 1
+
+
+def test_ctrl_c_while_waiting_cancels_the_server_task(emulator: Emulator) -> None:
+    emulator.progress("manual")
+    naps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        naps.append(seconds)
+        if len(naps) == 2:
+            raise KeyboardInterrupt
+
+    with Client(**emulator.client_settings(), sleep=sleep) as client:  # type: ignore[arg-type]
+        client.files.upload("employees.csv", employees_csv(1, 10))
+        ref = client.imports.start("Load Employees")
+        with pytest.raises(TaskCancelledError) as caught:
+            client.tasks.wait(ref)
+        assert caught.value.cancelled_by_us
+        assert client.tasks.status(ref).task_state == "CANCELLED"
+    assert emulator.requests("DELETE", "/tasks/{taskId}") == 1

@@ -1,0 +1,102 @@
+"""The async client against the emulator: the same jobs, plus concurrency and cancellation."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from pathlib import Path
+
+import pytest
+
+from anaplan_tasks.client import AsyncClient
+from anaplan_tasks.emulator.api.faults import FaultRule
+from anaplan_tasks.errors import ActionNotFoundError, TaskCancelledError, TaskFailedError
+
+from .conftest import Emulator, employees_csv
+
+
+async def test_upload_import_and_wait(async_client: AsyncClient, emulator: Emulator) -> None:
+    blocks = [employees_csv(n * 500 + 1, 500) for n in range(4)]
+    task = await async_client.imports.run("Load Employees", source=iter(blocks))
+    assert task.result.successful
+    assert task.result.details[0].value_map["successRowCount"] == 2000
+    assert emulator.requests("POST", "/complete") == 1
+
+
+async def test_failed_import_dump_rows_are_one_await_away(async_client: AsyncClient) -> None:
+    with pytest.raises(TaskFailedError) as caught:
+        await async_client.imports.run("Load Employees", source=employees_csv(1, 3, region="X"))
+    assert "3 rows failed" in str(caught.value)
+    rows = await caught.value.dumps.rows()
+    assert [(row.status, row.line) for row in rows] == [("E", 2), ("E", 3), ("E", 4)]
+
+
+async def test_export_and_process(async_client: AsyncClient, tmp_path: Path) -> None:
+    await async_client.files.upload("employees.csv", employees_csv(1, 30))
+    process = await async_client.processes.run("Nightly Load")
+    assert len(process.result.nested_results) == 4
+    dest = tmp_path / "out.csv"
+    await async_client.exports.run("Headcount Export", dest)
+    assert len(list(csv.reader(io.StringIO(dest.read_text())))) == 31
+    chunks = [chunk async for chunk in async_client.files.iter_download("Headcount Export")]
+    assert b"".join(chunks) == dest.read_bytes()
+
+
+async def test_cancelling_the_waiting_coroutine_cancels_the_server_task(
+    async_client: AsyncClient, emulator: Emulator
+) -> None:
+    emulator.progress("manual")
+    await async_client.files.upload("employees.csv", employees_csv(1, 10))
+    ref = await async_client.imports.start("Load Employees")
+    waiting = asyncio.create_task(async_client.tasks.wait(ref))
+    await asyncio.sleep(0.2)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError) as caught:
+        await waiting
+    assert any("CANCELLED" in note for note in getattr(caught.value, "__notes__", []))
+    status = await async_client.tasks.status(ref)
+    assert status.task_state == "CANCELLED"
+
+
+async def test_expired_tokens_cause_one_sign_in_for_many_concurrent_requests(
+    async_client: AsyncClient, emulator: Emulator
+) -> None:
+    await async_client.files.list()
+    assert emulator.requests("POST", "/token/authenticate") == 1
+    emulator.running.control.expire_tokens()
+    results = await asyncio.gather(*(async_client.files.list() for _ in range(12)))
+    assert all(len(files) == 2 for files in results)
+    assert emulator.requests("POST", "/token/authenticate") == 2
+    assert emulator.requests("POST", "/token/refresh") == 1
+
+
+async def test_unknown_names(async_client: AsyncClient) -> None:
+    with pytest.raises(ActionNotFoundError) as caught:
+        await async_client.processes.get("Nightly Lode")
+    assert caught.value.closest == ["Nightly Load"]
+
+
+async def test_faults_on_the_start_never_double_a_task(
+    async_client: AsyncClient, emulator: Emulator
+) -> None:
+    emulator.fail(
+        FaultRule(fault="reset_after", method="POST", path="*/imports/*/tasks", times=2),
+        FaultRule(fault="status", method="POST", path="*/imports/*/tasks", status=503, times=2),
+        FaultRule(fault="status", status=429, probability=0.2),
+        seed=9,
+    )
+    runs = 8
+    for run in range(runs):
+        await async_client.imports.run("Load Employees", source=employees_csv(run * 50 + 1, 50))
+    emulator.fail()
+    assert len(await async_client.imports.list_tasks("Load Employees")) == runs
+
+
+async def test_a_cancelled_task_raises(async_client: AsyncClient, emulator: Emulator) -> None:
+    emulator.progress("manual")
+    await async_client.files.upload("employees.csv", employees_csv(1, 5))
+    ref = await async_client.imports.start("Load Employees")
+    await async_client.tasks.cancel(ref)
+    with pytest.raises(TaskCancelledError):
+        await async_client.tasks.wait(ref)
