@@ -18,3 +18,8 @@ with auth and retries; paged lists), `auth` (credentials, tokens), `polling` (th
 `tasks` (start with reconciliation, status, cancel, wait), `chunks` (chunk planning, gzip),
 `files` (upload and download), `dumps` (failure dumps and their rows).
 """
+
+import logging
+
+# Quiet by default: the library logs under "anaplan_tasks"; the application decides what to show.
+logging.getLogger("anaplan_tasks").addHandler(logging.NullHandler())

@@ -235,6 +235,7 @@ class AsyncClient:
         if self._session.state.users > 0:
             return
         state = self._session.state
+        state.closed = True
         token = state.token
         state.token = None
         if token is not None and token.signed_in:

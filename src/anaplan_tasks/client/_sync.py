@@ -247,6 +247,7 @@ class Client:
         if not last:
             return
         state = self._session.state
+        state.closed = True
         token = state.token
         state.token = None
         if token is not None and token.signed_in:
