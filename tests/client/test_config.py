@@ -87,9 +87,9 @@ def test_copies_change_settings_and_share_the_session() -> None:
         other.close()
         tuned.close()
         assert not client._session.state.closed
-    assert client._session.state.closed
         with pytest.raises(ConfigurationError, match="unknown client option"):
             client.with_options(colour="blue")
+    assert client._session.state.closed
 
 
 def test_model_scoped_calls_need_a_model() -> None:
