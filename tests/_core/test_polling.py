@@ -12,10 +12,12 @@ POLICY = PollPolicy()
 
 
 def simulate(
-    duration: float, queued: float = 0.0, policy: PollPolicy = POLICY
+    duration: float, queued: float = 0.0, policy: PollPolicy = POLICY, lag: float = 0.0
 ) -> tuple[int, float, list[float]]:
     """Poll a task that waits `queued` s, then progresses linearly for `duration` s.
 
+    `lag` shifts the task's real start against the start answer (negative: it began before the
+    answer reached us). Progress is rounded to 4 decimals, as the emulator reports it.
     Returns the number of status polls, the detection delay, and the sleeps.
     """
     schedule = PollSchedule(policy, random.Random(11))
@@ -23,7 +25,8 @@ def simulate(
     schedule.observe(0.0, 0.0)  # the start answer: NOT_STARTED, progress 0
     sleeps: list[float] = []
     polls = 0
-    end = queued + duration
+    start = queued + lag
+    end = start + duration
     while True:
         delay = schedule.next_delay(now)
         sleeps.append(delay)
@@ -31,7 +34,7 @@ def simulate(
         polls += 1
         if now >= end:
             return polls, now - end, sleeps
-        progress = 0.0 if now < queued else (now - queued) / duration
+        progress = round(max(0.0, (now - start) / duration), 4) if now >= queued else 0.0
         schedule.observe(now, progress)
 
 
@@ -39,11 +42,17 @@ def simulate(
 def test_linear_tasks_are_detected_quickly_with_few_polls(duration: float) -> None:
     polls, delay, _ = simulate(duration)
     assert delay <= max(0.25, 0.05 * duration)
-    # anaplan-sdk polls once a second: at most a quarter of that for tasks of 10 s or more.
-    if duration >= 10:
-        assert polls <= 0.25 * duration
-    # A handful near the start and the end, and at most one per max_interval between.
-    assert polls <= 4 + duration / POLICY.max_interval
+    # Three polls (a first look, a rate measurement, the end), and at most one per max_interval
+    # on long tasks; anaplan-sdk polls once a second.
+    assert polls <= 3 + duration / POLICY.max_interval
+
+
+@pytest.mark.parametrize("lag", [-0.03, -0.01, 0.01, 0.03, 0.2, 0.24])
+@pytest.mark.parametrize("duration", [1, 10, 60, 300])
+def test_start_lag_costs_at_most_one_poll(duration: float, lag: float) -> None:
+    polls, delay, _ = simulate(duration, lag=lag)
+    assert delay <= max(0.25, 0.05 * duration)
+    assert polls <= simulate(duration)[0] + 1
 
 
 def test_long_tasks_are_never_polled_more_often_than_the_minimum_interval() -> None:

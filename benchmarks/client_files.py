@@ -1,0 +1,117 @@
+"""Uploading and downloading a 200 MB CSV: speed and peak memory, anaplan-tasks vs anaplan-sdk.
+
+Each measurement runs in a fresh process (so peak memory is that client's alone), against one
+emulator process. Upload: the file on disk to the import data source `employees.csv`
+(anaplan-tasks: `files.upload(path)`; anaplan-sdk: `upload_file(bytes)`, its usual call).
+Download: the same file's chunks streamed to disk (anaplan-tasks: `files.download(file, path)`;
+anaplan-sdk: `get_file_stream`, its streaming call).
+
+Run (from the repository root, in the benchmarks' venv made by `benchmarks/client_venv.sh`):
+
+    PYTHONPATH=src /tmp/anaplan-bench-venv/bin/python benchmarks/client_files.py \
+        --emulator-python /work/.venv/bin/python [--megabytes 200]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _client_common import (
+    Emulator,
+    arguments,
+    emulator,
+    our_client,
+    peak_rss_mb,
+    sdk_client,
+    write_employees_csv,
+)
+
+
+def _measure(kind: str, emu: Emulator, csv_path: Path, out_path: Path) -> dict[str, float]:
+    if kind == "tasks-upload":
+        client = our_client(emu, emu.dev_model_id)
+        began = time.perf_counter()
+        client.files.upload("employees.csv", csv_path)
+    elif kind == "sdk-upload":
+        client = sdk_client(emu, emu.dev_model_id)
+        file_id = 113000000000
+        began = time.perf_counter()
+        client.upload_file(file_id, csv_path.read_bytes())
+    elif kind == "tasks-download":
+        client = our_client(emu, emu.dev_model_id)
+        began = time.perf_counter()
+        client.files.download("employees.csv", out_path)
+    else:
+        client = sdk_client(emu, emu.dev_model_id)
+        began = time.perf_counter()
+        with out_path.open("wb") as handle:
+            for chunk in client.get_file_stream(113000000000):
+                handle.write(chunk)
+    seconds = time.perf_counter() - began
+    return {"seconds": seconds, "peak_rss_mb": peak_rss_mb()}
+
+
+def main() -> None:
+    parser = arguments(__doc__.splitlines()[0])
+    parser.add_argument("--megabytes", type=int, default=200)
+    parser.add_argument("--worker", help=argparse_hidden())
+    parser.add_argument("--base-url")
+    parser.add_argument("--ids")
+    parser.add_argument("--csv")
+    parser.add_argument("--out")
+    options = parser.parse_args()
+    if options.worker:
+        workspace, dev, prod = options.ids.split(",")
+        emu = Emulator(options.base_url, workspace, dev, prod)
+        result = _measure(options.worker, emu, Path(options.csv), Path(options.out))
+        print(json.dumps(result))
+        return
+    with tempfile.TemporaryDirectory() as scratch, emulator(options.emulator_python) as emu:
+        csv_path = Path(scratch) / "employees.csv"
+        size = write_employees_csv(csv_path, options.megabytes)
+        print(f"file: {size / 1e6:.0f} MB")
+        kinds = ["tasks-upload", "tasks-download"]
+        if not options.no_sdk:
+            kinds = ["tasks-upload", "sdk-upload", "tasks-download", "sdk-download"]
+        for kind in kinds:
+            out_path = Path(scratch) / f"{kind}.out"
+            command = [
+                sys.executable,
+                __file__,
+                "--worker", kind,
+                "--base-url", emu.base_url,
+                "--ids", f"{emu.workspace_id},{emu.dev_model_id},{emu.prod_model_id}",
+                "--csv", str(csv_path),
+                "--out", str(out_path),
+            ]  # fmt: skip
+            done = subprocess.run(command, capture_output=True, text=True, env=os.environ)
+            if done.returncode != 0:
+                print(f"{kind}: failed\n{done.stderr[-2000:]}")
+                continue
+            result = json.loads(done.stdout.strip().splitlines()[-1])
+            speed = size / 1e6 / result["seconds"]
+            note = ""
+            if kind.endswith("download"):
+                same = out_path.read_bytes() == csv_path.read_bytes()
+                note = "  content identical" if same else "  CONTENT DIFFERS"
+                out_path.unlink()
+            print(
+                f"{kind:<15} {result['seconds']:7.2f} s  {speed:7.1f} MB/s  "
+                f"peak RSS {result['peak_rss_mb']:6.1f} MB{note}",
+                flush=True,
+            )
+
+
+def argparse_hidden() -> str:
+    """Help text of the internal worker option."""
+    return "internal: run one measurement in this process"
+
+
+if __name__ == "__main__":
+    main()
