@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -154,11 +155,28 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def write_employees_csv(path: Path, megabytes: int) -> int:
-    """Write an employees CSV of about `megabytes` MB with distinct ids; returns its size."""
+def cpu_seconds() -> float:
+    """CPU time (user + system) this process has used, all threads."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def write_employees_csv(path: Path, megabytes: int, seed: int = 1) -> int:
+    """Write an employees CSV of about `megabytes` MB (distinct ids, varied values); its size.
+
+    Values vary like real data (names, dates, amounts drawn at random), so compression costs
+    what it costs on a real file, not on a repeated pattern.
+    """
+    rng = random.Random(seed)
+    first = ("Ada", "Ben", "Chloe", "Dev", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas",
+             "Kofi", "Lena", "Mateo", "Nora", "Omar", "Priya")  # fmt: skip
+    last = ("Ng", "Okafor", "Smith", "Tanaka", "Varga", "Weber", "Xu", "Young", "Zhou", "Silva",
+            "Garcia", "Kowalski", "Nguyen", "Haddad")  # fmt: skip
+    regions = ("NA", "EMEA", "APAC", "LATAM")
     target = megabytes * 1_000_000
     header = '"Employee ID",Name,Region,"Start Date",Active,Salary,FTE\n'
-    regions = ("NA", "EMEA", "APAC", "LATAM")
     with path.open("w") as handle:
         handle.write(header)
         written = len(header)
@@ -168,9 +186,10 @@ def write_employees_csv(path: Path, megabytes: int) -> int:
             for _ in range(10_000):
                 number += 1
                 lines.append(
-                    f"E{number:08d},Person {number},{regions[number % 4]},"
-                    f"20{10 + number % 15}-0{1 + number % 9}-1{number % 9},true,"
-                    f"{40_000 + (number * 37) % 160_000},1\n"
+                    f"E{number:08d},{rng.choice(first)} {rng.choice(last)},{rng.choice(regions)},"
+                    f"{2000 + rng.randrange(25)}-{1 + rng.randrange(12):02d}-"
+                    f"{1 + rng.randrange(28):02d},{'true' if rng.random() < 0.9 else 'false'},"
+                    f"{rng.randrange(30_000, 250_000)},{rng.choice(('1', '0.5', '0.8'))}\n"
                 )
             block = "".join(lines)
             handle.write(block)

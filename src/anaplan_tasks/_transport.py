@@ -8,6 +8,7 @@ read timeout, reset or protocol error after sending may have been acted on.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
 from typing import TypeAlias
 
 import httpx2
@@ -26,6 +27,8 @@ HttpTransport: TypeAlias = httpx2.BaseTransport
 
 AsyncHttpTransport: TypeAlias = httpx2.AsyncBaseTransport
 """A caller's own async httpx2 transport (`AsyncClient(transport=…)`)."""
+
+_PIECE = 1 << 20
 
 _NOT_SENT = (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout, httpx2.ProxyError)
 
@@ -63,6 +66,20 @@ def _transport_error(request: Request, error: httpx2.HTTPError) -> TransportErro
     )
 
 
+class _SyncBody:
+    def __init__(self, answer: httpx2.Response, request: Request):
+        self.answer = answer
+        self.request = request
+        self.pieces: Iterator[bytes] = answer.iter_bytes(_PIECE)
+
+
+class _AsyncBody:
+    def __init__(self, answer: httpx2.Response, request: Request):
+        self.answer = answer
+        self.request = request
+        self.pieces: AsyncIterator[bytes] = answer.aiter_bytes(_PIECE)
+
+
 class SyncTransport:
     """Sends requests with an httpx2 `Client` (ours, or one the caller passed)."""
 
@@ -80,12 +97,39 @@ class SyncTransport:
         )
 
     def send(self, request: Request) -> Response:
-        """Send one request; raise `TransportError` when it does not complete."""
+        """Send one request; raise `TransportError` when it does not complete.
+
+        With `request.stream`, a successful answer's body is left to `read()`.
+        """
         try:
-            answer = self._client.send(_build(self._client, request))
+            answer = self._client.send(_build(self._client, request), stream=request.stream)
+            if request.stream:
+                if answer.is_success:
+                    headers = {name.lower(): value for name, value in answer.headers.items()}
+                    body = _SyncBody(answer, request)
+                    return Response(answer.status_code, headers, b"", stream=body)
+                try:
+                    answer.read()
+                finally:
+                    answer.close()
         except httpx2.HTTPError as error:
             raise _transport_error(request, error) from error
         return _response(answer)
+
+    def read(self, body: _SyncBody) -> bytes:
+        """The next piece of a streamed body; `b""` (and the body closed) at its end."""
+        try:
+            piece = next(body.pieces, b"")
+        except httpx2.HTTPError as error:
+            body.answer.close()
+            raise _transport_error(body.request, error) from error
+        if not piece:
+            body.answer.close()
+        return piece
+
+    def close_body(self, body: _SyncBody) -> None:
+        """Close a streamed body (idempotent)."""
+        body.answer.close()
 
     def close(self) -> None:
         """Close the connection pool, unless the caller owns the client."""
@@ -110,12 +154,39 @@ class AsyncTransport:
         )
 
     async def send(self, request: Request) -> Response:
-        """Send one request; raise `TransportError` when it does not complete."""
+        """Send one request; raise `TransportError` when it does not complete.
+
+        With `request.stream`, a successful answer's body is left to `read()`.
+        """
         try:
-            answer = await self._client.send(_build(self._client, request))
+            answer = await self._client.send(_build(self._client, request), stream=request.stream)
+            if request.stream:
+                if answer.is_success:
+                    headers = {name.lower(): value for name, value in answer.headers.items()}
+                    body = _AsyncBody(answer, request)
+                    return Response(answer.status_code, headers, b"", stream=body)
+                try:
+                    await answer.aread()
+                finally:
+                    await answer.aclose()
         except httpx2.HTTPError as error:
             raise _transport_error(request, error) from error
         return _response(answer)
+
+    async def read(self, body: _AsyncBody) -> bytes:
+        """The next piece of a streamed body; `b""` (and the body closed) at its end."""
+        try:
+            piece = await anext(body.pieces, b"")
+        except httpx2.HTTPError as error:
+            await body.answer.aclose()
+            raise _transport_error(body.request, error) from error
+        if not piece:
+            await body.answer.aclose()
+        return piece
+
+    async def close_body(self, body: _AsyncBody) -> None:
+        """Close a streamed body (idempotent)."""
+        await body.answer.aclose()
 
     async def aclose(self) -> None:
         """Close the connection pool, unless the caller owns the client."""

@@ -14,6 +14,7 @@ from anaplan_tasks._core.flow import (
     GetToken,
     Offload,
     Parallel,
+    ReadStream,
     Request,
     Response,
     Send,
@@ -81,6 +82,12 @@ class Scripted:
                 if isinstance(effect, Send):
                     self.sent.append(effect.request)
                     value = self.handler(effect.request)
+                    if effect.request.stream and value.is_success and value.stream is None:
+                        value = Response(
+                            value.status_code, value.headers, b"", iter([value.content])
+                        )
+                elif isinstance(effect, ReadStream):
+                    value = next(effect.stream, b"")
                 elif isinstance(effect, Sleep):
                     assert effect.seconds >= 0
                     self.sleeps.append(effect.seconds)

@@ -12,6 +12,7 @@ from anaplan_tasks._core.chunks import (
     MB,
     MIN_CHUNK_SIZE,
     compress,
+    compress_range,
     line_chunks,
     plan_chunk_size,
     plan_ranges,
@@ -84,6 +85,17 @@ def test_stream_without_trailing_newline_keeps_the_last_bytes() -> None:
 def test_stream_rejects_text() -> None:
     with pytest.raises(TypeError, match="str"):
         list(line_chunks(["text"], 10))  # type: ignore[list-item]
+
+
+def test_a_range_is_compressed_piece_by_piece_into_one_member() -> None:
+    data = bytes(range(256)) * 20_000
+    member = compress_range(lambda offset, length: data[offset : offset + length], 1000, 3_000_000)
+    assert gzip.decompress(member) == data[1000:3_001_000]
+
+
+def test_a_source_that_shrank_is_reported() -> None:
+    with pytest.raises(ValueError, match="ended"):
+        compress_range(lambda offset, length: b"", 0, 10)
 
 
 def test_each_chunk_is_its_own_gzip_member() -> None:

@@ -3,13 +3,15 @@
 Anaplan takes 1-50 MB of uncompressed data per chunk and at most 1,000 chunks per file. Chunks
 are cut on line boundaries (so a row is never split across chunks; a line longer than the hard
 maximum is cut at the maximum), each compressed as its own gzip member with the fastest codec
-installed: isal (`isal.igzip`), then zlib-ng, then zlib at level 1.
+installed: isal, then zlib-ng, then zlib, at level 1. A range of a file is read and compressed
+1 MB at a time, so only the compressed chunk is ever held in full.
 """
 
 from __future__ import annotations
 
-import gzip
+import zlib
 from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from ..errors import ConfigurationError
 
@@ -123,30 +125,50 @@ def line_chunks(blocks: Iterable[bytes], chunk_size: int) -> Iterator[bytes]:
         yield bytes(buffer)
 
 
-def _pick_compressor() -> tuple[str, Callable[[bytes], bytes]]:
-    try:
-        from isal import igzip
+_PIECE = 1 << 20
 
-        return "isal", lambda data: igzip.compress(data, compresslevel=1, mtime=0)
+
+def _pick_codec() -> tuple[str, Any]:
+    try:
+        from isal import isal_zlib
+
+        return "isal", isal_zlib
     except ImportError:
         pass
     try:
-        from zlib_ng import gzip_ng
+        from zlib_ng import zlib_ng
 
-        def compress_ng(data: bytes) -> bytes:
-            compressed: bytes = gzip_ng.compress(data, compresslevel=1, mtime=0)  # type: ignore[no-untyped-call]
-            return compressed
-
-        return "zlib-ng", compress_ng
+        return "zlib-ng", zlib_ng
     except ImportError:
         pass
-    return "zlib", lambda data: gzip.compress(data, compresslevel=1, mtime=0)
+    return "zlib", zlib
 
 
-CODEC, _compress = _pick_compressor()
+CODEC, _codec = _pick_codec()
 """The codec in use: `isal`, `zlib-ng` or `zlib`."""
+
+
+def _compressor() -> Any:
+    # wbits 31: a gzip member (header and trailer); level 1: speed over the last few percent.
+    return _codec.compressobj(1, _codec.DEFLATED, 31)
 
 
 def compress(data: bytes) -> bytes:
     """Gzip one chunk as its own member with the fastest codec installed."""
-    return _compress(data)
+    compressor = _compressor()
+    return bytes(compressor.compress(data) + compressor.flush())
+
+
+def compress_range(read_at: Callable[[int, int], bytes], offset: int, length: int) -> bytes:
+    """Read and gzip a range piece by piece: only the compressed chunk is held in full."""
+    compressor = _compressor()
+    parts: list[bytes] = []
+    end = offset + length
+    while offset < end:
+        piece = read_at(offset, min(_PIECE, end - offset))
+        if not piece:
+            raise ValueError(f"the source ended {end - offset} bytes early (did it change?)")
+        parts.append(compressor.compress(piece))
+        offset += len(piece)
+    parts.append(compressor.flush())
+    return b"".join(parts)

@@ -18,13 +18,14 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import AnaplanError, ChunkUploadError, ServerError
+from ..errors import AnaplanError, ChunkUploadError, ServerError, TransportError
 from ..models import ChunkInfo, FileInfo
 from . import endpoints
 from .calls import call, list_all
-from .chunks import compress
-from .flow import Context, Emit, Flow, Offload, Parallel, Request
+from .chunks import compress, compress_range
+from .flow import Context, Emit, Flow, Offload, Parallel, ReadStream, Request, Sleep
 from .responses import decode_body, items_of, json_object
+from .retry import Action, decide
 
 logger = logging.getLogger("anaplan_tasks")
 
@@ -94,7 +95,7 @@ def upload(
             for index, (offset, length) in enumerate(source.ranges):
 
                 def produce(offset: int = offset, length: int = length) -> bytes:
-                    return compress(source.read_at(offset, length))
+                    return compress_range(source.read_at, offset, length)
 
                 yield _put_chunk(ctx, file_id, index, produce)
         else:
@@ -133,17 +134,47 @@ def chunk_list(ctx: Context, url: str) -> Flow[list[ChunkInfo]]:
 
 
 def download_chunks(ctx: Context, list_url: str, chunk_url: Callable[[int], str]) -> Flow[int]:
-    """Emit every chunk listed at `list_url`, in order; returns the byte count."""
+    """Emit every chunk listed at `list_url`, in order, as its bytes arrive; returns the count.
+
+    Bodies are streamed (about 1 MB held at a time). A connection that breaks mid-chunk is
+    retried like any idempotent GET, and the bytes already emitted are skipped on the new read.
+    """
     chunks = yield from chunk_list(ctx, list_url)
     total = 0
     for chunk in sorted(chunks, key=lambda item: int(item.id) if item.id.isdigit() else 0):
-        index = int(chunk.id)
-        response = yield from call(
-            ctx,
-            Request("GET", chunk_url(index), headers={"Accept": "application/octet-stream"}),
+        request = Request(
+            "GET",
+            chunk_url(int(chunk.id)),
+            headers={"Accept": "application/octet-stream"},
+            stream=True,
         )
-        total += len(response.content)
-        yield Emit(response.content)
+        delivered = 0
+        attempt = 1
+        while True:
+            response = yield from call(ctx, request)
+            skip = delivered
+            try:
+                while piece := (yield ReadStream(response.stream)):
+                    if skip:
+                        if len(piece) <= skip:
+                            skip -= len(piece)
+                            continue
+                        piece, skip = piece[skip:], 0
+                    delivered += len(piece)
+                    yield Emit(piece)
+                break
+            except TransportError as error:
+                decision = decide(
+                    retry_class="idempotent", attempt=attempt, policy=ctx.retry, rng=ctx.rng
+                )
+                if decision.action is not Action.RETRY or not ctx.budget.try_acquire(
+                    after_timeout=True
+                ):
+                    raise
+                logger.info("%s broke after %d bytes (%s); resuming", request.url, delivered, error)
+                yield Sleep(decision.delay)
+                attempt += 1
+        total += delivered
     return total
 
 

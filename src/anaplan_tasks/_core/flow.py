@@ -25,7 +25,11 @@ RetryClass = Literal["idempotent", "start", "never"]
 
 @dataclass(frozen=True)
 class Request:
-    """An HTTP request as plain data. `auth` adds the `Authorization` token when sent."""
+    """An HTTP request as plain data.
+
+    `auth` adds the `Authorization` token when sent; `stream` leaves a successful answer's body
+    unread (`Response.stream`, read piece by piece with `ReadStream`).
+    """
 
     method: str
     url: str
@@ -35,6 +39,7 @@ class Request:
     content: bytes | None = None
     retry: RetryClass = "idempotent"
     auth: bool = True
+    stream: bool = False
 
     def with_headers(self, **headers: str) -> Request:
         """A copy with these headers added (names given with `_` for `-`)."""
@@ -54,6 +59,7 @@ class Response:
     status_code: int
     headers: Mapping[str, str] = field(default_factory=dict)
     content: bytes = b""
+    stream: Any = None
 
     @property
     def is_success(self) -> bool:
@@ -106,13 +112,24 @@ class Parallel:
 
 
 @dataclass(frozen=True)
+class ReadStream:
+    """Read the next piece of a streamed body (`Response.stream`); `b""` at its end.
+
+    A `TransportError` is thrown in when the connection breaks mid-body. The driver closes every
+    body a flow opened when the flow ends, whether it read it to the end or not.
+    """
+
+    stream: Any
+
+
+@dataclass(frozen=True)
 class Emit:
     """Hand these bytes to the consumer (a download's chunk)."""
 
     data: bytes
 
 
-Effect: TypeAlias = Send | Sleep | GetToken | Offload | Parallel | Emit
+Effect: TypeAlias = Send | Sleep | GetToken | Offload | Parallel | ReadStream | Emit
 Flow: TypeAlias = Generator[Effect, Any, T]
 
 

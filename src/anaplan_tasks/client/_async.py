@@ -19,7 +19,7 @@ from .._core import files as core_files
 from .._core.auth import logout_request, obtain_token, token_usable
 from .._core.calls import call, list_all
 from .._core.dumps import DumpRef
-from .._core.flow import Emit, Flow, GetToken, Offload, Parallel, Send, Sleep
+from .._core.flow import Emit, Flow, GetToken, Offload, Parallel, ReadStream, Send, Sleep
 from .._core.types import DumpRow, TaskRef
 from .._transport import AsyncHttpClient, AsyncHttpTransport, AsyncTransport
 from ..errors import AnaplanError, TaskFailedError
@@ -150,28 +150,37 @@ class AsyncClient:
     async def _steps(self, flow: Flow[T], result: list[T]) -> AsyncIterator[bytes]:
         value: Any = None
         error: BaseException | None = None
-        while True:
-            try:
-                effect = flow.throw(error) if error is not None else flow.send(value)
-            except StopIteration as stop:
-                result.append(stop.value)
-                return
-            value, error = None, None
-            try:
-                if isinstance(effect, Send):
-                    value = await self._session.transport.send(effect.request)
-                elif isinstance(effect, Sleep):
-                    await self._sleep(effect.seconds)
-                elif isinstance(effect, GetToken):
-                    value = await self._token(effect.stale)
-                elif isinstance(effect, Offload):
-                    value = await asyncio.to_thread(effect.function)
-                elif isinstance(effect, Parallel):
-                    value = await self._parallel(effect.flows, effect.limit)
-                elif isinstance(effect, Emit):
-                    yield effect.data
-            except BaseException as caught:
-                error = caught
+        bodies: list[Any] = []
+        try:
+            while True:
+                try:
+                    effect = flow.throw(error) if error is not None else flow.send(value)
+                except StopIteration as stop:
+                    result.append(stop.value)
+                    return
+                value, error = None, None
+                try:
+                    if isinstance(effect, Send):
+                        value = await self._session.transport.send(effect.request)
+                        if value.stream is not None:
+                            bodies.append(value.stream)
+                    elif isinstance(effect, ReadStream):
+                        value = await self._session.transport.read(effect.stream)
+                    elif isinstance(effect, Sleep):
+                        await self._sleep(effect.seconds)
+                    elif isinstance(effect, GetToken):
+                        value = await self._token(effect.stale)
+                    elif isinstance(effect, Offload):
+                        value = await asyncio.to_thread(effect.function)
+                    elif isinstance(effect, Parallel):
+                        value = await self._parallel(effect.flows, effect.limit)
+                    elif isinstance(effect, Emit):
+                        yield effect.data
+                except BaseException as caught:
+                    error = caught
+        finally:
+            for body in bodies:
+                await self._session.transport.close_body(body)
 
     async def _run(self, flow: Flow[T]) -> T:
         result: list[T] = []

@@ -20,7 +20,7 @@ from .._core import files as core_files
 from .._core.auth import logout_request, obtain_token, token_usable
 from .._core.calls import call, list_all
 from .._core.dumps import DumpRef
-from .._core.flow import Emit, Flow, GetToken, Offload, Parallel, Send, Sleep
+from .._core.flow import Emit, Flow, GetToken, Offload, Parallel, ReadStream, Send, Sleep
 from .._core.types import DumpRow, TaskRef
 from .._transport import HttpClient, HttpTransport, SyncTransport
 from ..errors import AnaplanError, TaskFailedError
@@ -155,28 +155,37 @@ class Client:
     def _steps(self, flow: Flow[T], result: list[T]) -> Iterator[bytes]:
         value: Any = None
         error: BaseException | None = None
-        while True:
-            try:
-                effect = flow.throw(error) if error is not None else flow.send(value)
-            except StopIteration as stop:
-                result.append(stop.value)
-                return
-            value, error = None, None
-            try:
-                if isinstance(effect, Send):
-                    value = self._session.transport.send(effect.request)
-                elif isinstance(effect, Sleep):
-                    self._sleep(effect.seconds)
-                elif isinstance(effect, GetToken):
-                    value = self._token(effect.stale)
-                elif isinstance(effect, Offload):
-                    value = effect.function()
-                elif isinstance(effect, Parallel):
-                    value = self._parallel(effect.flows, effect.limit)
-                elif isinstance(effect, Emit):
-                    yield effect.data
-            except BaseException as caught:
-                error = caught
+        bodies: list[Any] = []
+        try:
+            while True:
+                try:
+                    effect = flow.throw(error) if error is not None else flow.send(value)
+                except StopIteration as stop:
+                    result.append(stop.value)
+                    return
+                value, error = None, None
+                try:
+                    if isinstance(effect, Send):
+                        value = self._session.transport.send(effect.request)
+                        if value.stream is not None:
+                            bodies.append(value.stream)
+                    elif isinstance(effect, ReadStream):
+                        value = self._session.transport.read(effect.stream)
+                    elif isinstance(effect, Sleep):
+                        self._sleep(effect.seconds)
+                    elif isinstance(effect, GetToken):
+                        value = self._token(effect.stale)
+                    elif isinstance(effect, Offload):
+                        value = effect.function()
+                    elif isinstance(effect, Parallel):
+                        value = self._parallel(effect.flows, effect.limit)
+                    elif isinstance(effect, Emit):
+                        yield effect.data
+                except BaseException as caught:
+                    error = caught
+        finally:
+            for body in bodies:
+                self._session.transport.close_body(body)
 
     def _run(self, flow: Flow[T]) -> T:
         result: list[T] = []
