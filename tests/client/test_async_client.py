@@ -11,7 +11,12 @@ import pytest
 
 from anaplan_tasks.client import AsyncClient
 from anaplan_tasks.emulator.api.faults import FaultRule
-from anaplan_tasks.errors import ActionNotFoundError, TaskCancelledError, TaskFailedError
+from anaplan_tasks.errors import (
+    ActionNotFoundError,
+    ChunkUploadError,
+    TaskCancelledError,
+    TaskFailedError,
+)
 
 from .conftest import Emulator, employees_csv
 
@@ -100,3 +105,16 @@ async def test_a_cancelled_task_raises(async_client: AsyncClient, emulator: Emul
     await async_client.tasks.cancel(ref)
     with pytest.raises(TaskCancelledError):
         await async_client.tasks.wait(ref)
+
+
+async def test_a_failing_chunk_stops_the_async_upload(
+    async_client: AsyncClient, emulator: Emulator
+) -> None:
+    emulator.fail(FaultRule(fault="status", method="PUT", path="*/chunks/2", status=400))
+    small = async_client.with_options(chunk_size=1_000_000, upload_workers=2)
+    blocks = [employees_csv(n * 10_000, 10_000) * 4 for n in range(3)]
+    with pytest.raises(ChunkUploadError) as caught:
+        await small.files.upload("employees.csv", iter(blocks))
+    assert caught.value.index == 2
+    assert emulator.requests("POST", "/complete") == 0
+    await small.aclose()

@@ -180,3 +180,11 @@ def test_ctrl_c_while_waiting_cancels_the_server_task(emulator: Emulator) -> Non
         assert caught.value.cancelled_by_us
         assert client.tasks.status(ref).task_state == "CANCELLED"
     assert emulator.requests("DELETE", "/tasks/{taskId}") == 1
+
+
+def test_run_a_delete_action(client: Client) -> None:
+    data = employees_csv(1, 10).replace(b",true,", b",false,", 3)
+    client.imports.run("Load Employees", source=data)
+    task = client.actions.run("Remove Inactive Employees")
+    assert task.result.successful
+    assert task.result.details[0].value_map["affectedItems"] == 3
