@@ -19,7 +19,7 @@ from .._core import files as core_files
 from .._core.auth import logout_request, obtain_token, token_usable
 from .._core.calls import call, list_all
 from .._core.dumps import DumpRef
-from .._core.flow import Emit, Flow, GetToken, Offload, Parallel, ReadStream, Send, Sleep
+from .._core.flow import Context, Emit, Flow, GetToken, Offload, Parallel, ReadStream, Send, Sleep
 from .._core.types import DumpRow, TaskRef
 from .._transport import AsyncHttpClient, AsyncHttpTransport, AsyncTransport
 from ..errors import AnaplanError, TaskFailedError
@@ -269,7 +269,7 @@ class _AsyncNamespace:
         return await self._client._run(flow)
 
     @property
-    def _ctx(self) -> Any:
+    def _ctx(self) -> Context:
         return self._client._ctx
 
 

@@ -20,7 +20,7 @@ from .._core import files as core_files
 from .._core.auth import logout_request, obtain_token, token_usable
 from .._core.calls import call, list_all
 from .._core.dumps import DumpRef
-from .._core.flow import Emit, Flow, GetToken, Offload, Parallel, ReadStream, Send, Sleep
+from .._core.flow import Context, Emit, Flow, GetToken, Offload, Parallel, ReadStream, Send, Sleep
 from .._core.types import DumpRow, TaskRef
 from .._transport import HttpClient, HttpTransport, SyncTransport
 from ..errors import AnaplanError, TaskFailedError
@@ -281,7 +281,7 @@ class _Namespace:
         return self._client._run(flow)
 
     @property
-    def _ctx(self) -> Any:
+    def _ctx(self) -> Context:
         return self._client._ctx
 
 
