@@ -1,4 +1,4 @@
-"""One-call jobs composed from the other flows: resolve, (upload,) start, wait (, download)."""
+"""One-call jobs composed from the other flows: resolve, (upload,) start, wait."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from ..errors import ConfigurationError, NotFoundError, TaskFailedError
 from ..models import ActionKind, CompletedTask, FileInfo, ImportAction
 from .actions import ActionRef, resolve
-from .files import RangeSource, StreamSource, download, list_files, upload
+from .files import RangeSource, StreamSource, list_files, upload
 from .flow import Context, Flow
 from .tasks import ProgressCallback, start, wait
 from .types import TaskRef
@@ -60,30 +60,3 @@ def run_action(
             **wait_options,
         )
     )
-
-
-def run_export(
-    ctx: Context,
-    wanted: str,
-    *,
-    body: Mapping[str, Any],
-    wait_options: Mapping[str, Any],
-    on_failure: FailureFactory | None,
-    on_progress: ProgressCallback | None = None,
-) -> Flow[CompletedTask]:
-    """Run an export, then emit its output file chunk by chunk."""
-    task = yield from run_action(
-        ctx,
-        "exports",
-        wanted,
-        body=body,
-        wait_options=wait_options,
-        on_failure=on_failure,
-        on_progress=on_progress,
-    )
-    export_id = task.result.object_id
-    if export_id is None:
-        action = yield from resolve(ctx, "exports", wanted)
-        export_id = action.id
-    yield from download(ctx, export_id)
-    return task

@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any
 
 from .._core.auth import Credentials, TokenState
 from .._core.chunks import line_chunks, plan_chunk_size, plan_ranges
@@ -18,11 +18,6 @@ from .._core.flow import Context
 from .._core.retry import RetryBudget
 from ..errors import ConfigurationError
 from .config import ClientConfig
-
-UploadSource: TypeAlias = (
-    "str | os.PathLike[str] | bytes | bytearray | memoryview | Iterable[bytes]"
-)
-"""What `files.upload` takes: a path (str or PathLike), bytes, or an iterable of bytes."""
 
 
 @dataclass
