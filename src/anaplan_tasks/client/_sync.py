@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import logging
 import os
+import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -83,7 +84,7 @@ class Client:
         clock: Callable[[], float] | None = None,
         wall_clock: Callable[[], float] | None = None,
         sleep: Callable[[float], None] | None = None,
-        rng: Any = None,
+        rng: random.Random | None = None,
         **settings: Any,
     ):
         self._config = config or ClientConfig.resolve(**settings)
