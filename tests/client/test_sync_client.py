@@ -188,3 +188,30 @@ def test_run_a_delete_action(client: Client) -> None:
     task = client.actions.run("Remove Inactive Employees")
     assert task.result.successful
     assert task.result.details[0].value_map["affectedItems"] == 3
+
+
+@pytest.mark.slow
+def test_two_hundred_runs_under_random_faults_start_two_hundred_tasks(
+    emulator: Emulator,
+) -> None:
+    runs, rows = 200, 20
+    emulator.fail(
+        FaultRule(fault="reset_after", method="POST", path="*/imports/*/tasks", probability=0.05),
+        FaultRule(fault="status", method="POST", path="*/imports/*/tasks", probability=0.05),
+        FaultRule(fault="reset_before", method="POST", path="*/imports/*/tasks", probability=0.03),
+        FaultRule(fault="status", status=429, probability=0.05),
+        seed=200,
+    )
+    settings = emulator.client_settings()
+    with Client(**settings) as client:  # type: ignore[arg-type]
+        for run in range(runs):
+            client.imports.run("Load Employees", source=employees_csv(run * rows + 1, rows))
+        hits = [rule["hits"] for rule in emulator.running.control.faults.snapshot()["rules"]]
+        emulator.fail()
+        assert all(hits), hits
+        assert len(client.imports.list_tasks("Load Employees")) == runs
+        client.imports.run("Load Headcount", source=employees_csv(1, runs * rows))
+        client.exports.run("Headcount Export")
+        exported = b"".join(client.files.iter_download("Headcount Export")).decode()
+    ids = [line.split(",")[0] for line in exported.strip().splitlines()[1:]]
+    assert len(ids) == len(set(ids)) == runs * rows

@@ -52,6 +52,8 @@ class RetryPolicy:
         retry_after_cap: Longest `Retry-After` honoured; longer fails fast.
         start_clock_skew: Seconds of clock difference tolerated when adopting a task found by
             reconciliation (a task created up to this long before our attempt still counts).
+        budget: Capacity of the client-wide retry budget (`RetryBudget`): a retry costs 5, one
+            after a timeout or reset 10, a success gives 1 back.
     """
 
     max_attempts: int = 4
@@ -60,6 +62,7 @@ class RetryPolicy:
     busy_base_delay: float = 2.0
     retry_after_cap: float = RETRY_AFTER_CAP
     start_clock_skew: float = 5.0
+    budget: int = 500
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:

@@ -32,7 +32,7 @@ from ..models import (
     TaskListItem,
     Workspace,
 )
-from ._shared import Hooks, SessionState, make_context, upload_source
+from ._shared import Hooks, SessionState, make_context, new_session, upload_source
 from .config import ClientConfig
 
 logger = logging.getLogger("anaplan_tasks")
@@ -93,7 +93,7 @@ class AsyncClient:
         self._hooks = hooks
         self._sleep = sleep or asyncio.sleep
         self._session = _Session(
-            SessionState(self._config.credentials),
+            new_session(self._config),
             AsyncTransport(
                 timeout=self._config.timeout,
                 connect_timeout=self._config.connect_timeout,

@@ -42,6 +42,11 @@ class SessionState:
     closed: bool = False
 
 
+def new_session(config: ClientConfig) -> SessionState:
+    """The state a client and its copies share, sized by the client's retry policy."""
+    return SessionState(config.credentials, budget=RetryBudget(config.retry.budget))
+
+
 def make_context(config: ClientConfig, session: SessionState, hooks: Hooks) -> Context:
     """The flow context of a client."""
     return Context(

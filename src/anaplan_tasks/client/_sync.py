@@ -34,7 +34,7 @@ from ..models import (
     TaskListItem,
     Workspace,
 )
-from ._shared import Hooks, SessionState, make_context, upload_source
+from ._shared import Hooks, SessionState, make_context, new_session, upload_source
 from .config import ClientConfig
 
 logger = logging.getLogger("anaplan_tasks")
@@ -98,7 +98,7 @@ class Client:
         self._hooks = hooks
         self._sleep = sleep or time.sleep
         self._session = _Session(
-            SessionState(self._config.credentials),
+            new_session(self._config),
             SyncTransport(
                 timeout=self._config.timeout,
                 connect_timeout=self._config.connect_timeout,
