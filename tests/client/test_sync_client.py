@@ -14,6 +14,8 @@ from anaplan_tasks.emulator.demo import bad_rows_of, generate_employees_csv
 from anaplan_tasks.errors import (
     ActionNotFoundError,
     ChunkUploadError,
+    ConfigurationError,
+    NotFoundError,
     TaskCancelledError,
     TaskFailedError,
     TaskTimeoutError,
@@ -215,3 +217,12 @@ def test_two_hundred_runs_under_random_faults_start_two_hundred_tasks(
         exported = b"".join(client.files.iter_download("Headcount Export")).decode()
     ids = [line.split(",")[0] for line in exported.strip().splitlines()[1:]]
     assert len(ids) == len(set(ids)) == runs * rows
+
+
+def test_bad_upload_targets_and_sources_say_what_is_wrong(client: Client, tmp_path: Path) -> None:
+    with pytest.raises(NotFoundError, match="did you mean 'employees.csv'"):
+        client.files.upload("employes.csv", b"a\n")
+    with pytest.raises(ConfigurationError, match="is not a file"):
+        client.files.upload("employees.csv", tmp_path / "missing.csv")
+    with pytest.raises(ConfigurationError, match="cannot upload a int"):
+        client.files.upload("employees.csv", 42)  # type: ignore[arg-type]

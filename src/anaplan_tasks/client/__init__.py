@@ -3,6 +3,11 @@
 `Client` and `AsyncClient` have the same surface: `workspaces`, `models`, `files`, `imports`,
 `exports`, `actions`, `processes` and `tasks` namespaces; `with_model()` / `with_options()`
 copies; context managers that sign out on close.
+
+More namespaces (ALM's `client.alm`) plug in with `register_namespace(name, factory)` /
+`register_async_namespace(name, factory)`: the factory gets the client and builds its flows on
+`anaplan_tasks._core` (`calls.call`, `calls.get_json`, `polling.PollSchedule`, …), run with
+the client's driver (`client._run(flow)`).
 """
 
 from .._core.dumps import DumpRef
