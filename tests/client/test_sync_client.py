@@ -226,3 +226,17 @@ def test_bad_upload_targets_and_sources_say_what_is_wrong(client: Client, tmp_pa
         client.files.upload("employees.csv", tmp_path / "missing.csv")
     with pytest.raises(ConfigurationError, match="cannot upload a int"):
         client.files.upload("employees.csv", 42)  # type: ignore[arg-type]
+
+
+def test_process_dumps_are_fetched_per_nested_import(client: Client) -> None:
+    good = employees_csv(1, 8)
+    bad = employees_csv(9, 2, region="ATLANTIS").split(b"\n", 1)[1]
+    client.files.upload("employees.csv", good + bad)
+    task = client.processes.run("Nightly Load")
+    dumps = client.tasks.dumps(task)
+    load_employees = client.imports.get("Load Employees").id
+    assert load_employees in [dump.object_id for dump in dumps.available]
+    rows = dumps.rows(load_employees)
+    assert [row.line for row in rows] == [10, 11]
+    assert {row.object_id for row in rows} == {load_employees}
+    assert dumps.read(load_employees).startswith(b'"_Status_"')
