@@ -149,10 +149,29 @@ def our_client(emu: Emulator, model_id: str, **options: Any) -> Any:
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident memory in MB (Linux reports KiB)."""
+    """This process's peak resident memory in MB.
+
+    Read from `VmHWM` (the high-water mark of this program's own memory since it started):
+    `ru_maxrss` would also count the parent's memory at fork time on Linux.
+    """
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def same_content(first: Path, second: Path) -> bool:
+    """Compare two files 1 MB at a time (the benchmark's own memory stays small)."""
+    with first.open("rb") as one, second.open("rb") as other:
+        while True:
+            a, b = one.read(1 << 20), other.read(1 << 20)
+            if a != b:
+                return False
+            if not a:
+                return True
 
 
 def cpu_seconds() -> float:
