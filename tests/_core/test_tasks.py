@@ -269,3 +269,21 @@ def test_opting_out_of_cancel_on_interrupt_leaves_the_task_alone() -> None:
     with pytest.raises(KeyboardInterrupt):
         env.run(tasks.wait(env.context(), REF, cancel_on_interrupt=False))
     assert all(r.method == "GET" for r in env.sent)
+
+
+def test_a_wait_rides_out_a_short_outage_of_the_status_endpoint() -> None:
+    answers = iter(
+        [json_response(503, {})] * 8  # two status reads, each failing all four attempts
+        + [json_response(200, COMPLETE_OK)]
+    )
+    env = Scripted(lambda request: next(answers))
+    done = env.run(tasks.wait(env.context(), REF))
+    assert done.result.successful
+    assert len(env.sent) == 9
+
+
+def test_a_long_outage_ends_the_wait_with_the_servers_error() -> None:
+    env = Scripted(lambda request: json_response(503, {"status": {"message": "down"}}))
+    with pytest.raises(ServerError, match="down"):
+        env.run(tasks.wait(env.context(), REF))
+    assert len(env.sent) == 4 * 4  # tolerance 3: the fourth failed read ends it

@@ -42,6 +42,8 @@ class PollPolicy:
         aim_margin: Added after the estimated end (absolute, seconds).
         aim_margin_fraction: Added after the estimated end, as a share of the remaining time.
         jitter: Relative jitter on backoff steps (0.1 = ±10%).
+        failed_poll_tolerance: Status reads in a row that may fail (after their own retries)
+            before the wait gives up; the task runs on meanwhile.
     """
 
     initial_interval: float = 0.25
@@ -54,6 +56,7 @@ class PollPolicy:
     aim_margin: float = 0.05
     aim_margin_fraction: float = 0.02
     jitter: float = 0.1
+    failed_poll_tolerance: int = 3
 
     def __post_init__(self) -> None:
         if not 0 < self.initial_interval <= self.max_interval:

@@ -17,6 +17,8 @@ from typing import Any, assert_never
 from ..errors import (
     AnaplanError,
     ApiError,
+    RateLimitError,
+    ServerError,
     TaskCancelledError,
     TaskFailedError,
     TaskPayloadError,
@@ -241,10 +243,29 @@ def wait(
     began = ctx.clock()
     schedule = PollSchedule(ctx.poll, ctx.rng)
     status: BulkTaskStatus | None = initial
+    failed_polls = 0
     try:
         while True:
             if status is None:
-                status = yield from get_status(ctx, ref)
+                try:
+                    status = yield from get_status(ctx, ref)
+                    failed_polls = 0
+                except (TransportError, ServerError, RateLimitError) as error:
+                    # The task runs on regardless: ride out an outage of the API, within reason.
+                    failed_polls += 1
+                    if failed_polls > ctx.poll.failed_poll_tolerance:
+                        raise
+                    logger.warning(
+                        "status of %s unavailable (%s); polling on", ref.describe(), error
+                    )
+                    elapsed = ctx.clock() - began
+                    pause = min(ctx.poll.max_interval, ctx.poll.min_interval * failed_polls)
+                    if timeout is not None:
+                        pause = min(pause, max(timeout - elapsed, 0.0))
+                    yield Sleep(pause)
+                    if timeout is not None and ctx.clock() - began >= timeout:
+                        raise
+                    continue
             elapsed = ctx.clock() - began
             if isinstance(status, CompletedTask):
                 if status.result.successful:
