@@ -14,8 +14,10 @@ from .._core.dumps import DumpRef
 from .._core.polling import PollPolicy
 from .._core.retry import RetryBudget, RetryPolicy
 from .._core.types import DumpRow, ProgressUpdate, TaskRef
-from ._async import AsyncClient, AsyncFailureDumps, register_async_namespace
-from ._sync import Client, FailureDumps, register_namespace
+from ._async import AsyncClient, register_async_namespace
+from ._async_resources import AsyncFailureDumps
+from ._sync import Client, register_namespace
+from ._sync_resources import FailureDumps
 from .config import ClientConfig
 
 __all__ = [
