@@ -118,3 +118,15 @@ async def test_a_failing_chunk_stops_the_async_upload(
     assert caught.value.index == 2
     assert emulator.requests("POST", "/complete") == 0
     await small.aclose()
+
+
+async def test_an_uploaded_file_downloads_byte_for_byte(
+    async_client: AsyncClient, emulator: Emulator, tmp_path: Path
+) -> None:
+    data = b"".join(employees_csv(n * 5000, 5000) for n in range(12))  # ~3 MB
+    small = async_client.with_options(chunk_size=1_000_000)
+    info = await small.files.upload("employees.csv", data)
+    assert info.chunk_count == emulator.requests("PUT", "/chunks/{chunkId}") >= 3
+    assert await small.files.download("employees.csv", tmp_path / "back.csv") == len(data)
+    assert (tmp_path / "back.csv").read_bytes() == data
+    await small.aclose()
