@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from anaplan_tasks._core.dumps import dumps_of, parse_dump_rows
+from anaplan_tasks._core.dumps import DumpRowParser, dumps_of, parse_dump_rows
 from anaplan_tasks._core.types import TaskRef
 from anaplan_tasks.models import parse_task
 
@@ -76,3 +76,18 @@ def test_an_import_offers_its_own_dump_a_process_one_per_nested_import() -> None
     process = TaskRef("processes", "118000000001", "T" * 32)
     dumps = dumps_of(process, process_task)  # type: ignore[arg-type]
     assert [d.object_id for d in dumps] == ["112000000001", "112000000002"]
+
+
+def test_the_push_parser_gives_rows_as_soon_as_they_are_complete() -> None:
+    parser = DumpRowParser(object_id="112000000001")
+    assert parser.feed(DUMP[:80]) == []  # the header and part of a quoted multi-line field
+    rows = parser.feed(DUMP[80:])
+    assert [row.line for row in rows] == [17, 42]
+    assert parser.close() == []
+
+
+def test_a_last_line_without_newline_is_still_a_row() -> None:
+    parser = DumpRowParser()
+    assert parser.feed(b'"_Status_","_Line_"\n"E","9"') == []
+    (row,) = parser.close()
+    assert (row.status, row.line) == ("E", 9)

@@ -35,6 +35,8 @@ async def test_failed_import_dump_rows_are_one_await_away(async_client: AsyncCli
     assert "3 rows failed" in str(caught.value)
     rows = await caught.value.dumps.rows()
     assert [(row.status, row.line) for row in rows] == [("E", 2), ("E", 3), ("E", 4)]
+    streamed = [row async for row in caught.value.dumps.iter_rows()]
+    assert streamed == rows
 
 
 async def test_export_and_process(async_client: AsyncClient, tmp_path: Path) -> None:

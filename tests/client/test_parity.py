@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 
-from anaplan_tasks.client import AsyncClient, Client
+from anaplan_tasks.client import AsyncClient, AsyncFailureDumps, Client, FailureDumps
 
 NAMESPACES = (
     "workspaces",
@@ -51,3 +51,7 @@ def test_the_clients_themselves_match() -> None:
     sync_methods = set(_public(Client)) - {"close"}
     async_methods = set(_public(AsyncClient)) - {"aclose"}
     assert sync_methods == async_methods
+
+
+def test_failure_dumps_match() -> None:
+    assert _public(FailureDumps).keys() == _public(AsyncFailureDumps).keys()

@@ -58,35 +58,59 @@ def download_dump(ctx: Context, dump: DumpRef) -> Flow[int]:
     )
 
 
-def _lines(chunks: Iterable[bytes], encoding: str) -> Iterator[str]:
-    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
-    pending = ""
-    for chunk in chunks:
-        pending += decoder.decode(chunk)
-        *complete, pending = pending.split("\n")
-        for line in complete:
-            yield line + "\n"
-    pending += decoder.decode(b"", final=True)
-    if pending:
-        yield pending
+class DumpRowParser:
+    """Push parser for a dump's CSV: feed chunks as they arrive, get the rows they complete.
 
+    A record ends at a newline outside quotes (an even number of `"` so far), so quoted fields
+    may span lines and chunks. Used by both clients, so a dump is never held in full.
+    """
 
-def parse_dump_rows(
-    chunks: Iterable[bytes], *, object_id: str | None = None, encoding: str = "utf-8-sig"
-) -> Iterator[DumpRow]:
-    """Parse a dump's CSV, streamed from its chunks, into rows."""
-    reader = csv.reader(_lines(chunks, encoding))
-    header = next(reader, None)
-    if header is None:
-        return
-    for record in reader:
-        if not record:
-            continue
+    def __init__(self, *, object_id: str | None = None, encoding: str = "utf-8-sig"):
+        self._decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+        self._object_id = object_id
+        self._header: list[str] | None = None
+        self._record: list[str] = []
+        self._quotes = 0
+        self._pending = ""
+
+    def feed(self, chunk: bytes) -> list[DumpRow]:
+        """Rows completed by this chunk."""
+        return self._consume(self._decoder.decode(chunk), final=False)
+
+    def close(self) -> list[DumpRow]:
+        """Rows left at the end (a last line without a newline)."""
+        return self._consume(self._decoder.decode(b"", final=True), final=True)
+
+    def _consume(self, text: str, *, final: bool) -> list[DumpRow]:
+        rows: list[DumpRow] = []
+        *lines, self._pending = (self._pending + text).split("\n")
+        if final and self._pending:
+            lines.append(self._pending)
+            self._pending = ""
+        for line in lines:
+            self._record.append(line)
+            self._quotes += line.count('"')
+            if self._quotes % 2:
+                continue  # inside a quoted field: the record goes on
+            record = "\n".join(self._record)
+            self._record, self._quotes = [], 0
+            row = self._row(record)
+            if row is not None:
+                rows.append(row)
+        return rows
+
+    def _row(self, record: str) -> DumpRow | None:
+        fields = next(csv.reader([record]), [])
+        if not fields:
+            return None
+        if self._header is None:
+            self._header = fields
+            return None
         status = ""
         line: int | None = None
         errors: list[str] = []
         columns: dict[str, str] = {}
-        for name, value in zip(header, record, strict=False):
+        for name, value in zip(self._header, fields, strict=False):
             if name == "_Status_":
                 status = value
             elif name == "_Line_":
@@ -96,4 +120,16 @@ def parse_dump_rows(
                     errors.append(value)
             else:
                 columns[name] = value
-        yield DumpRow(status=status, line=line, errors=errors, columns=columns, object_id=object_id)
+        return DumpRow(
+            status=status, line=line, errors=errors, columns=columns, object_id=self._object_id
+        )
+
+
+def parse_dump_rows(
+    chunks: Iterable[bytes], *, object_id: str | None = None, encoding: str = "utf-8-sig"
+) -> Iterator[DumpRow]:
+    """Parse a dump's CSV, streamed from its chunks, into rows."""
+    parser = DumpRowParser(object_id=object_id, encoding=encoding)
+    for chunk in chunks:
+        yield from parser.feed(chunk)
+    yield from parser.close()

@@ -178,14 +178,20 @@ class AsyncFailureDumps:
         """Write the dump to a path or binary file object; returns the byte count."""
         return await _write_all(self.iter_bytes(object_id), dest)
 
+    async def iter_rows(self, object_id: str | None = None) -> AsyncIterator[DumpRow]:
+        """The rejected and warned rows, parsed as the dump's chunks arrive."""
+        for dump in self._select(object_id):
+            parser = core_dumps.DumpRowParser(object_id=dump.object_id)
+            flow = core_dumps.download_dump(self._client._ctx, dump)
+            async for chunk in self._client._steps(flow, []):
+                for row in parser.feed(chunk):
+                    yield row
+            for row in parser.close():
+                yield row
+
     async def rows(self, object_id: str | None = None) -> list[DumpRow]:
         """The rejected and warned rows: status, line number, error texts, source columns."""
-        rows: list[DumpRow] = []
-        for dump in self._select(object_id):
-            flow = core_dumps.download_dump(self._client._ctx, dump)
-            chunks = [chunk async for chunk in self._client._steps(flow, [])]
-            rows.extend(core_dumps.parse_dump_rows(chunks, object_id=dump.object_id))
-        return rows
+        return [row async for row in self.iter_rows(object_id)]
 
 
 class _AsyncActions(_AsyncNamespace):
