@@ -73,6 +73,10 @@ def test_bad_settings_say_what_is_wrong(settings: dict[str, object], message: st
 def test_secrets_stay_out_of_reprs() -> None:
     config = ClientConfig.resolve(email="a@b", password="hunter2", env={})
     assert "hunter2" not in repr(config)
+    with Client(config=config) as client:
+        assert repr(client) == (
+            "Client(api_base_url='https://api.anaplan.com/2/0', workspace_id=None, model_id=None)"
+        )
 
 
 def test_copies_change_settings_and_share_the_session() -> None:

@@ -108,6 +108,13 @@ class AsyncClient:
         for name, namespace_type in _EXTRA_NAMESPACES.items():
             setattr(self, name, namespace_type(self))
 
+    def __repr__(self) -> str:
+        config = self._config
+        return (
+            f"AsyncClient(api_base_url={config.api_base_url!r}, "
+            f"workspace_id={config.workspace_id!r}, model_id={config.model_id!r})"
+        )
+
     @property
     def config(self) -> ClientConfig:
         """The resolved settings (credentials hidden from repr)."""
