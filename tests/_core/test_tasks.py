@@ -328,3 +328,21 @@ def test_rows_failed_by_a_module_import_are_counted_once_not_per_line_item() -> 
         }
     )
     assert tasks.failed_row_count(result) == 14
+
+
+def test_rejected_rows_fail_a_successful_task_only_when_asked() -> None:
+    partial = task_json(
+        "COMPLETE",
+        progress=1.0,
+        result={
+            "successful": True,
+            "failureDumpAvailable": True,
+            "objectId": IMPORT_ID,
+            "details": [_failures("hierarchyRowsProcessedWithFailures", "failedCount")],
+        },
+    )
+    env = Scripted(timeline([partial]))
+    assert env.run(tasks.wait(env.context(), REF)).result.successful
+    env = Scripted(timeline([partial]))
+    with pytest.raises(TaskFailedError, match="completed but rejected rows, 7 rows failed"):
+        env.run(tasks.wait(env.context(), REF, fail_on_rejected_rows=True))

@@ -240,3 +240,11 @@ def test_process_dumps_are_fetched_per_nested_import(client: Client) -> None:
     assert [row.line for row in rows] == [10, 11]
     assert {row.object_id for row in rows} == {load_employees}
     assert dumps.read(load_employees).startswith(b'"_Status_"')
+
+
+def test_strict_loads_fail_on_any_rejected_row(client: Client) -> None:
+    data = b"".join(generate_employees_csv(50, bad_rows=2, seed=4))
+    with pytest.raises(TaskFailedError, match="rejected rows") as caught:
+        client.imports.run("Load Employees", source=data, fail_on_rejected_rows=True)
+    assert caught.value.result.successful
+    assert len(caught.value.dumps.rows()) == 2

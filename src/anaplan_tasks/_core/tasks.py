@@ -208,7 +208,8 @@ def failed_row_count(result: TaskResult) -> int:
 def failure_message(ref: TaskRef, task: CompletedTask) -> str:
     """`TaskFailedError`'s message: who failed, the counts, and the failing detail texts."""
     result = task.result
-    parts = [f"{ref.describe()} failed"]
+    outcome = "completed but rejected rows" if result.successful else "failed"
+    parts = [f"{ref.describe()} {outcome}"]
     failed_rows = failed_row_count(result)
     if failed_rows:
         parts.append(f"{failed_rows} rows failed")
@@ -235,6 +236,7 @@ def wait(
     on_progress: ProgressCallback | None = None,
     cancel_on_timeout: bool = False,
     cancel_on_interrupt: bool = True,
+    fail_on_rejected_rows: bool = False,
     initial: BulkTaskStatus | None = None,
     on_failure: Callable[[TaskRef, CompletedTask], TaskFailedError] | None = None,
 ) -> Flow[CompletedTask]:
@@ -249,6 +251,8 @@ def wait(
         cancel_on_timeout: Cancel the task on the server when the deadline passes.
         cancel_on_interrupt: On KeyboardInterrupt or async cancellation, cancel the task on the
             server (DELETE) and report its final state before the interruption propagates.
+        fail_on_rejected_rows: Treat a successful task that rejected rows (an import's
+            `…WithFailures`) as failed too.
         initial: A status already known (the start answer); saves the first poll.
         on_failure: Builds the `TaskFailedError` (the client binds its dump access there).
     """
@@ -280,7 +284,8 @@ def wait(
                     continue
             elapsed = ctx.clock() - began
             if isinstance(status, CompletedTask):
-                if status.result.successful:
+                rejected = fail_on_rejected_rows and failed_row_count(status.result) > 0
+                if status.result.successful and not rejected:
                     return status
                 if on_failure is not None:
                     raise on_failure(ref, status)

@@ -252,6 +252,7 @@ class _AsyncActions(_AsyncNamespace):
         on_progress: tasks.ProgressCallback | None,
         cancel_on_timeout: bool,
         cancel_on_interrupt: bool,
+        fail_on_rejected_rows: bool = False,
         source: Any = None,
     ) -> CompletedTask:
         config = self._client.config
@@ -265,6 +266,7 @@ class _AsyncActions(_AsyncNamespace):
                     "timeout": timeout,
                     "cancel_on_timeout": cancel_on_timeout,
                     "cancel_on_interrupt": cancel_on_interrupt,
+                    "fail_on_rejected_rows": fail_on_rejected_rows,
                 },
                 on_failure=self._client.tasks._failure,
                 source=None if source is None else upload_source(source, config.chunk_size),
@@ -288,6 +290,7 @@ class AsyncImports(_AsyncActions):
         on_progress: tasks.ProgressCallback | None = None,
         cancel_on_timeout: bool = False,
         cancel_on_interrupt: bool = True,
+        fail_on_rejected_rows: bool = False,
     ) -> CompletedTask:
         """Upload `source` to the import's file (when given), run the import and wait.
 
@@ -304,6 +307,7 @@ class AsyncImports(_AsyncActions):
             on_progress=on_progress,
             cancel_on_timeout=cancel_on_timeout,
             cancel_on_interrupt=cancel_on_interrupt,
+            fail_on_rejected_rows=fail_on_rejected_rows,
             source=source,
         )
 
@@ -321,6 +325,7 @@ class AsyncExports(_AsyncActions):
         on_progress: tasks.ProgressCallback | None = None,
         cancel_on_timeout: bool = False,
         cancel_on_interrupt: bool = True,
+        fail_on_rejected_rows: bool = False,
     ) -> CompletedTask:
         """Run an export, wait, and (with `dest`) stream its file to a path or file object."""
         task = await self._run_job(
@@ -331,6 +336,7 @@ class AsyncExports(_AsyncActions):
             on_progress=on_progress,
             cancel_on_timeout=cancel_on_timeout,
             cancel_on_interrupt=cancel_on_interrupt,
+            fail_on_rejected_rows=fail_on_rejected_rows,
         )
         if dest is not None:
             export_id = (
@@ -354,6 +360,7 @@ class AsyncProcesses(_AsyncActions):
         on_progress: tasks.ProgressCallback | None = None,
         cancel_on_timeout: bool = False,
         cancel_on_interrupt: bool = True,
+        fail_on_rejected_rows: bool = False,
     ) -> CompletedTask:
         """Run a process and wait; nested results are in `task.result.nested_results`."""
         return await self._run_job(
@@ -364,6 +371,7 @@ class AsyncProcesses(_AsyncActions):
             on_progress=on_progress,
             cancel_on_timeout=cancel_on_timeout,
             cancel_on_interrupt=cancel_on_interrupt,
+            fail_on_rejected_rows=fail_on_rejected_rows,
         )
 
 
@@ -379,6 +387,7 @@ class AsyncActions(_AsyncActions):
         on_progress: tasks.ProgressCallback | None = None,
         cancel_on_timeout: bool = False,
         cancel_on_interrupt: bool = True,
+        fail_on_rejected_rows: bool = False,
     ) -> CompletedTask:
         """Run a model action (for example a delete-by-selection) and wait."""
         return await self._run_job(
@@ -389,6 +398,7 @@ class AsyncActions(_AsyncActions):
             on_progress=on_progress,
             cancel_on_timeout=cancel_on_timeout,
             cancel_on_interrupt=cancel_on_interrupt,
+            fail_on_rejected_rows=fail_on_rejected_rows,
         )
 
 
@@ -423,6 +433,7 @@ class AsyncTasks(_AsyncNamespace):
         on_progress: tasks.ProgressCallback | None = None,
         cancel_on_timeout: bool = False,
         cancel_on_interrupt: bool = True,
+        fail_on_rejected_rows: bool = False,
     ) -> CompletedTask:
         """Wait until the task ends; return it when successful.
 
@@ -433,6 +444,8 @@ class AsyncTasks(_AsyncNamespace):
             cancel_on_timeout: Cancel the task on the server when the deadline passes.
             cancel_on_interrupt: On Ctrl-C, cancel the task on the server and report its
                 final state (raising `TaskCancelledError(cancelled_by_us=True)`).
+            fail_on_rejected_rows: Raise `TaskFailedError` also when the task succeeded but
+                rejected rows (for loads where every row must land).
 
         Raises:
             TaskFailedError: COMPLETE with `successful: false`; `error.dumps.rows()` reads
@@ -448,6 +461,7 @@ class AsyncTasks(_AsyncNamespace):
                 on_progress=on_progress,
                 cancel_on_timeout=cancel_on_timeout,
                 cancel_on_interrupt=cancel_on_interrupt,
+                fail_on_rejected_rows=fail_on_rejected_rows,
                 on_failure=self._failure,
             )
         )

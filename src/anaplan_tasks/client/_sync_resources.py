@@ -241,6 +241,7 @@ class _Actions(_Namespace):
         on_progress: tasks.ProgressCallback | None,
         cancel_on_timeout: bool,
         cancel_on_interrupt: bool,
+        fail_on_rejected_rows: bool = False,
         source: Any = None,
     ) -> CompletedTask:
         config = self._client.config
@@ -254,6 +255,7 @@ class _Actions(_Namespace):
                     "timeout": timeout,
                     "cancel_on_timeout": cancel_on_timeout,
                     "cancel_on_interrupt": cancel_on_interrupt,
+                    "fail_on_rejected_rows": fail_on_rejected_rows,
                 },
                 on_failure=self._client.tasks._failure,
                 source=None if source is None else upload_source(source, config.chunk_size),
@@ -277,6 +279,7 @@ class Imports(_Actions):
         on_progress: tasks.ProgressCallback | None = None,
         cancel_on_timeout: bool = False,
         cancel_on_interrupt: bool = True,
+        fail_on_rejected_rows: bool = False,
     ) -> CompletedTask:
         """Upload `source` to the import's file (when given), run the import and wait.
 
@@ -293,6 +296,7 @@ class Imports(_Actions):
             on_progress=on_progress,
             cancel_on_timeout=cancel_on_timeout,
             cancel_on_interrupt=cancel_on_interrupt,
+            fail_on_rejected_rows=fail_on_rejected_rows,
             source=source,
         )
 
@@ -310,6 +314,7 @@ class Exports(_Actions):
         on_progress: tasks.ProgressCallback | None = None,
         cancel_on_timeout: bool = False,
         cancel_on_interrupt: bool = True,
+        fail_on_rejected_rows: bool = False,
     ) -> CompletedTask:
         """Run an export, wait, and (with `dest`) stream its file to a path or file object."""
         task = self._run_job(
@@ -320,6 +325,7 @@ class Exports(_Actions):
             on_progress=on_progress,
             cancel_on_timeout=cancel_on_timeout,
             cancel_on_interrupt=cancel_on_interrupt,
+            fail_on_rejected_rows=fail_on_rejected_rows,
         )
         if dest is not None:
             export_id = (
@@ -343,6 +349,7 @@ class Processes(_Actions):
         on_progress: tasks.ProgressCallback | None = None,
         cancel_on_timeout: bool = False,
         cancel_on_interrupt: bool = True,
+        fail_on_rejected_rows: bool = False,
     ) -> CompletedTask:
         """Run a process and wait; nested results are in `task.result.nested_results`."""
         return self._run_job(
@@ -353,6 +360,7 @@ class Processes(_Actions):
             on_progress=on_progress,
             cancel_on_timeout=cancel_on_timeout,
             cancel_on_interrupt=cancel_on_interrupt,
+            fail_on_rejected_rows=fail_on_rejected_rows,
         )
 
 
@@ -368,6 +376,7 @@ class Actions(_Actions):
         on_progress: tasks.ProgressCallback | None = None,
         cancel_on_timeout: bool = False,
         cancel_on_interrupt: bool = True,
+        fail_on_rejected_rows: bool = False,
     ) -> CompletedTask:
         """Run a model action (for example a delete-by-selection) and wait."""
         return self._run_job(
@@ -378,6 +387,7 @@ class Actions(_Actions):
             on_progress=on_progress,
             cancel_on_timeout=cancel_on_timeout,
             cancel_on_interrupt=cancel_on_interrupt,
+            fail_on_rejected_rows=fail_on_rejected_rows,
         )
 
 
@@ -412,6 +422,7 @@ class Tasks(_Namespace):
         on_progress: tasks.ProgressCallback | None = None,
         cancel_on_timeout: bool = False,
         cancel_on_interrupt: bool = True,
+        fail_on_rejected_rows: bool = False,
     ) -> CompletedTask:
         """Wait until the task ends; return it when successful.
 
@@ -422,6 +433,8 @@ class Tasks(_Namespace):
             cancel_on_timeout: Cancel the task on the server when the deadline passes.
             cancel_on_interrupt: On Ctrl-C, cancel the task on the server and report its
                 final state (raising `TaskCancelledError(cancelled_by_us=True)`).
+            fail_on_rejected_rows: Raise `TaskFailedError` also when the task succeeded but
+                rejected rows (for loads where every row must land).
 
         Raises:
             TaskFailedError: COMPLETE with `successful: false`; `error.dumps.rows()` reads
@@ -437,6 +450,7 @@ class Tasks(_Namespace):
                 on_progress=on_progress,
                 cancel_on_timeout=cancel_on_timeout,
                 cancel_on_interrupt=cancel_on_interrupt,
+                fail_on_rejected_rows=fail_on_rejected_rows,
                 on_failure=self._failure,
             )
         )
