@@ -30,3 +30,19 @@ def test_all_names_resolve() -> None:
     for module in (anaplan_tasks, anaplan_tasks.models):
         for name in module.__all__:
             assert hasattr(module, name), f"{module.__name__}.{name} is in __all__ but missing"
+
+
+def test_clients_are_exported_at_the_top() -> None:
+    import anaplan_tasks.client
+
+    assert anaplan_tasks.Client is anaplan_tasks.client.Client
+    assert anaplan_tasks.AsyncClient is anaplan_tasks.client.AsyncClient
+    for module in (anaplan_tasks, anaplan_tasks.client):
+        assert list(module.__all__) == sorted(module.__all__, key=_order)
+
+
+def _order(name: str) -> tuple[int, str]:
+    # ruff's order: constants, classes, then functions and modules
+    if name.isupper():
+        return (0, name)
+    return (1, name) if name[0].isupper() else (2, name)

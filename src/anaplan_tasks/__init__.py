@@ -1,9 +1,11 @@
 """anaplan-tasks: run and understand Anaplan's asynchronous tasks.
 
-The task models live in [`anaplan_tasks.models`][anaplan_tasks.models] and are re-exported here.
+`Client` and `AsyncClient` (in [`anaplan_tasks.client`][anaplan_tasks.client]) run tasks; the
+task models live in [`anaplan_tasks.models`][anaplan_tasks.models] and are re-exported here.
 """
 
 from . import errors
+from .client import AsyncClient, Client
 from .models import (
     CancelledTask,
     CompletedReportTask,
@@ -27,7 +29,9 @@ from .models import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "AsyncClient",
     "CancelledTask",
+    "Client",
     "CompletedReportTask",
     "CompletedSyncTask",
     "CompletedTask",

@@ -176,7 +176,31 @@ class TaskError(AnaplanError):
 
 
 class TaskFailedError(TaskError):
-    """The task is COMPLETE but its result says `successful: false`."""
+    """The task is COMPLETE but its result says `successful: false`.
+
+    The message names the failing details and counts. `task.result` is the whole typed result.
+
+    Attributes:
+        ref: Which task (kind, action id, task id), when known.
+        dumps: The task's failure dumps, bound to the client that waited: `dumps.rows()` reads
+            the rejected rows (awaitable on an `AsyncClient`). None when not bound.
+    """
+
+    def __init__(self, message: str, *, task: Any, ref: Any = None, dumps: Any = None):
+        super().__init__(message, task=task)
+        self.ref = ref
+        self.dumps = dumps
+
+    @property
+    def result(self) -> Any:
+        """The task's typed result (`TaskResult`), with nested results and details."""
+        return getattr(self.task, "result", None)
+
+    @property
+    def failure_details(self) -> list[Any]:
+        """Every failing detail of the result and its nested results."""
+        result = self.result
+        return list(result.failure_details()) if result is not None else []
 
 
 class TaskCancelledError(TaskError):

@@ -1,0 +1,113 @@
+"""One API call with authentication and retries, and paged lists built on it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from ..errors import TransportError
+from .flow import Context, Flow, GetToken, Request, Response, Send, Sleep
+from .responses import error_for_response, items_of, json_object, total_size
+from .retry import Action, decide, parse_retry_after
+
+logger = logging.getLogger("anaplan_tasks")
+
+PAGE_SIZE = 5000
+
+
+def call(ctx: Context, request: Request) -> Flow[Response]:
+    """Send a request; retry what the decision table allows; return a 2xx response.
+
+    A 401 on an authenticated request makes the driver refresh the token once (single-flight),
+    then the request is sent again. Errors raise the matching `anaplan_tasks.errors` class;
+    for a task start whose fate is unknown, the error is raised for the caller to reconcile.
+    """
+    attempt = 1
+    refreshed = False
+    while True:
+        token: str | None = None
+        sent = request
+        if request.auth:
+            token = yield GetToken()
+            sent = request.with_headers(Authorization=f"AnaplanAuthToken {token}")
+        try:
+            response: Response = yield Send(sent)
+        except TransportError as error:
+            decision = decide(
+                retry_class=request.retry,
+                attempt=attempt,
+                policy=ctx.retry,
+                rng=ctx.rng,
+                request_sent=error.request_sent,
+            )
+            if decision.action is not Action.RETRY or not ctx.budget.try_acquire(
+                after_timeout=error.request_sent
+            ):
+                raise
+            logger.info(
+                "%s: %s (%s); retry %d in %.2fs",
+                request.describe(),
+                error,
+                decision.reason,
+                attempt,
+                decision.delay,
+            )
+            yield Sleep(decision.delay)
+            attempt += 1
+            continue
+        if response.is_success:
+            ctx.budget.on_success()
+            return response
+        if response.status_code == 401 and token is not None and not refreshed:
+            refreshed = True
+            logger.info("%s: 401, refreshing the token once", request.describe())
+            yield GetToken(stale=token)
+            continue
+        retry_after = parse_retry_after(response.headers, ctx.wall_clock())
+        decision = decide(
+            retry_class=request.retry,
+            attempt=attempt,
+            policy=ctx.retry,
+            rng=ctx.rng,
+            status=response.status_code,
+            retry_after=retry_after,
+        )
+        failure = error_for_response(request, response, retry_after=retry_after)
+        if decision.action is not Action.RETRY or not ctx.budget.try_acquire():
+            raise failure
+        logger.info(
+            "%s: %d (%s); retry %d in %.2fs",
+            request.describe(),
+            response.status_code,
+            decision.reason,
+            attempt,
+            decision.delay,
+        )
+        yield Sleep(decision.delay)
+        attempt += 1
+
+
+def get_json(
+    ctx: Context, url: str, params: Mapping[str, str] | None = None
+) -> Flow[Mapping[str, Any]]:
+    """GET a JSON object."""
+    response = yield from call(ctx, Request("GET", url, params=dict(params or {})))
+    return json_object(response)
+
+
+def list_all(
+    ctx: Context, url: str, key: str, params: Mapping[str, str] | None = None
+) -> Flow[list[Mapping[str, Any]]]:
+    """Every item of a paged list, following `totalSize` (not `next`, which Anaplan fakes)."""
+    items: list[Mapping[str, Any]] = []
+    offset = 0
+    while True:
+        query = {**(params or {}), "limit": str(PAGE_SIZE), "offset": str(offset)}
+        body = yield from get_json(ctx, url, query)
+        page = items_of(body, key)
+        items.extend(page)
+        total = total_size(body)
+        offset += len(page)
+        if not page or total is None or offset >= total:
+            return items

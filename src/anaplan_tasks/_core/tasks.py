@@ -1,0 +1,358 @@
+"""Task flows: start (never blindly twice), status, list, cancel, and wait.
+
+A task start is a POST that creates work, so it is repeated only when it provably never ran
+(connect error, 429, 409/423). When it may have reached the server (read timeout, reset, 5xx),
+the action's tasks are listed and a task created since the attempt began (minus the tolerated
+clock skew) is adopted; only when there is none is the start sent again, with the same
+`Idempotency-Key` so a server that honours the key returns the same task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, assert_never
+
+from ..errors import (
+    AnaplanError,
+    ApiError,
+    RateLimitError,
+    ServerError,
+    TaskCancelledError,
+    TaskFailedError,
+    TaskPayloadError,
+    TaskTimeoutError,
+    TransportError,
+)
+from ..models import (
+    ActionKind,
+    BulkTaskStatus,
+    CancelledTask,
+    CompletedTask,
+    Task,
+    TaskListItem,
+    TaskResult,
+    action_kind_of,
+    parse_task,
+    parse_task_list,
+)
+from . import endpoints
+from .calls import call, list_all
+from .flow import Context, Flow, Request, Sleep
+from .polling import PollSchedule
+from .responses import json_object
+from .retry import backoff
+from .types import ProgressUpdate, TaskRef
+
+logger = logging.getLogger("anaplan_tasks")
+
+ProgressCallback = Callable[[ProgressUpdate], None]
+
+_AMBIGUOUS_STATUSES = frozenset({408, 500, 502, 503, 504})
+CANCEL_CONFIRM_SECONDS = 30.0
+
+
+def start_body(
+    locale: str, mapping_parameters: Mapping[str, str] | Sequence[Mapping[str, str]] | None
+) -> dict[str, Any]:
+    """The start body: `localeName` first, then `mappingParameters` when given.
+
+    Mapping parameters may be a mapping `{entityType: entityName}` or a list of
+    `{"entityType": …, "entityName": …[, "importId": …]}` objects.
+    """
+    body: dict[str, Any] = {"localeName": locale}
+    if mapping_parameters:
+        if isinstance(mapping_parameters, Mapping):
+            body["mappingParameters"] = [
+                {"entityType": entity_type, "entityName": entity_name}
+                for entity_type, entity_name in mapping_parameters.items()
+            ]
+        else:
+            body["mappingParameters"] = [dict(item) for item in mapping_parameters]
+    return body
+
+
+def may_have_started(error: BaseException) -> bool:
+    """True when a failed start POST may nevertheless have created a task."""
+    if isinstance(error, TransportError):
+        return error.request_sent
+    return isinstance(error, ApiError) and error.status_code in _AMBIGUOUS_STATUSES
+
+
+def get_status(ctx: Context, ref: TaskRef) -> Flow[BulkTaskStatus]:
+    """A task's current status."""
+    params = {"includeProcessDetails": "true"} if ref.kind == "processes" else {}
+    url = endpoints.task(ctx, ref.kind, ref.action_id, ref.task_id)
+    response = yield from call(ctx, Request("GET", url, params=params))
+    return parse_task(json_object(response))
+
+
+def list_tasks(ctx: Context, kind: ActionKind, action_id: str) -> Flow[list[TaskListItem]]:
+    """An action's tasks, oldest first (all users' tasks)."""
+    items = yield from list_all(ctx, endpoints.tasks(ctx, kind, action_id), "tasks")
+    return parse_task_list({"tasks": list(items)})
+
+
+def start(
+    ctx: Context, kind: ActionKind, action_id: str, body: Mapping[str, Any]
+) -> Flow[BulkTaskStatus]:
+    """Start a task, reconciling instead of repeating when the start may have run."""
+    key = ctx.new_key()
+    began_ms = ctx.wall_clock() * 1000.0
+    request = Request(
+        "POST",
+        endpoints.tasks(ctx, kind, action_id),
+        headers={"Idempotency-Key": key},
+        json=dict(body),
+        retry="start",
+    )
+    attempt = 1
+    while True:
+        try:
+            response = yield from call(ctx, request)
+        except AnaplanError as error:
+            if not may_have_started(error):
+                raise
+            logger.warning(
+                "start of %s %s may have reached the server (%s); reconciling",
+                kind,
+                action_id,
+                error,
+            )
+            adopted = yield from _find_started(ctx, kind, action_id, began_ms)
+            if adopted is not None:
+                logger.warning("adopted task %s started by the earlier attempt", adopted)
+                ref = TaskRef(kind, action_id, adopted)
+                return (yield from get_status(ctx, ref))
+            if attempt >= ctx.retry.max_attempts or not ctx.budget.try_acquire(after_timeout=True):
+                raise
+            yield Sleep(backoff(attempt, ctx.retry.base_delay, ctx.retry.max_delay, ctx.rng))
+            attempt += 1
+            continue
+        body_out = json_object(response)
+        task = body_out.get("task")
+        if isinstance(task, Mapping) and "taskState" not in task and "taskId" in task:
+            ref = TaskRef(kind, action_id, str(task["taskId"]))
+            status = yield from get_status(ctx, ref)
+        else:
+            # Start answers carry no `progress`, which the Task model requires: a new task has 0.
+            status = parse_task(
+                {"progress": 0.0, **task} if isinstance(task, Mapping) else body_out
+            )
+        ctx.claimed_tasks.add(status.id)
+        return status
+
+
+def _find_started(
+    ctx: Context, kind: ActionKind, action_id: str, began_ms: float
+) -> Flow[str | None]:
+    since = began_ms - ctx.retry.start_clock_skew * 1000.0
+    listed = yield from list_tasks(ctx, kind, action_id)
+    candidates = [
+        item for item in listed if item.creation_time >= since and item.id not in ctx.claimed_tasks
+    ]
+    if not candidates:
+        return None
+    chosen = min(candidates, key=lambda item: item.creation_time)
+    ctx.claimed_tasks.add(chosen.id)
+    return chosen.id
+
+
+def ref_of(task: CompletedTask) -> TaskRef:
+    """Which task a finished task is, from the action id in its result (`objectId`)."""
+    object_id = task.result.object_id
+    kind = action_kind_of(object_id) if object_id else None
+    if object_id is None or kind is None:
+        raise TaskPayloadError(
+            f"task {task.id}: its result names no known action (objectId {object_id!r})",
+            task_id=task.id,
+            field="result.objectId",
+        )
+    return TaskRef(kind, object_id, task.id)
+
+
+def cancel(ctx: Context, ref: TaskRef) -> Flow[BulkTaskStatus]:
+    """Ask the server to cancel a task (DELETE); returns the status it answers."""
+    url = endpoints.task(ctx, ref.kind, ref.action_id, ref.task_id)
+    response = yield from call(ctx, Request("DELETE", url))
+    body = json_object(response)
+    if isinstance(body.get("task"), Mapping) and "taskState" in body["task"]:
+        return parse_task(body)
+    return (yield from get_status(ctx, ref))
+
+
+def cancel_and_settle(ctx: Context, ref: TaskRef) -> Flow[BulkTaskStatus]:
+    """Cancel, then poll briefly until the task is CANCELLED or COMPLETE."""
+    status = yield from cancel(ctx, ref)
+    began = ctx.clock()
+    delay = 0.25
+    while not status.is_terminal and ctx.clock() - began < CANCEL_CONFIRM_SECONDS:
+        yield Sleep(delay)
+        delay = min(delay * 2, 5.0)
+        status = yield from get_status(ctx, ref)
+    return status
+
+
+def failed_row_count(result: TaskResult) -> int:
+    """Source rows rejected, over a result and its nested results.
+
+    A module import reports its failures once per line item, so within one result the largest
+    count is taken (not the sum); results of different actions add up.
+    """
+    return sum(
+        max((detail.failed_count for detail in part.details), default=0) for part in result.walk()
+    )
+
+
+def failure_message(ref: TaskRef, task: CompletedTask) -> str:
+    """`TaskFailedError`'s message: who failed, the counts, and the failing detail texts."""
+    result = task.result
+    outcome = "completed but rejected rows" if result.successful else "failed"
+    parts = [f"{ref.describe()} {outcome}"]
+    failed_rows = failed_row_count(result)
+    if failed_rows:
+        parts.append(f"{failed_rows} rows failed")
+    details = result.failure_details() or [d for part in result.walk() for d in part.details]
+    texts: list[str] = []
+    for detail in details[:5]:
+        count = f" ({detail.occurrences} rows)" if detail.occurrences else ""
+        texts.append(f"{detail.text}{count}")
+    if len(details) > 5:
+        texts.append(f"and {len(details) - 5} more")
+    message = ", ".join(parts)
+    if texts:
+        message += ": " + "; ".join(texts)
+    if any(part.failure_dump_available for part in result.walk()):
+        message += " [failure dump available: error.dumps]"
+    return message
+
+
+def wait(
+    ctx: Context,
+    ref: TaskRef,
+    *,
+    timeout: float | None = None,
+    on_progress: ProgressCallback | None = None,
+    cancel_on_timeout: bool = False,
+    cancel_on_interrupt: bool = True,
+    fail_on_rejected_rows: bool = False,
+    initial: BulkTaskStatus | None = None,
+    on_failure: Callable[[TaskRef, CompletedTask], TaskFailedError] | None = None,
+) -> Flow[CompletedTask]:
+    """Poll until the task ends; return it when successful, else raise a `TaskError`.
+
+    Args:
+        ctx: The flow context.
+        ref: The task.
+        timeout: Overall deadline in seconds; `TaskTimeoutError` (carrying the last status)
+            when it passes first.
+        on_progress: Called after each poll with a `ProgressUpdate`.
+        cancel_on_timeout: Cancel the task on the server when the deadline passes.
+        cancel_on_interrupt: On KeyboardInterrupt or async cancellation, cancel the task on the
+            server (DELETE) and report its final state before the interruption propagates.
+        fail_on_rejected_rows: Treat a successful task that rejected rows (an import's
+            `…WithFailures`) as failed too.
+        initial: A status already known (the start answer); saves the first poll.
+        on_failure: Builds the `TaskFailedError` (the client binds its dump access there).
+    """
+    began = ctx.clock()
+    schedule = PollSchedule(ctx.poll, ctx.rng)
+    status: BulkTaskStatus | None = initial
+    failed_polls = 0
+    try:
+        while True:
+            if status is None:
+                try:
+                    status = yield from get_status(ctx, ref)
+                    failed_polls = 0
+                except (TransportError, ServerError, RateLimitError) as error:
+                    # The task runs on regardless: ride out an outage of the API, within reason.
+                    failed_polls += 1
+                    if failed_polls > ctx.poll.failed_poll_tolerance:
+                        raise
+                    logger.warning(
+                        "status of %s unavailable (%s); polling on", ref.describe(), error
+                    )
+                    elapsed = ctx.clock() - began
+                    pause = min(ctx.poll.max_interval, ctx.poll.min_interval * failed_polls)
+                    if timeout is not None:
+                        pause = min(pause, max(timeout - elapsed, 0.0))
+                    yield Sleep(pause)
+                    if timeout is not None and ctx.clock() - began >= timeout:
+                        raise
+                    continue
+            elapsed = ctx.clock() - began
+            if isinstance(status, CompletedTask):
+                rejected = fail_on_rejected_rows and failed_row_count(status.result) > 0
+                if status.result.successful and not rejected:
+                    return status
+                if on_failure is not None:
+                    raise on_failure(ref, status)
+                raise TaskFailedError(failure_message(ref, status), task=status)
+            if isinstance(status, CancelledTask):
+                if status.task_state == "CANCELLED":
+                    raise TaskCancelledError(
+                        f"{ref.describe()} was cancelled"
+                        + (f" by {status.cancelled_by}" if status.cancelled_by else ""),
+                        task=status,
+                    )
+                schedule.observe(elapsed, None)
+            elif isinstance(status, Task):
+                _check_state(status)
+                schedule.observe(elapsed, status.progress)
+            if on_progress is not None:
+                on_progress(
+                    ProgressUpdate(
+                        task=status,
+                        progress=status.progress,
+                        current_step=status.current_step,
+                        elapsed=elapsed,
+                        estimated_remaining=schedule.estimated_remaining(),
+                    )
+                )
+            delay = schedule.next_delay(elapsed)
+            if timeout is not None:
+                left = timeout - elapsed
+                if left <= 0:
+                    last = status
+                    cancelled = False
+                    if cancel_on_timeout:
+                        last = yield from cancel_and_settle(ctx, ref)
+                        cancelled = True
+                    raise TaskTimeoutError(
+                        f"{ref.describe()} did not finish within {timeout:g}s "
+                        f"(last seen: {last.describe()})" + ("; cancelled" if cancelled else ""),
+                        task=last,
+                        cancelled=cancelled,
+                    )
+                delay = min(delay, left)
+            yield Sleep(delay)
+            status = None
+    except (KeyboardInterrupt, asyncio.CancelledError) as interruption:
+        if not cancel_on_interrupt:
+            raise
+        logger.warning("interrupted while waiting for %s: cancelling it", ref.describe())
+        try:
+            final = yield from cancel_and_settle(ctx, ref)
+        except AnaplanError as error:
+            logger.warning("could not cancel %s: %s", ref.describe(), error)
+            interruption.add_note(f"{ref.describe()}: cancel failed: {error}")
+            raise interruption from None
+        logger.warning("after the interruption: %s", final.describe())
+        if isinstance(interruption, KeyboardInterrupt) and final.task_state == "CANCELLED":
+            raise TaskCancelledError(
+                f"{ref.describe()} cancelled on interrupt; final state {final.task_state}",
+                task=final,
+                cancelled_by_us=True,
+            ) from interruption
+        interruption.add_note(f"{ref.describe()}: final state {final.describe()}")
+        raise
+
+
+def _check_state(status: Task) -> None:
+    # Exhaustive over the running states: a new state must be thought about here.
+    state = status.task_state
+    if state == "NOT_STARTED" or state == "IN_PROGRESS":
+        return
+    assert_never(state)

@@ -1,0 +1,84 @@
+"""The HTTP boundary: httpx2 exceptions become TransportError, recording whether anything left.
+
+Connection failures cannot be provoked reliably by the emulator, so these use httpx2's
+MockTransport; everything else is tested against the emulator in tests/client.
+"""
+
+from __future__ import annotations
+
+import httpx2
+import pytest
+
+from anaplan_tasks._core.flow import Request
+from anaplan_tasks._transport import AsyncTransport, SyncTransport
+from anaplan_tasks.errors import TransportError
+
+URL = "https://api.test/2/0/workspaces"
+
+
+def _raising(error: Exception) -> httpx2.MockTransport:
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        raise error
+
+    return httpx2.MockTransport(handler)
+
+
+@pytest.mark.parametrize(
+    ("error", "sent"),
+    [
+        (httpx2.ConnectError("refused"), False),
+        (httpx2.ConnectTimeout("slow handshake"), False),
+        (httpx2.PoolTimeout("no connection free"), False),
+        (httpx2.ReadTimeout("no answer"), True),
+        (httpx2.WriteTimeout("stalled upload"), True),
+        (httpx2.ReadError("reset by peer"), True),
+        (httpx2.RemoteProtocolError("server hung up"), True),
+    ],
+)
+def test_exceptions_say_whether_the_request_may_have_arrived(error: Exception, sent: bool) -> None:
+    transport = SyncTransport(timeout=1, connect_timeout=1, transport=_raising(error))
+    with pytest.raises(TransportError) as caught:
+        transport.send(Request("POST", URL, retry="start", headers={"Authorization": "secret"}))
+    assert caught.value.request_sent is sent
+    assert caught.value.method == "POST"
+    assert URL in str(caught.value)
+    assert "secret" not in str(caught.value)
+    transport.close()
+
+
+async def test_the_async_boundary_maps_the_same_way() -> None:
+    transport = AsyncTransport(
+        timeout=1, connect_timeout=1, transport=_raising(httpx2.ConnectError("refused"))
+    )
+    with pytest.raises(TransportError) as caught:
+        await transport.send(Request("GET", URL))
+    assert caught.value.request_sent is False
+    await transport.aclose()
+
+
+def test_requests_are_sent_as_described() -> None:
+    seen: list[httpx2.Request] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        seen.append(request)
+        return httpx2.Response(200, headers={"Retry-After": "3"}, json={"ok": True})
+
+    transport = SyncTransport(timeout=1, connect_timeout=1, transport=httpx2.MockTransport(handler))
+    answer = transport.send(
+        Request("PUT", URL, params={"limit": "5"}, headers={"X-A": "1"}, content=b"raw")
+    )
+    assert answer.status_code == 200
+    assert answer.headers["retry-after"] == "3"
+    assert answer.json() == {"ok": True}
+    assert seen[0].url.params["limit"] == "5"
+    assert seen[0].headers["X-A"] == "1"
+    assert seen[0].content == b"raw"
+
+
+def test_a_callers_own_client_is_left_open() -> None:
+    own = httpx2.Client(transport=httpx2.MockTransport(lambda r: httpx2.Response(204)))
+    transport = SyncTransport(timeout=1, connect_timeout=1, http_client=own)
+    assert transport.send(Request("DELETE", URL)).status_code == 204
+    transport.close()
+    assert not own.is_closed
+    own.close()
