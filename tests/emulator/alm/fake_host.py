@@ -49,6 +49,9 @@ class FakeHost:
     def is_workspace_admin(self, principal: Principal, workspace_id: str) -> bool:
         return principal == ADMIN and workspace_id == WORKSPACE
 
+    def workspace_admins(self, workspace_id: str) -> list[str]:
+        return [ADMIN.user_id] if workspace_id == WORKSPACE else []
+
     def structure(self, model_id: str) -> ModelDef:
         return self.structures[model_id]
 

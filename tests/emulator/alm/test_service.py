@@ -60,7 +60,7 @@ def service(host: FakeHost, clock: Clock) -> Iterator[AlmService]:
 
 
 def _add_list(service: AlmService, model_id: str, name: str) -> None:
-    service.edit_structure(ADMIN, model_id, {"op": "addList", "list": {"name": name}})
+    service.edit_structure(model_id, {"op": "addList", "list": {"name": name}})
 
 
 def _body(service: AlmService, source_revision: str, target_revision: str) -> dict[str, str]:
@@ -135,7 +135,7 @@ def test_sixty_and_two_hundred_fifty_characters_are_allowed(service: AlmService)
 def test_the_whole_flow_compare_summarise_sync(service: AlmService, host: FakeHost) -> None:
     _add_list(service, DEV, "Channels")
     service.edit_structure(
-        ADMIN, DEV, {"op": "addLineItem", "module": "Revenue", "lineItem": {"name": "Margin"}}
+        DEV, {"op": "addLineItem", "module": "Revenue", "lineItem": {"name": "Margin"}}
     )
     release = service.create_revision(ADMIN, DEV, {"name": "Release 1"})
     target = service.latest_revision(ADMIN, PROD)
@@ -438,9 +438,9 @@ def test_a_recreated_model_forgets_its_old_history(service: AlmService, host: Fa
 
 def test_structural_edits_refuse_bad_input(service: AlmService) -> None:
     with pytest.raises(BadRequest, match="no list named 'Nope'"):
-        service.edit_structure(ADMIN, DEV, {"op": "removeList", "name": "Nope"})
+        service.edit_structure(DEV, {"op": "removeList", "name": "Nope"})
     with pytest.raises(BadRequest, match="invalid structural edit"):
-        service.edit_structure(ADMIN, DEV, {"op": "explode"})
+        service.edit_structure(DEV, {"op": "explode"})
 
 
 def test_summary_report_is_stored_as_json(service: AlmService) -> None:

@@ -51,6 +51,10 @@ class AlmHost(Protocol):
         """True when the caller administers the workspace."""
         ...
 
+    def workspace_admins(self, workspace_id: str) -> list[str]:
+        """The user ids of a workspace's administrators, in the order they were granted."""
+        ...
+
     def structure(self, model_id: str) -> ModelDef:
         """A model's current structure."""
         ...

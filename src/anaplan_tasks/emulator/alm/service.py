@@ -156,10 +156,10 @@ class AlmService:
             raise denied("" if denied is ModelOffline else "Forbidden")
         if model.state == "ARCHIVED":
             raise ModelArchived("Model is Archived")
-        self._start_alm(principal)
+        self._start_alm()
         return model
 
-    def _start_alm(self, principal: Principal) -> None:
+    def _start_alm(self) -> None:
         """Register models ALM has not seen; copies share their origin's latest revision."""
         with self._lock:
             known = self.store.known_models()
@@ -170,14 +170,13 @@ class AlmService:
                     del known[model.id]
             by_id = {model.id: model for model in models}
             for model in models:
-                self._register(model, by_id, known, principal, set())
+                self._register(model, by_id, known, set())
 
     def _register(
         self,
         model: ModelInfo,
         by_id: Mapping[str, ModelInfo],
         known: dict[str, int],
-        principal: Principal,
         visiting: set[str],
     ) -> None:
         if model.id in known or model.id in visiting:
@@ -186,7 +185,7 @@ class AlmService:
         origin = self._origin_of(model, by_id.values())
         now = self._now_ms()
         if origin is not None:
-            self._register(origin, by_id, known, principal, visiting)
+            self._register(origin, by_id, known, visiting)
             latest = self.store.latest_of(origin.id)
             with self.store.transaction() as db:
                 if latest is None:
@@ -196,7 +195,7 @@ class AlmService:
                         name=BASELINE_NAME,
                         description=None,
                         created_ms=now,
-                        created_by=principal.user_id,
+                        created_by=self._admin_of(origin),
                         creation_method=MODEL_COPIED,
                         parent_id=None,
                         structure=structure_of(self.host.structure(origin.id)),
@@ -204,19 +203,27 @@ class AlmService:
                     AlmStore.add_revision(db, baseline)
                     AlmStore.add_applied(
                         db,
-                        AppliedRecord(baseline.id, origin.id, now, principal.user_id, MODEL_COPIED),
+                        AppliedRecord(
+                            baseline.id, origin.id, now, baseline.created_by, MODEL_COPIED
+                        ),
                     )
                     revision_id = baseline.id
                 else:
                     revision_id = latest[0].id
                 AlmStore.add_applied(
-                    db, AppliedRecord(revision_id, model.id, now, principal.user_id, MODEL_COPIED)
+                    db,
+                    AppliedRecord(revision_id, model.id, now, self._admin_of(model), MODEL_COPIED),
                 )
                 AlmStore.remember_model(db, model.id, model.created_ms)
         else:
             with self.store.transaction() as db:
                 AlmStore.remember_model(db, model.id, model.created_ms)
         known[model.id] = model.created_ms
+
+    def _admin_of(self, model: ModelInfo) -> str:
+        # Who "copied" a model from the definition: its workspace's first administrator.
+        admins = self.host.workspace_admins(model.workspace_id)
+        return admins[0] if admins else ""
 
     @staticmethod
     def _origin_of(model: ModelInfo, models: Iterable[ModelInfo]) -> ModelInfo | None:
@@ -586,9 +593,14 @@ class AlmService:
         return found[1]
 
     # -- control (the emulator's own endpoints) ----------------------------------------------
-    def edit_structure(self, principal: Principal, model_id: str, data: Any) -> ModelDef:
+    def structure(self, model_id: str) -> ModelDef:
+        """A model's current structure (for the control endpoint)."""
+        self._start_alm()
+        return self.host.structure(model_id)
+
+    def edit_structure(self, model_id: str, data: Any) -> ModelDef:
         """Apply structural edits (see `edits`) to a model; returns its new structure."""
-        self._start_alm(principal)
+        self._start_alm()
         try:
             edits = parse_edits(data)
         except EditError as error:
