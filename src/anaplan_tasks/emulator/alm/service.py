@@ -127,7 +127,8 @@ class AlmService:
         host: The engine's side (models, admin rights, structure).
         store: Where revisions, tasks and reports are kept.
         clock: Epoch seconds.
-        polls_to_complete: Status reads before a task's work is done (0: done at start).
+        polls_to_complete: Status reads before a task's work is done (0: done at start), or a
+            function giving it (the HTTP layer follows the emulator's `polls` progression).
     """
 
     def __init__(
@@ -136,16 +137,22 @@ class AlmService:
         store: AlmStore,
         *,
         clock: Callable[[], float] = time.time,
-        polls_to_complete: int = 0,
+        polls_to_complete: int | Callable[[], int] = 0,
     ):
         self.host = host
         self.store = store
         self.clock = clock
-        self.polls_to_complete = polls_to_complete
+        self._polls_to_complete = polls_to_complete
         self._lock = threading.RLock()
 
     def _now_ms(self) -> int:
         return int(self.clock() * 1000)
+
+    @property
+    def polls_to_complete(self) -> int:
+        """Status reads a task needs before its work is done (0: done when it starts)."""
+        chosen = self._polls_to_complete
+        return chosen() if callable(chosen) else chosen
 
     # -- access ------------------------------------------------------------------------------
     def _admin_model(
