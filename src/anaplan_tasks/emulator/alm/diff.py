@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel
@@ -135,11 +136,17 @@ class StructureDiff:
 
     def of(self, category: Category, kind: ChangeKind | None = None) -> list[Change]:
         """The changes of one category (and kind)."""
-        return [
-            change
-            for change in self.changes
-            if change.category == category and (kind is None or change.kind == kind)
-        ]
+        by_kind = self._grouped.get(category, {})
+        if kind is not None:
+            return list(by_kind.get(kind, ()))
+        return [change for kind_changes in by_kind.values() for change in kind_changes]
+
+    @cached_property
+    def _grouped(self) -> dict[Category, dict[ChangeKind, list[Change]]]:
+        grouped: dict[Category, dict[ChangeKind, list[Change]]] = {}
+        for change in self.changes:
+            grouped.setdefault(change.category, {}).setdefault(change.kind, []).append(change)
+        return grouped
 
     def counts(self) -> dict[Category, ChangeCounts]:
         """Per category, how many objects are created, modified and deleted.

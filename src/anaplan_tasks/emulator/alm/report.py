@@ -172,21 +172,30 @@ def summary_report(
 # -- rows of each section -------------------------------------------------------------------
 
 
-def _position(names: Sequence[str], name: str) -> tuple[str, str]:
-    # Anaplan writes `End` and `-` for an object appended last; otherwise we say what follows it.
-    index = names.index(name)
-    if index == len(names) - 1:
-        return "End", ABSENT
-    return "Before", names[index + 1]
+class _Positions:
+    """Where each object sits among its siblings, as Anaplan's `Position`/`Relative To` columns.
+
+    Anaplan writes `End` and `-` for an object appended last; otherwise we name what follows it.
+    """
+
+    def __init__(self, names: Sequence[str]):
+        self._names = list(names)
+        self._index = {name: index for index, name in enumerate(self._names)}
+
+    def of(self, name: str) -> tuple[str, str]:
+        index = self._index[name]
+        if index == len(self._names) - 1:
+            return "End", ABSENT
+        return "Before", self._names[index + 1]
 
 
 def _lists_added(diff: StructureDiff) -> list[tuple[str, ...]]:
-    names = [single.name for single in diff.new.lists]
+    positions = _Positions([single.name for single in diff.new.lists])
     rows: list[tuple[str, ...]] = []
     for change in diff.of("lists", "created"):
         definition = change.definition
         assert isinstance(definition, ListDef)
-        position, relative_to = _position(names, change.name)
+        position, relative_to = positions.of(change.name)
         properties = [
             f"{prop.name} ({data_type(prop.format, prop.list)})" for prop in definition.properties
         ]
@@ -277,12 +286,12 @@ def _property_rows(which: str) -> Callable[[StructureDiff], list[tuple[str, ...]
 
 
 def _modules_added(diff: StructureDiff) -> list[tuple[str, ...]]:
-    names = [module.name for module in diff.new.modules]
+    positions = _Positions([module.name for module in diff.new.modules])
     rows: list[tuple[str, ...]] = []
     for change in diff.of("modules", "created"):
         definition = change.definition
         assert isinstance(definition, ModuleDef)
-        position, relative_to = _position(names, change.name)
+        position, relative_to = positions.of(change.name)
         rows.append(
             (
                 change.name,
@@ -303,16 +312,19 @@ def _modules_added(diff: StructureDiff) -> list[tuple[str, ...]]:
 
 
 def _line_items_added(diff: StructureDiff) -> list[tuple[str, ...]]:
-    modules = {module.name: module for module in diff.new.modules}
+    positions = {
+        module.name: _Positions([item.name for item in module.line_items])
+        for module in diff.new.modules
+    }
     rows: list[tuple[str, ...]] = []
     for change in diff.of("lineItems", "created"):
         definition = change.definition
         assert isinstance(definition, LineItemDef)
-        module = modules[change.parent or ""]
-        position, relative_to = _position([item.name for item in module.line_items], change.name)
+        module = change.parent or ""
+        position, relative_to = positions[module].of(change.name)
         rows.append(
             (
-                module.name,
+                module,
                 change.name,
                 position,
                 relative_to,
