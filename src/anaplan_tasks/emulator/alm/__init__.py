@@ -1,0 +1,1 @@
+"""ALM in the emulator: structural differences, revisions, syncs and their reports."""
