@@ -18,6 +18,7 @@ AnaplanError
 │   └── ServerError               5xx
 ├── TaskError                     a task ended, but not well (carries the last status seen)
 │   ├── TaskFailedError           COMPLETE with successful false (CLI exit 1)
+│   │   └── AlmTaskFailedError    an ALM sync or report task failed (carries title/message)
 │   ├── TaskCancelledError        CANCELLED (CLI exit 1, or 130 when we cancelled on Ctrl-C)
 │   └── TaskTimeoutError          the caller's deadline passed first (CLI exit 3)
 └── ChunkUploadError              a file chunk could not be uploaded (carries its index)
@@ -201,6 +202,32 @@ class TaskFailedError(TaskError):
         """Every failing detail of the result and its nested results."""
         result = self.result
         return list(result.failure_details()) if result is not None else []
+
+
+class AlmTaskFailedError(TaskFailedError):
+    """An ALM sync, comparison or summary task ended COMPLETE with `successful: false`.
+
+    Attributes:
+        title: Anaplan's `result.error.title`, e.g. "The target and source revisions are
+            incompatible".
+        message_text: Anaplan's `result.error.messageText`.
+        subtitle: Anaplan's `result.error.subtitle`, when given (size-limit failures).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        task: Any,
+        ref: Any = None,
+        title: str,
+        message_text: str,
+        subtitle: str | None = None,
+    ):
+        super().__init__(message, task=task, ref=ref)
+        self.title = title
+        self.message_text = message_text
+        self.subtitle = subtitle
 
 
 class TaskCancelledError(TaskError):

@@ -1,7 +1,7 @@
 """Sync and async Anaplan clients, built on one no-I/O core (`anaplan_tasks._core`).
 
 `Client` and `AsyncClient` have the same surface: `workspaces`, `models`, `files`, `imports`,
-`exports`, `actions`, `processes` and `tasks` namespaces; `with_model()` / `with_options()`
+`exports`, `actions`, `processes`, `tasks` and `alm` namespaces; `with_model()` / `with_options()`
 copies; context managers that sign out on close.
 
 More namespaces (ALM's `client.alm`) plug in with `register_namespace(name, factory)` /
@@ -10,6 +10,7 @@ More namespaces (ALM's `client.alm`) plug in with `register_namespace(name, fact
 the client's driver (`client._run(flow)`).
 """
 
+from .._core.alm import AlmTaskRef
 from .._core.dumps import DumpRef
 from .._core.polling import PollPolicy
 from .._core.retry import RetryBudget, RetryPolicy
@@ -18,13 +19,18 @@ from ._async import AsyncClient, register_async_namespace
 from ._async_resources import AsyncFailureDumps
 from ._sync import Client, register_namespace
 from ._sync_resources import FailureDumps
+from .alm import Alm, AsyncAlm, ComparisonReportResult, SummaryReportResult
 from .config import ClientConfig
 
 __all__ = [
+    "Alm",
+    "AlmTaskRef",
+    "AsyncAlm",
     "AsyncClient",
     "AsyncFailureDumps",
     "Client",
     "ClientConfig",
+    "ComparisonReportResult",
     "DumpRef",
     "DumpRow",
     "FailureDumps",
@@ -32,6 +38,7 @@ __all__ = [
     "ProgressUpdate",
     "RetryBudget",
     "RetryPolicy",
+    "SummaryReportResult",
     "TaskRef",
     "register_async_namespace",
     "register_namespace",

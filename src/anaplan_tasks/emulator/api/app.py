@@ -30,6 +30,7 @@ from starlette.types import Receive, Scope, Send
 
 from ..engine.contract import Engine, Progression
 from ..errors import EmulatorError
+from .alm_routes import alm_routes
 from .auth import DEFAULT_TOKEN_LIFETIME, ReplayGuard, RequireToken, TokenStore, token_routes
 from .catalog import catalog_routes
 from .control import EmulatorControl, control_routes
@@ -102,6 +103,7 @@ class EmulatorApp:
             *catalog_routes(),
             *file_routes(),
             *task_routes(),
+            *alm_routes(),
             *extra_routes,
             *control_routes(),
             Route("/_emulator/openapi.json", _openapi, methods=["GET"], name="control_openapi"),
