@@ -74,11 +74,21 @@ _NOUNS: dict[AlmTaskKind, str] = {
 
 @dataclass(frozen=True)
 class AlmTaskRef:
-    """Which ALM task: its kind, the target model and the task id."""
+    """Which ALM task: its kind, the target model and the task id.
+
+    Attributes:
+        kind: `syncTasks`, `comparisonReportTasks` or `summaryReportTasks`.
+        model_id: The target model.
+        task_id: The task's id.
+        source_revision_id: The source revision asked for, when known.
+        target_revision_id: The target revision asked for, when known.
+    """
 
     kind: AlmTaskKind
     model_id: str
     task_id: str
+    source_revision_id: str | None = None
+    target_revision_id: str | None = None
 
     def describe(self) -> str:
         """`ALM sync task ABC… on model DEF…` for messages."""
@@ -131,9 +141,23 @@ def task_body(
     }
 
 
-def parse_status(kind: AlmTaskKind, body: Mapping[str, Any]) -> AlmStatus:
-    """A task status by kind: sync tasks and report tasks have different results."""
-    if kind == "syncTasks":
+def parse_status(ref: AlmTaskRef, body: Mapping[str, Any]) -> AlmStatus:
+    """A task status by kind: sync tasks and report tasks have different results.
+
+    Anaplan's documented success answer of a sync task carries only `successful: true`; the
+    revision ids the task was started with are filled in so it still reads as a
+    `CompletedSyncTask` (live answers name them).
+    """
+    task = body.get("task", body)
+    result = task.get("result") if isinstance(task, Mapping) else None
+    if isinstance(result, Mapping) and result.get("successful") is True:
+        filled = dict(result)
+        if ref.source_revision_id is not None:
+            filled.setdefault("sourceRevisionId", ref.source_revision_id)
+        if ref.target_revision_id is not None:
+            filled.setdefault("targetRevisionId", ref.target_revision_id)
+        body = {**task, "result": filled}
+    if ref.kind == "syncTasks":
         return parse_sync_task(body)
     return parse_report_task(body)
 
@@ -224,7 +248,7 @@ def get_status(ctx: Context, ref: AlmTaskRef) -> Flow[AlmStatus]:
     """A task's current status."""
     url = alm_url(ctx, ref.model_id, f"/{ref.kind}/{quote(ref.task_id, safe='')}")
     body = yield from get_json(ctx, url)
-    return parse_status(ref.kind, body)
+    return parse_status(ref, body)
 
 
 def start_task(
@@ -233,6 +257,8 @@ def start_task(
     """Start a task on the target model, reconciling instead of repeating a start that ran."""
     target = model_id or ctx.model_id or ""
     url = alm_url(ctx, target, f"/{kind}")
+    source_revision_id = body.get("sourceRevisionId")
+    target_revision_id = body.get("targetRevisionId")
     began_ms = ctx.wall_clock() * 1000.0
     request = Request("POST", url, json=dict(body), retry="start")
     attempt = 1
@@ -246,7 +272,7 @@ def start_task(
             adopted = yield from _find_started(ctx, kind, target, began_ms)
             if adopted is not None:
                 logger.warning("adopted ALM task %s started by the earlier attempt", adopted)
-                return AlmTaskRef(kind, target, adopted)
+                return AlmTaskRef(kind, target, adopted, source_revision_id, target_revision_id)
             if attempt >= ctx.retry.max_attempts or not ctx.budget.try_acquire(after_timeout=True):
                 raise
             yield Sleep(backoff(attempt, ctx.retry.base_delay, ctx.retry.max_delay, ctx.rng))
@@ -254,7 +280,7 @@ def start_task(
             continue
         started: TaskWithUrl = parse_task_with_url(json_object(response))
         ctx.claimed_tasks.add(started.id)
-        return AlmTaskRef(kind, target, started.id)
+        return AlmTaskRef(kind, target, started.id, source_revision_id, target_revision_id)
 
 
 def _find_started(

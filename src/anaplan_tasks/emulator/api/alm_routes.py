@@ -15,6 +15,7 @@ Control (no token, like every `/_emulator/…` path):
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any, TypeVar
@@ -56,9 +57,9 @@ def alm_service_of(request: Request) -> AlmService:
                 return int(progression.polls)
             return 0
 
-        service = AlmService(
-            host, AlmStore(host.alm_database_path()), polls_to_complete=polls_to_complete
-        )
+        store = AlmStore(host.alm_database_path())
+        service = AlmService(host, store, polls_to_complete=polls_to_complete)
+        weakref.finalize(engine, store.close)  # closes (and removes a temporary) with the engine
         state.alm = service
     return service
 
