@@ -389,3 +389,31 @@ def test_structure_control_refuses_bad_edits(demo: Demo) -> None:
     )
     refused(answer, 400)
     assert "still used by" in answer.json()["status"]["message"]
+
+
+def test_a_model_without_revision_has_no_revisions_key(demo: Demo) -> None:
+    definition = """
+[[workspaces]]
+name = "Demo Workspace"
+admins = ["demo@example.com"]
+
+[[workspaces.models]]
+name = "Sandbox"
+
+[[workspaces.models.lists]]
+name = "Regions"
+"""
+    assert demo.control.post("/_emulator/definitions", content=definition).status_code == 204
+    models = ok(demo.api.get(f"/2/0/workspaces/{demo.workspace_id}/models"))["models"]
+    sandbox = next(m["id"] for m in models if m["name"] == "Sandbox")
+    body = ok(demo.api.get(demo.alm(sandbox, "/latestRevision")))
+    assert body == {
+        "meta": {"schema": body["meta"]["schema"]},
+        "status": {"code": 200, "message": "Success"},
+    }
+    listed = ok(demo.api.get(demo.alm(sandbox, "/revisions")))
+    assert "revisions" not in listed
+    assert listed["meta"]["paging"]["totalSize"] == 0
+    demo.edit(sandbox, {"op": "addList", "list": {"name": "Products"}})
+    first = ok(demo.api.post(demo.alm(sandbox, "/revisions"), json={"name": "First"}), 201)
+    assert demo.latest(sandbox) == first["revision"]["id"]
