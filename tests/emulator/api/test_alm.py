@@ -417,3 +417,11 @@ name = "Regions"
     demo.edit(sandbox, {"op": "addList", "list": {"name": "Products"}})
     first = ok(demo.api.post(demo.alm(sandbox, "/revisions"), json={"name": "First"}), 201)
     assert demo.latest(sandbox) == first["revision"]["id"]
+
+
+def test_the_workspace_form_of_the_paths_checks_the_workspace(demo: Demo) -> None:
+    path = f"/2/0/workspaces/{demo.workspace_id}/models/{demo.prod}/alm/latestRevision"
+    assert ok(demo.api.get(path))["revisions"][0]["id"] == demo.latest(demo.prod)
+    refused(demo.api.get(path.replace(demo.workspace_id, "0" * 32)), 404)
+    refused(demo.api.get(demo.alm("0" * 32, "/latestRevision")), 404)
+    refused(demo.control.get(f"/_emulator/models/{'0' * 32}/structure"), 404)

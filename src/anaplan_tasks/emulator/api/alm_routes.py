@@ -1,7 +1,9 @@
 """ALM routes: `/2/0/models/{modelId}/alm/…`, `PUT …/onlineStatus`, and the structure control.
 
 Routes only: parse the request, call `AlmService` in a worker thread, serialise the shared
-models. ALM paths exist only in the workspace-less form, as in Anaplan's ALM API.
+models. ALM paths are Anaplan's `/2/0/models/{modelId}/…`; the
+`/2/0/workspaces/{workspaceId}/models/{modelId}/…` form (used in one of Anaplan's examples) works
+too, and answers 404 when the model is not in that workspace.
 
 Control (no token, like every `/_emulator/…` path):
 
@@ -31,7 +33,7 @@ from ..alm.store import AlmStore, TaskKind
 from ..engine.contract import Principal
 from ..errors import BadRequest, NotAcceptable
 from .auth import principal_of
-from .context import MODEL_PREFIX, engine_of
+from .context import engine_of, model_scoped
 from .wire import MAX_JSON_BODY, envelope, listing, no_content, parse_page, read_body, wire
 
 T = TypeVar("T")
@@ -67,7 +69,14 @@ def alm_service_of(request: Request) -> AlmService:
 async def _in_thread(request: Request, work: Callable[[AlmService, Principal], T]) -> T:
     service = alm_service_of(request)
     principal = principal_of(request)
-    return await anyio.to_thread.run_sync(partial(work, service, principal))
+    workspace_id = request.path_params.get("workspaceId")
+
+    def checked(service: AlmService, principal: Principal) -> T:
+        if workspace_id is not None:  # the workspace form: the model must live there
+            engine_of(request).resolve_model(principal, workspace_id, _model(request))
+        return work(service, principal)
+
+    return await anyio.to_thread.run_sync(partial(checked, service, principal))
 
 
 async def _json_body(request: Request) -> dict[str, Any] | None:
@@ -197,8 +206,8 @@ def _task_routes(kind: TaskKind) -> list[BaseRoute]:
 
     name = f"alm_{kind}"
     return [
-        Route(f"{MODEL_PREFIX}/alm/{kind}", tasks, methods=["GET", "POST"], name=name),
-        Route(f"{MODEL_PREFIX}/alm/{kind}/{{taskId}}", task, methods=["GET"], name=f"{name}_one"),
+        *model_scoped(f"/alm/{kind}", tasks, ["GET", "POST"], name),
+        *model_scoped(f"/alm/{kind}/{{taskId}}", task, ["GET"], f"{name}_one"),
     ]
 
 
@@ -293,10 +302,9 @@ def alm_routes() -> list[BaseRoute]:
             "alm_summary_report",
         ),
     ]
-    routes: list[BaseRoute] = [
-        Route(MODEL_PREFIX + suffix, endpoint, methods=methods, name=name)
-        for suffix, endpoint, methods, name in endpoints
-    ]
+    routes: list[BaseRoute] = []
+    for suffix, endpoint, methods, name in endpoints:
+        routes += model_scoped(suffix, endpoint, methods, name)
     for kind in _TASK_KINDS:
         routes += _task_routes(kind)
     routes.append(
