@@ -208,3 +208,22 @@ def test_revision_rules_come_back_as_bad_requests(client: Client) -> None:
         client.alm.create_revision("Nothing changed")
     with pytest.raises(BadRequestError, match="60 characters or fewer"):
         client.alm.create_revision("n" * 61)
+
+
+def test_the_sync_and_async_namespaces_offer_the_same_methods() -> None:
+    import inspect
+
+    from anaplan_tasks.client import Alm, AsyncAlm
+
+    def surface(cls: type) -> dict[str, inspect.Signature]:
+        return {
+            name: inspect.signature(member)
+            for name, member in vars(cls).items()
+            if callable(member) and not name.startswith("_")
+        }
+
+    sync, both = surface(Alm), surface(AsyncAlm)
+    assert sync.keys() == both.keys()
+    for name, signature in sync.items():
+        assert list(signature.parameters) == list(both[name].parameters), name
+        assert inspect.iscoroutinefunction(getattr(AsyncAlm, name)), name
