@@ -220,7 +220,7 @@ def test_two_hundred_runs_under_random_faults_start_two_hundred_tasks(
 
 
 def test_bad_upload_targets_and_sources_say_what_is_wrong(client: Client, tmp_path: Path) -> None:
-    with pytest.raises(NotFoundError, match="did you mean 'employees.csv'"):
+    with pytest.raises(NotFoundError, match=r"did you mean 'employees\.csv'"):
         client.files.upload("employes.csv", b"a\n")
     with pytest.raises(ConfigurationError, match="is not a file"):
         client.files.upload("employees.csv", tmp_path / "missing.csv")

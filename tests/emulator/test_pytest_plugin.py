@@ -11,19 +11,14 @@ from typing import get_args
 import httpx2
 import pytest
 
-from anaplan_tasks.emulator.pytest_plugin import (  # noqa: F401  (fixtures, found by name)
-    EmulatorHandle,
-    anaplan_emulator,
-    anaplan_emulator_options,
-    anaplan_emulator_server,
-)
+from anaplan_tasks.emulator.pytest_plugin import EmulatorHandle
 
 from .subprocess_server import SOURCE_ROOT
 
 pytest_plugins = ["pytester"]
 
 
-def test_the_fixture_serves_the_demo(anaplan_emulator: EmulatorHandle) -> None:  # noqa: F811
+def test_the_fixture_serves_the_demo(anaplan_emulator: EmulatorHandle) -> None:
     credential = base64.b64encode(
         f"{anaplan_emulator.email}:{anaplan_emulator.password}".encode()
     ).decode()
@@ -39,12 +34,12 @@ def test_the_fixture_serves_the_demo(anaplan_emulator: EmulatorHandle) -> None: 
     assert anaplan_emulator.request_counts()["GET /2/0/users/me"] == 1
 
 
-def test_each_test_starts_from_a_reset(anaplan_emulator: EmulatorHandle) -> None:  # noqa: F811
+def test_each_test_starts_from_a_reset(anaplan_emulator: EmulatorHandle) -> None:
     assert anaplan_emulator.request_counts() == {}
     assert anaplan_emulator.faults()["rules"] == []
 
 
-def test_fail_the_next_requests(anaplan_emulator: EmulatorHandle) -> None:  # noqa: F811
+def test_fail_the_next_requests(anaplan_emulator: EmulatorHandle) -> None:
     headers = anaplan_emulator.auth_header()
     url = f"{anaplan_emulator.base_url}/2/0/users/me"
     anaplan_emulator.fail("GET", "/2/0/users/*", status=429, times=2, retry_after=1)
@@ -56,7 +51,7 @@ def test_fail_the_next_requests(anaplan_emulator: EmulatorHandle) -> None:  # no
     assert httpx2.get(url, headers=headers).status_code == 200
 
 
-def test_tokens_can_be_expired(anaplan_emulator: EmulatorHandle) -> None:  # noqa: F811
+def test_tokens_can_be_expired(anaplan_emulator: EmulatorHandle) -> None:
     headers = anaplan_emulator.auth_header()
     url = f"{anaplan_emulator.base_url}/2/0/users/me"
     anaplan_emulator.expire_tokens()
@@ -65,19 +60,19 @@ def test_tokens_can_be_expired(anaplan_emulator: EmulatorHandle) -> None:  # noq
     assert httpx2.get(url, headers=anaplan_emulator.auth_header()).status_code == 200
 
 
-def test_unknown_users_get_no_token(anaplan_emulator: EmulatorHandle) -> None:  # noqa: F811
+def test_unknown_users_get_no_token(anaplan_emulator: EmulatorHandle) -> None:
     with pytest.raises(ValueError, match="no user"):
         anaplan_emulator.token("nobody@example.com", "x")
 
 
-def test_progression_can_be_steered(anaplan_emulator: EmulatorHandle) -> None:  # noqa: F811
+def test_progression_can_be_steered(anaplan_emulator: EmulatorHandle) -> None:
     anaplan_emulator.set_progression("polls", polls=2)
     assert anaplan_emulator.running.control.progression.polls == 2
     anaplan_emulator.reset()
     assert anaplan_emulator.running.control.progression.mode == "real"
 
 
-def test_the_module_works_as_a_pytest_plugin(
+def test_the_installed_entry_point_loads_the_plugin(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PYTHONPATH", str(SOURCE_ROOT))
@@ -94,11 +89,12 @@ def test_the_module_works_as_a_pytest_plugin(
             assert anaplan_emulator.request_counts() == {}
         """
     )
-    result = pytester.runpytest_subprocess("-p", "anaplan_tasks.emulator.pytest_plugin")
+    # No `-p` and no conftest: the `pytest11` entry point of the installed distribution loads it.
+    result = pytester.runpytest_subprocess()
     result.assert_outcomes(passed=2)
 
 
-def test_a_rate_limit_can_be_set(anaplan_emulator: EmulatorHandle) -> None:  # noqa: F811
+def test_a_rate_limit_can_be_set(anaplan_emulator: EmulatorHandle) -> None:
     headers = anaplan_emulator.auth_header()
     url = f"{anaplan_emulator.base_url}/2/0/users/me"
     anaplan_emulator.set_rate_limit(2, retry_after=False)
