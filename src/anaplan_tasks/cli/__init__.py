@@ -1,0 +1,1 @@
+"""The `anaplan-tasks` command line."""

@@ -1,0 +1,211 @@
+"""Everything the command line shows a person: tables, results, failures and progress bars.
+
+This is the one module that imports rich. In `--json` mode nothing here prints; commands print
+the wire models instead (see `emit_json`).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    ProgressColumn,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.progress import (
+    Task as ProgressTask,
+)
+from rich.table import Table
+from rich.text import Text
+
+from ..models import CancelledTask, CompletedTask, TaskResult, TaskResultDetail, WireModel
+
+console = Console(stderr=False, highlight=False)
+"""Where tables and stories go (stdout)."""
+
+error_console = Console(stderr=True, highlight=False)
+"""Where errors and progress bars go (stderr), so `--json` stdout stays clean."""
+
+
+def emit_json(value: WireModel | Sequence[WireModel] | dict[str, Any] | list[Any]) -> None:
+    """Print wire models (or plain JSON data) as JSON on stdout, one document."""
+    sys.stdout.write(json.dumps(_jsonable(value), indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, WireModel):
+        return value.to_wire()
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    return value
+
+
+def print_error(message: str) -> None:
+    """One line a person can act on, on stderr."""
+    error_console.print(Text("error: ", style="bold red") + Text(message))
+
+
+def print_note(message: str) -> None:
+    """A quiet remark on stderr (kept out of --json output)."""
+    error_console.print(Text(message, style="dim"))
+
+
+def object_table(
+    title: str, items: Sequence[WireModel], columns: Sequence[tuple[str, str]]
+) -> Table:
+    """A table of models: `columns` are (header, attribute name) pairs."""
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for header, _ in columns:
+        table.add_column(header, overflow="fold")
+    for item in items:
+        table.add_row(*(_cell(getattr(item, attribute, None)) for _, attribute in columns))
+    if not items:
+        table.caption = "none"
+    return table
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def detail_counts(detail: TaskResultDetail) -> str:
+    """A detail's decoded values as `key=value` pairs, counts first."""
+    values = detail.value_map
+    numbers = [f"{key}={value}" for key, value in values.items() if isinstance(value, int)]
+    texts = [f"{key}={value}" for key, value in values.items() if not isinstance(value, int)]
+    return ", ".join(texts + numbers)
+
+
+def result_table(result: TaskResult, *, names: dict[str, str] | None = None) -> Table:
+    """A table of a result and its nested results: one row per detail."""
+    names = names or {}
+    table = Table(header_style="bold", show_lines=False)
+    table.add_column("Action", overflow="fold")
+    table.add_column("Outcome")
+    table.add_column("Detail", overflow="fold")
+    table.add_column("Values", overflow="fold")
+    for depth, part in _walk_with_depth(result):
+        label = names.get(part.object_id or "", part.object_name or part.object_id or "task")
+        indent = "  " * depth
+        outcome = _outcome(part)
+        if not part.details:
+            table.add_row(f"{indent}{label}", outcome, "", "")
+        for index, detail in enumerate(part.details):
+            style = "red" if detail.is_failure else ""
+            table.add_row(
+                f"{indent}{label}" if index == 0 else "",
+                outcome if index == 0 else "",
+                Text(detail.text, style=style),
+                detail_counts(detail),
+            )
+    return table
+
+
+def _walk_with_depth(result: TaskResult, depth: int = 0) -> Iterator[tuple[int, TaskResult]]:
+    yield depth, result
+    for nested in result.nested_results:
+        yield from _walk_with_depth(nested, depth + 1)
+
+
+def _outcome(part: TaskResult) -> Text:
+    if not part.successful:
+        return Text("failed", style="bold red")
+    if part.failure_dump_available or part.failure_details():
+        return Text("rows rejected", style="yellow")
+    return Text("ok", style="green")
+
+
+def task_line(task: CompletedTask | CancelledTask) -> Text:
+    """A task's one-line description, coloured by outcome."""
+    if isinstance(task, CancelledTask):
+        style = "yellow"
+    elif task.result.successful and not task.result.failure_details():
+        style = "green"
+    elif task.result.successful:
+        style = "yellow"
+    else:
+        style = "red"
+    return Text(task.describe(), style=style)
+
+
+def dump_table(rows: Iterable[dict[str, str]], *, limit: int = 10) -> Table:
+    """The first rows of a failure dump."""
+    table = Table(header_style="bold", title_justify="left")
+    for shown, row in enumerate(rows):
+        if shown == 0:
+            for header in row:
+                table.add_column(header, overflow="fold")
+        if shown >= limit:
+            table.caption = f"first {limit} rows shown"
+            break
+        table.add_row(*row.values())
+    return table
+
+
+class _RemainingColumn(ProgressColumn):
+    """Estimated time remaining, from the task's own progress (blank until known)."""
+
+    def render(self, task: ProgressTask) -> Text:
+        remaining = task.fields.get("remaining")
+        if remaining is None:
+            return Text("-:--:--", style="dim")
+        minutes, seconds = divmod(int(remaining), 60)
+        hours, minutes = divmod(minutes, 60)
+        return Text(f"~{hours}:{minutes:02d}:{seconds:02d} left", style="cyan")
+
+
+class TaskProgress:
+    """A live progress bar for one task: progress, current step, elapsed and remaining."""
+
+    def __init__(self, progress: Progress, task_id: Any):
+        self._progress = progress
+        self._task_id = task_id
+
+    def update(
+        self,
+        fraction: float,
+        step: str | None = None,
+        remaining: float | None = None,
+    ) -> None:
+        """Show the task's latest status."""
+        self._progress.update(
+            self._task_id,
+            completed=max(0.0, min(1.0, fraction)) * 100,
+            step=step or "",
+            remaining=remaining,
+        )
+
+
+@contextmanager
+def task_progress(description: str, *, enabled: bool = True) -> Iterator[TaskProgress]:
+    """A progress bar on stderr for the duration of the block (a no-op bar when disabled)."""
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[step]}", style="dim"),
+        TimeElapsedColumn(),
+        _RemainingColumn(),
+        console=error_console,
+        disable=not enabled,
+        transient=False,
+    )
+    with progress:
+        task_id = progress.add_task(description, total=100, step="", remaining=None)
+        yield TaskProgress(progress, task_id)
