@@ -1,0 +1,592 @@
+"""`anaplan-tasks demo`: the whole product, told step by step on an in-process emulator.
+
+The emulator runs in a background thread with the demo workspace; everything the story does to
+it goes through the public client (`anaplan_tasks.Client` and `client.alm`), except the two
+things no Anaplan API offers: editing the dev model's structure (the emulator's
+`/_emulator/models/{id}/structure` control route stands in for the modelling UI) and slowing
+tasks down so one can be cancelled while it runs (the emulator's progression setting).
+
+Every step checks its own figures against what the story planted (which rows are bad, which
+structure changed) and prints one line `<step>: <outcome>`; the run ends with a summary table
+and exit code 0 when every step told its story.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from .. import Client
+from .._core.types import ProgressUpdate, TaskRef
+from ..client import Alm
+from ..emulator import demo as demo_workspace
+from ..emulator.engine.contract import Progression
+from ..emulator.server import RunningEmulator, run_emulator
+from ..models import CancelledTask, CompletedTask, WireModel
+from . import render
+from .exit_codes import ExitCode
+
+BAD_ROWS_OUTSIDE_THE_LIST: frozenset[str] = frozenset({"malformed number"})
+"""Bad-row kinds the list import does not see (salaries are loaded into a module, not the list)."""
+
+NEW_LINE_ITEM = "Bonus"
+"""The line item the ALM step adds to the dev model's Headcount module."""
+
+NEW_LIST = "Channels"
+"""The list the ALM step adds to the dev model."""
+
+_CANCEL_TASK_SECONDS = 60.0
+_CANCEL_AFTER_SECONDS = 1.5
+
+
+class StepFailed(Exception):
+    """A step ran but its figures are not the story's (the message says what differs)."""
+
+
+@dataclass
+class StepRecord:
+    """What one step did: its one-line outcome, figures, time and the task it showed."""
+
+    step: str
+    ok: bool
+    outcome: str
+    figures: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+    task: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The record as JSON data (the task in Anaplan's wire form)."""
+        return {
+            "step": self.step,
+            "ok": self.ok,
+            "outcome": self.outcome,
+            "figures": self.figures,
+            "seconds": round(self.seconds, 3),
+            "task": self.task,
+        }
+
+
+@dataclass
+class _Result:
+    outcome: str
+    figures: dict[str, Any] = field(default_factory=dict)
+    task: WireModel | None = None
+
+
+def expected_rejected_lines(rows: int, bad_rows: int) -> list[int]:
+    """File lines of the planted bad rows that the list import must reject."""
+    planted = demo_workspace.bad_rows_of(rows, bad_rows)
+    return sorted(
+        number + 1 for number, kind in planted.items() if kind not in BAD_ROWS_OUTSIDE_THE_LIST
+    )
+
+
+class _Story:
+    def __init__(
+        self,
+        emulator: RunningEmulator,
+        workdir: Path,
+        *,
+        rows: int,
+        bad_rows: int,
+        console: Console,
+        json_output: bool,
+    ):
+        self.emulator = emulator
+        self.workdir = workdir
+        self.rows = rows
+        self.bad_rows = bad_rows
+        self.console = console
+        self.json_output = json_output
+        self.records: list[StepRecord] = []
+        self.csv_path = workdir / "employees.csv"
+        self.export_path = workdir / "headcount-export.csv"
+        self.report_path = workdir / "release-1-comparison.tsv"
+        self.client = Client(
+            base_url=emulator.base_url,
+            email=demo_workspace.DEMO_USER,
+            password=demo_workspace.DEMO_PASSWORD,
+        )
+        self.workspace_id = ""
+        self.dev_id = ""
+        self.prod_id = ""
+        self.revision_id = ""
+        self._model_clients: dict[str, Client] = {}
+
+    # -- plumbing ---------------------------------------------------------------------------
+    def say(self, renderable: Any) -> None:
+        if not self.json_output:
+            self.console.print(renderable)
+
+    def run_step(self, step: str, title: str, action: Callable[[], _Result]) -> None:
+        self.say(Text(f"\n▶ {title}", style="bold cyan"))
+        started = time.monotonic()
+        try:
+            result = action()
+        except Exception as error:  # a demo step reports any failure and the story goes on
+            record = StepRecord(step, False, f"{type(error).__name__}: {error}")
+        else:
+            task = result.task.to_wire() if result.task is not None else None
+            record = StepRecord(step, True, result.outcome, result.figures, task=task)
+        record.seconds = time.monotonic() - started
+        self.records.append(record)
+        mark = Text("✔ ", style="green") if record.ok else Text("✘ ", style="bold red")
+        self.say(mark + Text(f"{step}: {record.outcome}"))
+
+    def progress(self, description: str) -> Any:
+        return render.task_progress(description, enabled=not self.json_output)
+
+    @staticmethod
+    def follow(bar: render.TaskProgress) -> Callable[[ProgressUpdate], None]:
+        def on_progress(update: ProgressUpdate) -> None:
+            bar.update(update.progress, update.current_step, update.estimated_remaining)
+
+        return on_progress
+
+    def dev(self) -> Client:
+        return self._model_client(self.dev_id)
+
+    def prod(self) -> Client:
+        return self._model_client(self.prod_id)
+
+    def _model_client(self, model_id: str) -> Client:
+        # Copies share the connection, which closes with the last of them: keep one per model.
+        if model_id not in self._model_clients:
+            self._model_clients[model_id] = self.client.with_model(model_id, self.workspace_id)
+        return self._model_clients[model_id]
+
+    def close(self) -> None:
+        for copy in self._model_clients.values():
+            copy.close()
+        self.client.close()
+
+    # -- the story --------------------------------------------------------------------------
+    def tell(self) -> None:
+        self.run_step("connect", "Sign in and find the demo models", self.connect)
+        self.run_step("generate", f"Generate employees.csv ({self.rows:,} rows)", self.generate)
+        self.run_step("upload", "Upload employees.csv", self.upload)
+        self.run_step("import", "Import into the Employees list", self.run_import)
+        self.run_step("process", 'Run the process "Nightly Load"', self.run_process)
+        self.run_step("export", "Export Headcount and download it", self.run_export)
+        self.run_step("cancel", "Start a long task and cancel it", self.cancel_task)
+        self.run_step("alm-change", "ALM: change the dev model's structure", self.change_dev)
+        self.run_step("alm-revision", "ALM: tag dev with a revision", self.create_revision)
+        self.run_step("alm-compare", "ALM: comparison report (prod ← dev)", self.compare)
+        self.run_step("alm-summary", "ALM: summary report", self.summarize)
+        self.run_step("alm-sync", "ALM: sync the revision into prod", self.sync)
+        self.run_step("alm-check", "ALM: prod now has the change", self.check_prod)
+
+    def connect(self) -> _Result:
+        workspaces = self.client.workspaces.list()
+        workspace = next(w for w in workspaces if w.name == demo_workspace.DEMO_WORKSPACE)
+        self.workspace_id = workspace.id
+        models = {model.name: model.id for model in self.client.models.list(workspace.id)}
+        self.dev_id = models[demo_workspace.DEV_MODEL]
+        self.prod_id = models[demo_workspace.PROD_MODEL]
+        return _Result(
+            f"signed in as {demo_workspace.DEMO_USER}, workspace {workspace.id}, "
+            f"dev {self.dev_id}, prod {self.prod_id}",
+            {"workspaceId": workspace.id, "devModelId": self.dev_id, "prodModelId": self.prod_id},
+        )
+
+    def generate(self) -> _Result:
+        written = 0
+        with self.progress("generate") as bar, self.csv_path.open("wb") as out:
+            for block in demo_workspace.generate_employees_csv(self.rows, self.bad_rows):
+                out.write(block)
+                written += block.count(b"\n")
+                bar.update(written / (self.rows + 1), f"{written - 1:,} rows")
+        size = self.csv_path.stat().st_size
+        return _Result(
+            f"{self.rows:,} rows with {self.bad_rows} bad ones, {size:,} bytes",
+            {"rows": self.rows, "badRows": self.bad_rows, "bytes": size},
+        )
+
+    def upload(self) -> _Result:
+        size = self.csv_path.stat().st_size
+        with self.progress("upload") as bar:
+            self.dev().files.upload("employees.csv", _read_with_progress(self.csv_path, bar, size))
+            bar.update(1.0, "complete")
+        info = self.dev().files.get("employees.csv")
+        return _Result(
+            f"{size:,} bytes in {info.chunk_count} chunk(s) as file {info.id}",
+            {"bytes": size, "chunks": info.chunk_count, "fileId": info.id},
+        )
+
+    def run_import(self) -> _Result:
+        dev = self.dev()
+        with self.progress("import") as bar:
+            task = dev.imports.run("Load Employees", on_progress=self.follow(bar))
+        self.say(render.task_line(task))
+        self.say(
+            render.result_table(task.result, names={task.result.object_id or "": "Load Employees"})
+        )
+        dump = dev.tasks.dumps(task).rows()
+        self.say(Text(f"First rows of the failure dump ({len(dump)} rejected):", style="bold"))
+        self.say(
+            render.dump_table(
+                (
+                    {"Line": str(row.line), "Error": "; ".join(row.errors), **row.columns}
+                    for row in dump
+                ),
+                limit=5,
+            )
+        )
+        counts = _row_counts(task)
+        rejected = task.result.failed_row_count
+        expected = expected_rejected_lines(self.rows, self.bad_rows)
+        lines = sorted(row.line for row in dump if row.line is not None)
+        if rejected != len(expected) or lines != expected:
+            raise StepFailed(
+                f"{rejected} rows rejected at lines {lines}, expected the planted bad rows "
+                f"at lines {expected}"
+            )
+        outside = self.bad_rows - len(expected)
+        note = f" ({outside} bad salaries are for the Headcount load)" if outside else ""
+        return _Result(
+            f"{rejected} rows rejected of {counts.get('totalRowCount', self.rows):,}, "
+            f"{counts.get('successRowCount', 0):,} loaded; the rejected rows are exactly "
+            f"the planted bad ones{note}",
+            {"rejected": rejected, "rejectedLines": lines, **counts},
+            task,
+        )
+
+    def run_process(self) -> _Result:
+        with self.progress("Nightly Load") as bar:
+            task = self.dev().processes.run("Nightly Load", on_progress=self.follow(bar))
+        self.say(render.task_line(task))
+        self.say(render.result_table(task.result))
+        nested = task.result.nested_results
+        if not task.result.successful:
+            raise StepFailed(task.describe())
+        return _Result(
+            f"{len(nested)} actions ran, {task.result.failed_row_count} rows rejected in all",
+            {"actions": len(nested), "rejected": task.result.failed_row_count},
+            task,
+        )
+
+    def run_export(self) -> _Result:
+        with self.progress("export") as bar:
+            task = self.dev().exports.run(
+                "Headcount Export", self.export_path, on_progress=self.follow(bar)
+            )
+        self.say(render.task_line(task))
+        size = self.export_path.stat().st_size
+        with self.export_path.open("rb") as exported:
+            data_rows = sum(1 for _ in exported) - 1
+        if data_rows <= 0:
+            raise StepFailed(f"the export has no data rows ({size} bytes)")
+        return _Result(
+            f"{data_rows:,} rows, {size:,} bytes downloaded to {self.export_path}",
+            {"rows": data_rows, "bytes": size, "path": str(self.export_path)},
+            task,
+        )
+
+    def cancel_task(self) -> _Result:
+        control = self.emulator.control
+        before = control.progression
+        control.set_progression(Progression(mode="fixed", seconds=_CANCEL_TASK_SECONDS))
+        try:
+            dev = self.dev()
+            ref = dev.processes.start("Nightly Load")
+            with self.progress("long task") as bar:
+                final = self._run_then_cancel(dev, ref, bar)
+        finally:
+            control.set_progression(before)
+        self.say(Text(final.describe(), style="yellow"))
+        if not isinstance(final, CancelledTask) or final.task_state != "CANCELLED":
+            raise StepFailed(f"the task did not end cancelled: {final.describe()}")
+        return _Result(
+            f"task {final.id} CANCELLED at {final.progress:.0%}",
+            {"taskId": final.id, "state": final.task_state, "progress": final.progress},
+            final,
+        )
+
+    def _run_then_cancel(self, dev: Client, ref: TaskRef, bar: render.TaskProgress) -> Any:
+        started = time.monotonic()
+        status: Any = dev.tasks.status(ref)
+        while time.monotonic() - started < _CANCEL_AFTER_SECONDS:
+            status = dev.tasks.status(ref)
+            bar.update(getattr(status, "progress", 0.0), getattr(status, "current_step", None))
+            if status.is_terminal:
+                return status
+            time.sleep(0.2)
+        bar.update(getattr(status, "progress", 0.0), "cancelling…")
+        status = dev.tasks.cancel(ref)
+        deadline = time.monotonic() + 10.0
+        while not (isinstance(status, CancelledTask) and status.task_state == "CANCELLED"):
+            if isinstance(status, CompletedTask) or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+            status = dev.tasks.status(ref)
+        bar.update(getattr(status, "progress", 0.0), getattr(status, "task_state", ""))
+        return status
+
+    def change_dev(self) -> _Result:
+        edits = [
+            {
+                "op": "addLineItem",
+                "module": "Headcount",
+                "lineItem": {"name": NEW_LINE_ITEM, "format": "number"},
+            },
+            {"op": "addList", "list": {"name": NEW_LIST}},
+        ]
+        structure = _control(self.emulator, f"/_emulator/models/{self.dev_id}/structure", edits)
+        if not _has_line_item(structure, "Headcount", NEW_LINE_ITEM):
+            raise StepFailed("the dev structure does not show the new line item")
+        return _Result(
+            f"added line item Headcount.{NEW_LINE_ITEM} and list {NEW_LIST} to dev",
+            {"lineItemsAdded": [f"Headcount.{NEW_LINE_ITEM}"], "listsAdded": [NEW_LIST]},
+        )
+
+    def create_revision(self) -> _Result:
+        revision = Alm(self.dev()).create_revision("Release 1", "Bonus line item and Channels list")
+        self.revision_id = revision.id
+        return _Result(
+            f"revision {revision.name!r} ({revision.id}) created on dev",
+            {"revisionId": revision.id, "name": revision.name},
+        )
+
+    def compare(self) -> _Result:
+        with self.progress("comparison report") as bar:
+            compared = Alm(self.prod()).compare(
+                self.dev_id, dest=self.report_path, on_progress=self.follow(bar)
+            )
+        table = Table(title="Comparison report", title_justify="left", header_style="bold")
+        table.add_column("Section")
+        table.add_column("Rows", justify="right")
+        table.add_column("Names", overflow="fold")
+        sections: dict[str, int] = {}
+        for section in compared.report.sections:
+            sections[section.title] = len(section.rows)
+            names = ", ".join(next(iter(row.values()), "") or "" for row in section.rows[:5])
+            table.add_row(section.title, str(len(section.rows)), names)
+        self.say(table)
+        if "LINE ITEMS ADDED" not in sections or "LISTS ADDED" not in sections:
+            raise StepFailed(f"the report does not show the changes: {sorted(sections)}")
+        return _Result(
+            f"{len(sections)} sections ({', '.join(sections)}), saved to {self.report_path}",
+            {"sections": sections, "path": str(self.report_path)},
+            compared.task,
+        )
+
+    def summarize(self) -> _Result:
+        with self.progress("summary report") as bar:
+            summarized = Alm(self.prod()).summarize(self.dev_id, on_progress=self.follow(bar))
+        summary = summarized.summary
+        table = Table(title="Summary report", title_justify="left", header_style="bold")
+        for header in ("Category", "Created", "Modified", "Deleted"):
+            table.add_column(header, justify="left" if header == "Category" else "right")
+        for category, counts in summary.differences.items():
+            table.add_row(category, str(counts.created), str(counts.modified), str(counts.deleted))
+        self.say(table)
+        totals = summary.totals
+        if totals.created < 2:
+            raise StepFailed(f"the summary counts {totals.created} created objects, expected 2")
+        return _Result(
+            f"{totals.created} created, {totals.modified} modified, {totals.deleted} deleted",
+            {
+                "totals": totals.to_wire(),
+                "differences": {k: v.to_wire() for k, v in summary.differences.items()},
+            },
+            summarized.task,
+        )
+
+    def sync(self) -> _Result:
+        prod = self.prod()
+        Alm(prod).set_offline()
+        try:
+            with self.progress("sync") as bar:
+                task = Alm(prod).sync(
+                    self.dev_id,
+                    source_revision_id=self.revision_id or None,
+                    on_progress=self.follow(bar),
+                )
+        finally:
+            Alm(prod).set_online()
+        self.say(Text(task.describe(), style="green"))
+        return _Result(
+            f"sync done: revision {task.result.source_revision_id} applied to prod",
+            {
+                "sourceRevisionId": task.result.source_revision_id,
+                "targetRevisionId": task.result.target_revision_id,
+            },
+            task,
+        )
+
+    def check_prod(self) -> _Result:
+        latest = Alm(self.prod()).latest_revision()
+        structure = _control(self.emulator, f"/_emulator/models/{self.prod_id}/structure", None)
+        has_line_item = _has_line_item(structure, "Headcount", NEW_LINE_ITEM)
+        if latest is None or latest.id != self.revision_id or not has_line_item:
+            raise StepFailed(
+                f"prod's latest revision is {latest.id if latest else None}, "
+                f"line item {NEW_LINE_ITEM} present: {has_line_item}"
+            )
+        return _Result(
+            f"prod's latest revision is {latest.name!r} and Headcount has {NEW_LINE_ITEM}",
+            {"latestRevisionId": latest.id, "lineItemPresent": has_line_item},
+        )
+
+    # -- the end ----------------------------------------------------------------------------
+    def summary_table(self) -> Table:
+        table = Table(title="Demo summary", title_justify="left", header_style="bold")
+        table.add_column("Step")
+        table.add_column("Outcome")
+        table.add_column("Figures", overflow="fold")
+        table.add_column("Time", justify="right")
+        for record in self.records:
+            outcome = Text("ok", style="green") if record.ok else Text("failed", style="bold red")
+            figures = ", ".join(
+                f"{key}={value}"
+                for key, value in record.figures.items()
+                if not isinstance(value, dict | list)
+            )
+            table.add_row(record.step, outcome, figures, f"{record.seconds:.2f} s")
+        return table
+
+
+def _read_with_progress(path: Path, bar: render.TaskProgress, size: int) -> Iterator[bytes]:
+    read = 0
+    with path.open("rb") as source:
+        while block := source.read(256 * 1024):
+            read += len(block)
+            bar.update(read / max(size, 1), f"{read:,} / {size:,} bytes")
+            yield block
+
+
+def _row_counts(task: CompletedTask) -> dict[str, int]:
+    for detail in task.result.details:
+        values = detail.value_map
+        if "totalRowCount" in values:
+            return {
+                key: int(value)
+                for key, value in values.items()
+                if key in ("totalRowCount", "successRowCount", "failedCount", "ignoredCount")
+                and value is not None
+            }
+    return {}
+
+
+def _control(emulator: RunningEmulator, path: str, body: Any) -> dict[str, Any]:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(
+        emulator.base_url + path,
+        data=data,
+        method="GET" if body is None else "POST",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        result: dict[str, Any] = json.load(answer)
+    return result
+
+
+def _has_line_item(structure: dict[str, Any], module: str, line_item: str) -> bool:
+    for candidate in structure.get("modules", []):
+        if candidate.get("name") == module:
+            return any(item.get("name") == line_item for item in candidate.get("line_items", []))
+    return False
+
+
+def run_demo(
+    *,
+    rows: int = 20_000,
+    bad_rows: int = 7,
+    keep_running: bool = False,
+    json_output: bool = False,
+    console: Console | None = None,
+    data_dir: Path | None = None,
+) -> int:
+    """Run the whole story on an in-process emulator; returns the exit code.
+
+    The exit code is 0 when every step told its story, 1 when one did not, 2 when the
+    figures are impossible (more bad rows than `rows` can hold).
+
+    Args:
+        rows: Data rows in the generated employees.csv.
+        bad_rows: Deliberately wrong rows among them.
+        keep_running: Afterwards, print how to reach the emulator and serve until Ctrl-C.
+        json_output: Print one JSON document (the step records) instead of bars and tables.
+        console: Where the story goes (default: stdout).
+        data_dir: Keep the emulator's data (and the demo's files) here instead of in memory.
+    """
+    out = console or render.console
+    try:
+        demo_workspace.bad_rows_of(rows, bad_rows)
+    except ValueError as error:
+        render.print_error(f"--rows {rows} --bad-rows {bad_rows}: {error}")
+        return int(ExitCode.USAGE)
+    with ExitStack() as stack:
+        if data_dir is not None:
+            data_dir.mkdir(parents=True, exist_ok=True)
+            workdir = data_dir / "demo-files"
+            workdir.mkdir(exist_ok=True)
+        else:
+            workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="anaplan-demo-")))
+        emulator = stack.enter_context(run_emulator(demo=True, data_dir=data_dir))
+        story = _Story(
+            emulator, workdir, rows=rows, bad_rows=bad_rows, console=out, json_output=json_output
+        )
+        stack.callback(story.close)
+        started = time.monotonic()
+        story.tell()
+        elapsed = time.monotonic() - started
+        ok = all(record.ok for record in story.records)
+        if json_output:
+            document = {
+                "ok": ok,
+                "seconds": round(elapsed, 3),
+                "steps": [record.to_json() for record in story.records],
+            }
+            out.file.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+            out.file.flush()
+        else:
+            out.print()
+            out.print(story.summary_table())
+            verdict = "every step told its story" if ok else "some steps failed"
+            out.print(Text(f"demo finished in {elapsed:.1f} s: {verdict}", style="bold"))
+        if keep_running:
+            _serve_until_interrupted(story, out)
+        return int(ExitCode.OK if ok else ExitCode.TASK_FAILED)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _serve_until_interrupted(story: _Story, out: Console) -> None:
+    base = story.emulator.base_url
+    user, password = demo_workspace.DEMO_USER, demo_workspace.DEMO_PASSWORD
+    common = (
+        f"anaplan-tasks --base-url {base} --email {user} --password {password} "
+        f"--workspace {story.workspace_id} --model {story.dev_id}"
+    )
+    lines = [
+        f"The emulator keeps running at {base}",
+        f"  workspace {story.workspace_id}  dev model {story.dev_id}  prod model {story.prod_id}",
+        f"  user {user}  password {password}",
+        f"  demo files in {story.workdir}",
+        "Try:",
+        f"  {common} tasks imports 'Load Employees'",
+        f"  {common} run import 'Load Employees' --file {story.csv_path}",
+        f"  {common} run export 'Headcount Export' --out headcount.csv",
+        f"  {common} alm revisions",
+        "Press Ctrl-C to stop.",
+    ]
+    for line in lines:
+        out.print(line, highlight=False, soft_wrap=True)
+    stop = threading.Event()
+    try:
+        while not stop.wait(3600):
+            pass
+    except KeyboardInterrupt:
+        out.print("stopped")

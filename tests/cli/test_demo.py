@@ -1,0 +1,136 @@
+"""`anaplan-tasks demo` end to end: a real emulator on 127.0.0.1, the real client, small files."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from anaplan_tasks import (
+    CancelledTask,
+    CompletedReportTask,
+    CompletedSyncTask,
+    CompletedTask,
+    parse_report_task,
+    parse_sync_task,
+    parse_task,
+)
+from anaplan_tasks.cli.demo import expected_rejected_lines, run_demo
+
+ROWS = 2_000
+BAD_ROWS = 7
+STEPS = [
+    "connect",
+    "generate",
+    "upload",
+    "import",
+    "process",
+    "export",
+    "cancel",
+    "alm-change",
+    "alm-revision",
+    "alm-compare",
+    "alm-summary",
+    "alm-sync",
+    "alm-check",
+]
+
+
+def _console() -> tuple[Console, io.StringIO]:
+    buffer = io.StringIO()
+    return Console(file=buffer, width=240, color_system=None, highlight=False), buffer
+
+
+def _outcome_line(output: str, step: str) -> str:
+    lines = [line for line in output.splitlines() if line.startswith(f"✔ {step}: ")]
+    assert len(lines) == 1, f"no single outcome line for {step!r} in:\n{output}"
+    return lines[0]
+
+
+def test_the_demo_tells_every_step_and_exits_0() -> None:
+    console, buffer = _console()
+
+    code = run_demo(rows=ROWS, bad_rows=BAD_ROWS, console=console)
+
+    output = buffer.getvalue()
+    assert code == 0, output
+    assert "✘" not in output
+    for step in STEPS:
+        _outcome_line(output, step)
+    rejected = len(expected_rejected_lines(ROWS, BAD_ROWS))
+    assert rejected == 5  # 7 bad rows: the 2 malformed salaries are not list columns
+    assert f"import: {rejected} rows rejected of {ROWS:,}" in _outcome_line(output, "import")
+    assert "rows rejected in all" in _outcome_line(output, "process")
+    assert " rows, " in _outcome_line(output, "export")
+    assert "CANCELLED" in _outcome_line(output, "cancel")
+    assert "sync done" in _outcome_line(output, "alm-sync")
+    assert "Headcount has Bonus" in _outcome_line(output, "alm-check")
+    assert "Demo summary" in output
+    assert "every step told its story" in output
+
+
+def _parse(step: str, wire: dict[str, Any]) -> object:
+    if step == "alm-sync":
+        return parse_sync_task(wire)
+    if step in ("alm-compare", "alm-summary"):
+        return parse_report_task(wire)
+    return parse_task(wire)
+
+
+def test_json_mode_prints_one_document_of_steps_with_wire_tasks(tmp_path: Path) -> None:
+    console, buffer = _console()
+
+    code = run_demo(
+        rows=ROWS, bad_rows=BAD_ROWS, json_output=True, console=console, data_dir=tmp_path
+    )
+
+    document = json.loads(buffer.getvalue())
+    assert code == 0
+    assert document["ok"] is True
+    records = {record["step"]: record for record in document["steps"]}
+    assert list(records) == STEPS
+    assert all(record["ok"] for record in records.values())
+    tasks = {step: _parse(step, r["task"]) for step, r in records.items() if r["task"] is not None}
+    assert set(tasks) == {
+        "import",
+        "process",
+        "export",
+        "cancel",
+        "alm-compare",
+        "alm-summary",
+        "alm-sync",
+    }
+    imported = tasks["import"]
+    assert isinstance(imported, CompletedTask)
+    assert imported.result.failed_row_count == records["import"]["figures"]["rejected"] == 5
+    assert records["import"]["figures"]["rejectedLines"] == expected_rejected_lines(ROWS, BAD_ROWS)
+    assert isinstance(tasks["process"], CompletedTask)
+    assert len(tasks["process"].result.nested_results) == 4
+    exported = Path(records["export"]["figures"]["path"])
+    assert exported.is_relative_to(tmp_path)
+    assert len(exported.read_bytes().splitlines()) - 1 == records["export"]["figures"]["rows"]
+    cancelled = tasks["cancel"]
+    assert isinstance(cancelled, CancelledTask)
+    assert cancelled.task_state == "CANCELLED"
+    assert isinstance(tasks["alm-compare"], CompletedReportTask)
+    assert isinstance(tasks["alm-summary"], CompletedReportTask)
+    synced = tasks["alm-sync"]
+    assert isinstance(synced, CompletedSyncTask)
+    assert synced.result.source_revision_id == records["alm-revision"]["figures"]["revisionId"]
+    assert (tmp_path / "demo-files" / "employees.csv").is_file()
+
+
+def test_impossible_figures_are_refused_before_anything_starts(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    console, buffer = _console()
+
+    code = run_demo(rows=10, bad_rows=7, console=console)
+
+    assert code == 2
+    assert "7 bad rows need at least 15 rows" in capsys.readouterr().err
+    assert buffer.getvalue() == ""
