@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import re
+import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from rich.console import Console
 
+import anaplan_tasks
 from anaplan_tasks import (
     CancelledTask,
+    Client,
     CompletedReportTask,
     CompletedSyncTask,
     CompletedTask,
@@ -20,6 +27,8 @@ from anaplan_tasks import (
     parse_task,
 )
 from anaplan_tasks.cli.demo import expected_rejected_lines, run_demo
+from anaplan_tasks.client import Alm
+from anaplan_tasks.emulator.demo import DEMO_PASSWORD, DEMO_USER
 
 ROWS = 2_000
 BAD_ROWS = 7
@@ -134,3 +143,61 @@ def test_impossible_figures_are_refused_before_anything_starts(
     assert code == 2
     assert "7 bad rows need at least 15 rows" in capsys.readouterr().err
     assert buffer.getvalue() == ""
+
+
+def test_keep_running_serves_until_ctrl_c_and_exits_0() -> None:
+    package_root = Path(anaplan_tasks.__file__).resolve().parents[1]
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(package_root), os.environ.get("PYTHONPATH")])
+        ),
+        "PYTHONUNBUFFERED": "1",
+    }
+    script = (
+        "from anaplan_tasks.cli.demo import run_demo; "
+        f"raise SystemExit(run_demo(rows={ROWS}, keep_running=True))"
+    )
+    with subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        text=True,
+    ) as process:
+        _tell_then_interrupt(process)
+
+
+def _tell_then_interrupt(process: subprocess.Popen[str]) -> None:
+    try:
+        assert process.stdout is not None
+        seen: list[str] = []
+        for line in process.stdout:
+            seen.append(line)
+            if line.startswith("Press Ctrl-C to stop."):
+                break
+        output = "".join(seen)
+        base_url = re.search(r"The emulator keeps running at (http://\S+)", output)
+        prod_model = re.search(r"prod model +(\w+)", output)
+        workspace = re.search(r"workspace +(\w+)", output)
+        assert base_url, output
+        assert prod_model, output
+        assert workspace, output
+        assert "anaplan-tasks --base-url " + base_url.group(1) in output
+        with Client(
+            base_url=base_url.group(1),
+            email=DEMO_USER,
+            password=DEMO_PASSWORD,
+            workspace_id=workspace.group(1),
+            model_id=prod_model.group(1),
+        ) as prod:
+            latest = Alm(prod).latest_revision()
+        assert latest is not None
+        assert latest.name == "Release 1"
+
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

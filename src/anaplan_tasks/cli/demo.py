@@ -19,7 +19,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,7 @@ NEW_LINE_ITEM = "Bonus"
 NEW_LIST = "Channels"
 """The list the ALM step adds to the dev model."""
 
+_DUMP_COLUMNS = ("Employee ID", "Name", "Region", "Start Date")
 _CANCEL_TASK_SECONDS = 60.0
 _CANCEL_AFTER_SECONDS = 1.5
 
@@ -145,8 +146,12 @@ class _Story:
         mark = Text("✔ ", style="green") if record.ok else Text("✘ ", style="bold red")
         self.say(mark + Text(f"{step}: {record.outcome}"))
 
-    def progress(self, description: str) -> Any:
-        return render.task_progress(description, enabled=not self.json_output)
+    @contextmanager
+    def progress(self, description: str) -> Iterator[render.TaskProgress]:
+        """A bar for one step, shown full when the step's work succeeded."""
+        with render.task_progress(description, enabled=not self.json_output) as bar:
+            yield bar
+            bar.update(1.0, "done")
 
     @staticmethod
     def follow(bar: render.TaskProgress) -> Callable[[ProgressUpdate], None]:
@@ -238,7 +243,11 @@ class _Story:
         self.say(
             render.dump_table(
                 (
-                    {"Line": str(row.line), "Error": "; ".join(row.errors), **row.columns}
+                    {
+                        "Line": str(row.line),
+                        "Error": "; ".join(row.errors),
+                        **{key: row.columns.get(key, "") for key in _DUMP_COLUMNS},
+                    }
                     for row in dump
                 ),
                 limit=5,
@@ -263,11 +272,18 @@ class _Story:
             task,
         )
 
+    def action_names(self) -> dict[str, str]:
+        dev = self.dev()
+        names: dict[str, str] = {}
+        for namespace in (dev.imports, dev.exports, dev.actions, dev.processes):
+            names.update({action.id: action.name for action in namespace.list()})
+        return names
+
     def run_process(self) -> _Result:
         with self.progress("Nightly Load") as bar:
             task = self.dev().processes.run("Nightly Load", on_progress=self.follow(bar))
         self.say(render.task_line(task))
-        self.say(render.result_table(task.result))
+        self.say(render.result_table(task.result, names=self.action_names()))
         nested = task.result.nested_results
         if not task.result.successful:
             raise StepFailed(task.describe())
@@ -545,11 +561,13 @@ def run_demo(
         elapsed = time.monotonic() - started
         ok = all(record.ok for record in story.records)
         if json_output:
-            document = {
+            document: dict[str, Any] = {
                 "ok": ok,
                 "seconds": round(elapsed, 3),
                 "steps": [record.to_json() for record in story.records],
             }
+            if keep_running:
+                document["emulator"] = emulator_access(story)
             out.file.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
             out.file.flush()
         else:
@@ -563,30 +581,51 @@ def run_demo(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def emulator_access(story: _Story) -> dict[str, str]:
+    """How to reach the demo's emulator: base URL, ids and the demo user's credentials."""
+    return {
+        "baseUrl": story.emulator.base_url,
+        "workspaceId": story.workspace_id,
+        "devModelId": story.dev_id,
+        "prodModelId": story.prod_id,
+        "email": demo_workspace.DEMO_USER,
+        "password": demo_workspace.DEMO_PASSWORD,
+        "files": str(story.workdir),
+    }
+
+
 def _serve_until_interrupted(story: _Story, out: Console) -> None:
-    base = story.emulator.base_url
-    user, password = demo_workspace.DEMO_USER, demo_workspace.DEMO_PASSWORD
-    common = (
-        f"anaplan-tasks --base-url {base} --email {user} --password {password} "
-        f"--workspace {story.workspace_id} --model {story.dev_id}"
-    )
-    lines = [
-        f"The emulator keeps running at {base}",
-        f"  workspace {story.workspace_id}  dev model {story.dev_id}  prod model {story.prod_id}",
-        f"  user {user}  password {password}",
-        f"  demo files in {story.workdir}",
-        "Try:",
-        f"  {common} tasks imports 'Load Employees'",
-        f"  {common} run import 'Load Employees' --file {story.csv_path}",
-        f"  {common} run export 'Headcount Export' --out headcount.csv",
-        f"  {common} alm revisions",
-        "Press Ctrl-C to stop.",
-    ]
-    for line in lines:
-        out.print(line, highlight=False, soft_wrap=True)
+    access = emulator_access(story)
+    if not story.json_output:
+        base, user, password = access["baseUrl"], access["email"], access["password"]
+        common = (
+            f"anaplan-tasks --base-url {base} --email {user} --password {password} "
+            f"--workspace {access['workspaceId']}"
+        )
+        dev = f"{common} --model {access['devModelId']}"
+        prod = f"{common} --model {access['prodModelId']}"
+        lines = [
+            "",
+            f"The emulator keeps running at {base}",
+            f"  workspace   {access['workspaceId']}",
+            f"  dev model   {access['devModelId']} ({demo_workspace.DEV_MODEL})",
+            f"  prod model  {access['prodModelId']} ({demo_workspace.PROD_MODEL})",
+            f"  user        {user}  password {password}",
+            f"  demo files  {access['files']}",
+            "Try, in another terminal:",
+            f"  {dev} tasks import 'Load Employees'",
+            f"  {dev} run import 'Load Employees' --file {story.csv_path}",
+            f"  {dev} run export 'Headcount Export' --out headcount.csv",
+            f"  {prod} alm revisions --syncable-from {access['devModelId']}",
+            "Press Ctrl-C to stop.",
+        ]
+        for line in lines:
+            out.print(line, highlight=False, soft_wrap=True, markup=False)
+    else:
+        render.print_note(f"the emulator keeps running at {access['baseUrl']}: Ctrl-C stops it")
     stop = threading.Event()
     try:
         while not stop.wait(3600):
             pass
     except KeyboardInterrupt:
-        out.print("stopped")
+        render.print_note("stopped")
