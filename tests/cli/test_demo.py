@@ -133,6 +133,15 @@ def test_json_mode_prints_one_document_of_steps_with_wire_tasks(tmp_path: Path) 
     assert (tmp_path / "demo-files" / "employees.csv").is_file()
 
 
+def test_a_kept_data_directory_tells_the_story_again(tmp_path: Path) -> None:
+    for _ in range(2):
+        console, buffer = _console()
+        code = run_demo(rows=ROWS, json_output=True, console=console, data_dir=tmp_path)
+        document = json.loads(buffer.getvalue())
+        assert code == 0
+        assert [step["step"] for step in document["steps"] if not step["ok"]] == []
+
+
 def test_impossible_figures_are_refused_before_anything_starts(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -17,8 +17,9 @@ import json
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,9 +48,12 @@ NEW_LINE_ITEM = "Bonus"
 NEW_LIST = "Channels"
 """The list the ALM step adds to the dev model."""
 
+UPLOAD_CHUNK_SIZE = 1_000_000
+"""Anaplan's smallest chunk (about 1 MB), so even a demo-sized file goes up in several chunks."""
+
 _DUMP_COLUMNS = ("Employee ID", "Name", "Region", "Start Date")
 _CANCEL_TASK_SECONDS = 60.0
-_CANCEL_AFTER_SECONDS = 1.5
+_CANCEL_AFTER_SECONDS = 1.0
 
 
 class StepFailed(Exception):
@@ -144,7 +148,8 @@ class _Story:
         record.seconds = time.monotonic() - started
         self.records.append(record)
         mark = Text("✔ ", style="green") if record.ok else Text("✘ ", style="bold red")
-        self.say(mark + Text(f"{step}: {record.outcome}"))
+        if not self.json_output:  # one line, never wrapped: scripts and tests look for it
+            self.console.print(mark + Text(f"{step}: {record.outcome}"), soft_wrap=True)
 
     @contextmanager
     def progress(self, description: str) -> Iterator[render.TaskProgress]:
@@ -222,7 +227,11 @@ class _Story:
     def upload(self) -> _Result:
         size = self.csv_path.stat().st_size
         with self.progress("upload") as bar:
-            self.dev().files.upload("employees.csv", _read_with_progress(self.csv_path, bar, size))
+            self.dev().files.upload(
+                "employees.csv",
+                _read_with_progress(self.csv_path, bar, size),
+                chunk_size=UPLOAD_CHUNK_SIZE,
+            )
             bar.update(1.0, "complete")
         info = self.dev().files.get("employees.csv")
         return _Result(
@@ -387,7 +396,7 @@ class _Story:
         sections: dict[str, int] = {}
         for section in compared.report.sections:
             sections[section.title] = len(section.rows)
-            names = ", ".join(next(iter(row.values()), "") or "" for row in section.rows[:5])
+            names = ", ".join(_object_name(row) for row in section.rows[:5])
             table.add_row(section.title, str(len(section.rows)), names)
         self.say(table)
         if "LINE ITEMS ADDED" not in sections or "LISTS ADDED" not in sections:
@@ -474,6 +483,13 @@ class _Story:
         return table
 
 
+def _object_name(row: Mapping[str, str]) -> str:
+    """What a comparison report row is about: `Module.Line Item`, or its name."""
+    if row.get("Module") and row.get("Line Item"):
+        return f"{row['Module']}.{row['Line Item']}"
+    return row.get("Name") or next(iter(row.values()), "") or ""
+
+
 def _read_with_progress(path: Path, bar: render.TaskProgress, size: int) -> Iterator[bytes]:
     read = 0
     with path.open("rb") as source:
@@ -504,9 +520,21 @@ def _control(emulator: RunningEmulator, path: str, body: Any) -> dict[str, Any]:
         method="GET" if body is None else "POST",
         headers={"Content-Type": "application/json"},
     )
-    with urllib.request.urlopen(request, timeout=30) as answer:
-        result: dict[str, Any] = json.load(answer)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            result: dict[str, Any] = json.load(answer)
+    except urllib.error.HTTPError as error:
+        raise StepFailed(f"{request.method} {path}: {error.code} {_error_text(error)}") from None
     return result
+
+
+def _error_text(error: urllib.error.HTTPError) -> str:
+    body = error.read().decode("utf-8", "replace")
+    try:
+        status = json.loads(body).get("status", {})
+        return str(status.get("message") or body)
+    except (ValueError, AttributeError):
+        return body
 
 
 def _has_line_item(structure: dict[str, Any], module: str, line_item: str) -> bool:
@@ -552,6 +580,9 @@ def run_demo(
         else:
             workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="anaplan-demo-")))
         emulator = stack.enter_context(run_emulator(demo=True, data_dir=data_dir))
+        if data_dir is not None:
+            # A kept data directory remembers the last run's release: start the story afresh.
+            emulator.control.reset()
         story = _Story(
             emulator, workdir, rows=rows, bad_rows=bad_rows, console=out, json_output=json_output
         )
