@@ -123,6 +123,8 @@ def serve(
     except ValueError as error:  # a definition that does not load names its file and path
         render.print_error(str(error))
         return ExitCode.USAGE
+    except KeyboardInterrupt:  # Ctrl-C is how a server is stopped: a clean exit
+        return ExitCode.OK
     return ExitCode.OK
 
 

@@ -225,11 +225,12 @@ def _explain_failure(failure: TaskFailedError, ref: TaskRef, dump_dir: Path) -> 
     show(task)
     say(render.task_line(task))
     say(render.result_table(task.result, names=_names(ref)))
-    if failure.dumps is not None:
-        path = _save_and_preview(failure.dumps, ref, dump_dir)
-        if path is not None and settings().json_output:
-            render.print_note(f"failure dump saved to {path}")
-    render.print_error(str(failure).splitlines()[0])
+    path = None if failure.dumps is None else _save_and_preview(failure.dumps, ref, dump_dir)
+    message = " ".join(str(failure).split())
+    message = re.sub(r"\s*\[failure dump available: [^]]*\]", "", message)
+    if path is not None:
+        message += f" (rejected rows in {path})"
+    render.print_error(message)
 
 
 def _explain_success(client: Client, task: CompletedTask, ref: TaskRef, dump_dir: Path) -> None:
