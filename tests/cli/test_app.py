@@ -120,7 +120,8 @@ def test_ctrl_c_cancels_the_running_task_on_the_server(
     ) as client:
         workspace = client.workspaces.list()[0].id
         model = next(m.id for m in client.models.list(workspace) if m.name == DEV_MODEL)
-        status = client.with_model(model, workspace).imports.status("112000000000", task_id)
+        with client.with_model(model, workspace) as scoped:
+            status = scoped.imports.status("112000000000", task_id)
     assert isinstance(status, CancelledTask)
     assert status.task_state == "CANCELLED"
 

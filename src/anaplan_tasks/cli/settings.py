@@ -175,10 +175,10 @@ def open_client(settings: Settings, *, need_workspace: bool, need_model: bool) -
     named = (workspace is not None and not _WORKSPACE_ID.fullmatch(workspace)) or (
         model is not None and not _MODEL_ID.fullmatch(model)
     )
-    client = Client(config=config)
     if not named and (workspace is not None or model is None):
         _require(workspace, model, need_workspace=need_workspace, need_model=need_model)
-        return client
+        return Client(config=config)
+    client = Client(config=config)
     try:
         if workspace is not None and not _WORKSPACE_ID.fullmatch(workspace):
             workspace = _by_name(
