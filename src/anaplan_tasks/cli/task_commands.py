@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from rich.text import Text
@@ -23,6 +23,8 @@ from .options import common_options
 KIND_CHOICE = click.Choice(sorted(KINDS), case_sensitive=False)
 
 DUMP_PREVIEW_ROWS = 10
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 @click.command()
@@ -251,6 +253,13 @@ def _ref(client: Client, kind: str, action: str, task_id: str) -> TaskRef:
     return TaskRef(KINDS[kind], definition.id, task_id, definition.name)  # type: ignore[arg-type]
 
 
+def _one_task(function: F) -> F:
+    """The KIND ACTION TASK_ID arguments of the commands about one task."""
+    function = click.argument("task_id")(function)
+    function = click.argument("action")(function)
+    return click.argument("kind", type=KIND_CHOICE, metavar="KIND")(function)
+
+
 def _status_line(status: Task) -> Text:
     if isinstance(status, CompletedTask | CancelledTask):
         return render.task_line(status)
@@ -258,9 +267,7 @@ def _status_line(status: Task) -> Text:
 
 
 @click.command()
-@click.argument("kind", type=KIND_CHOICE, metavar="KIND")
-@click.argument("action")
-@click.argument("task_id")
+@_one_task
 @common_options
 def status(kind: str, action: str, task_id: str) -> int:
     """Show a task's status (and its result once it has one)."""
@@ -299,9 +306,7 @@ def tasks(kind: str, action: str) -> None:
 
 
 @click.command()
-@click.argument("kind", type=KIND_CHOICE, metavar="KIND")
-@click.argument("action")
-@click.argument("task_id")
+@_one_task
 @common_options
 def cancel(kind: str, action: str, task_id: str) -> None:
     """Ask the server to cancel a task; its changes are rolled back."""
@@ -313,9 +318,7 @@ def cancel(kind: str, action: str, task_id: str) -> None:
 
 
 @click.command()
-@click.argument("kind", type=KIND_CHOICE, metavar="KIND")
-@click.argument("action")
-@click.argument("task_id")
+@_one_task
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
