@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -130,15 +131,18 @@ def test_serve_answers_then_stops_on_ctrl_c(tmp_path: Path) -> None:
     log = tmp_path / "serve.txt"
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "anaplan_tasks.cli", "serve", "--port", "0", "--memory"],
+            [sys.executable, "-m", "anaplan_tasks.cli", "serve", "--port", "0", "--memory",
+             "--json"],
             stdout=output,
-            stderr=subprocess.STDOUT,
+            stderr=subprocess.DEVNULL,
             env=_environment(),
-        )
+        )  # fmt: skip
         try:
-            base_url = _wait_for(r"listening on (http://\S+)", log, process).group(1)
+            _wait_for(r"\}", log, process)
+            where = json.loads(log.read_text(encoding="utf-8"))
+            base_url = where["baseUrl"]
             token = httpx2.post(
-                f"{base_url}/token/authenticate", auth=("demo@example.com", "demo")
+                f"{base_url}/token/authenticate", auth=(where["email"], where["password"])
             ).json()["tokenInfo"]["tokenValue"]
             answer = httpx2.get(
                 f"{base_url}/2/0/workspaces", headers={"Authorization": f"AnaplanAuthToken {token}"}

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import click
@@ -15,7 +16,7 @@ from . import render
 from .alm_commands import alm
 from .catalog_commands import actions, exports, files, imports, models, processes, workspaces
 from .exit_codes import ExitCode, exit_code_for
-from .options import common_options
+from .options import common_options, current_settings, output_options
 from .task_commands import cancel, download, dump, run, status, tasks, upload
 
 EPILOG = """\b
@@ -57,6 +58,7 @@ for command in (
 
 
 @cli.command()
+@output_options
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
 @click.option(
     "--port",
@@ -99,14 +101,21 @@ def serve(
     demo: bool | None,
     token_lifetime: float,
 ) -> int:
-    """Serve the Anaplan emulator (Anaplan's API on the wire) until Ctrl-C."""
+    """Serve the Anaplan emulator (Anaplan's API on the wire) until Ctrl-C.
+
+    With --json, the line saying where it listens is a JSON object on stdout:
+    `{"baseUrl": …, "email": …, "password": …}` (the demo user's sign-in when --demo).
+    """
     try:
+        from ..emulator.demo import DEMO_PASSWORD, DEMO_USER
         from ..emulator.server import serve as serve_emulator
     except ImportError as error:
         raise click.UsageError(
             f"the emulator needs the 'emulator' extra: pip install 'anaplan-tasks[emulator]' "
             f"({error})"
         ) from None
+    load_demo = not definitions if demo is None else demo
+    sign_in = {"email": DEMO_USER, "password": DEMO_PASSWORD} if load_demo else {}
     if memory and data is not None:
         raise click.BadParameter("--memory and --data exclude each other", param_hint="--memory")
     try:
@@ -115,10 +124,10 @@ def serve(
             port=port,
             data_dir=data,
             memory=memory,
-            demo=not definitions if demo is None else demo,
+            demo=load_demo,
             definitions=definitions,
             token_lifetime=token_lifetime,
-            announce=lambda line: click.echo(line, err=True),
+            announce=_announcer(sign_in),
         )
     except ValueError as error:  # a definition that does not load names its file and path
         render.print_error(str(error))
@@ -126,6 +135,19 @@ def serve(
     except KeyboardInterrupt:  # Ctrl-C is how a server is stopped: a clean exit
         return ExitCode.OK
     return ExitCode.OK
+
+
+def _announcer(sign_in: dict[str, str]) -> Callable[[str], None]:
+    json_output = current_settings().json_output
+
+    def announce(line: str) -> None:
+        where = re.search(r"listening on (http://\S+)", line)
+        if json_output and where:
+            render.emit_json({"baseUrl": where.group(1), **sign_in})
+        else:
+            click.echo(line, err=True)
+
+    return announce
 
 
 def main(argv: Sequence[str] | None = None) -> int:
