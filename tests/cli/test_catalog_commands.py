@@ -35,6 +35,20 @@ def test_workspaces_and_models(cli: Cli) -> None:
     assert PROD_MODEL in table
 
 
+def test_without_a_workspace_models_lists_every_workspace(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    everywhere = cli("models", "--all", "--json").json()
+    monkeypatch.delenv("ANAPLAN_WORKSPACE_ID")
+    monkeypatch.delenv("ANAPLAN_MODEL_ID")
+    outcome = cli("models", "--json")
+    assert outcome.code == ExitCode.OK, outcome.err
+    assert outcome.json() == everywhere
+    files = cli("files")
+    assert files.code == ExitCode.USAGE
+    assert "no model: pass --model" in files.error
+
+
 @pytest.mark.parametrize(
     ("command", "model", "expected"),
     [

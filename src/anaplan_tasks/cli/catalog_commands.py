@@ -29,9 +29,10 @@ def workspaces() -> None:
 @click.option("--all", "everywhere", is_flag=True, help="Models of every workspace.")
 @common_options
 def models(everywhere: bool) -> None:
-    """List the models of the workspace (or of every workspace with --all)."""
-    with connected(need_workspace=not everywhere, need_model=False) as client:
-        items = client.models.list("*" if everywhere else None)
+    """List the models of the workspace (of every workspace with --all or without one)."""
+    with connected(need_workspace=False, need_model=False) as client:
+        scope = None if client.config.workspace_id and not everywhere else "*"
+        items = client.models.list(scope)
     columns = [
         ("Id", "id"),
         ("Name", "name"),

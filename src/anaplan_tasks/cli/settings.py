@@ -199,15 +199,15 @@ def open_client(settings: Settings, *, need_workspace: bool, need_model: bool) -
 def _require(
     workspace: str | None, model: str | None, *, need_workspace: bool, need_model: bool
 ) -> None:
-    if need_workspace and workspace is None:
-        raise ConfigurationError(
-            "no workspace: pass --workspace ID|NAME or set ANAPLAN_WORKSPACE_ID "
-            "(`anaplan-tasks workspaces` lists them)"
-        )
     if need_model and model is None:
         raise ConfigurationError(
             "no model: pass --model ID|NAME or set ANAPLAN_MODEL_ID "
             "(`anaplan-tasks models` lists them)"
+        )
+    if need_workspace and workspace is None:
+        raise ConfigurationError(
+            "no workspace: pass --workspace ID|NAME or set ANAPLAN_WORKSPACE_ID "
+            "(`anaplan-tasks workspaces` lists them)"
         )
 
 
