@@ -137,6 +137,48 @@ def serve(
     return ExitCode.OK
 
 
+@cli.command()
+@click.option(
+    "--rows",
+    type=click.IntRange(min=100),
+    default=50_000,
+    show_default=True,
+    help="Rows of the generated employees.csv.",
+)
+@click.option(
+    "--bad-rows",
+    type=click.IntRange(min=0),
+    default=7,
+    show_default=True,
+    help="How many of them are deliberately wrong.",
+)
+@click.option(
+    "--keep-running",
+    is_flag=True,
+    help="Leave the emulator up afterwards and print how to reach it.",
+)
+@output_options
+def demo(rows: int, bad_rows: int, keep_running: bool) -> int:
+    """The whole story on a local emulator: upload, import with rejected rows, a process,
+    an export, a cancelled task, and a release promoted from dev to prod with ALM."""
+    if bad_rows and rows < 2 * bad_rows + 1:
+        raise click.BadParameter(
+            f"{bad_rows} bad rows need at least {2 * bad_rows + 1} rows", param_hint="--rows"
+        )
+    try:
+        from .demo import run_demo
+    except ImportError as error:
+        raise click.UsageError(
+            f"the demo needs the 'emulator' extra: pip install 'anaplan-tasks[all]' ({error})"
+        ) from None
+    return run_demo(
+        rows=rows,
+        bad_rows=bad_rows,
+        keep_running=keep_running,
+        json_output=current_settings().json_output,
+    )
+
+
 def _announcer(sign_in: dict[str, str]) -> Callable[[str], None]:
     json_output = current_settings().json_output
 

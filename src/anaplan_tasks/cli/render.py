@@ -203,8 +203,10 @@ class TaskProgress:
 
 
 @contextmanager
-def task_progress(description: str, *, enabled: bool = True) -> Iterator[TaskProgress]:
-    """A progress bar on stderr for the duration of the block (a no-op bar when disabled)."""
+def task_progress(
+    description: str, *, enabled: bool = True, console: Console | None = None
+) -> Iterator[TaskProgress]:
+    """A progress bar (on stderr unless told) for the block (a no-op bar when disabled)."""
     progress = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -212,7 +214,7 @@ def task_progress(description: str, *, enabled: bool = True) -> Iterator[TaskPro
         TextColumn("{task.fields[step]}", style="dim"),
         TimeElapsedColumn(),
         _RemainingColumn(),
-        console=error_console,
+        console=console or error_console,
         disable=not enabled,
         transient=False,
     )
@@ -257,10 +259,10 @@ def rows_table(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]
 
 @contextmanager
 def progress_callback(
-    description: str, *, enabled: bool = True
+    description: str, *, enabled: bool = True, console: Console | None = None
 ) -> Iterator[Callable[[ProgressUpdate], None]]:
     """A progress bar, as the `on_progress` callback a client's wait takes."""
-    with task_progress(description, enabled=enabled) as bar:
+    with task_progress(description, enabled=enabled, console=console) as bar:
 
         def on_progress(update: ProgressUpdate) -> None:
             bar.update(update.progress, update.current_step, update.estimated_remaining)
