@@ -423,6 +423,32 @@ class AlmFailureResult(ReportTaskFailureResult):
     error: AlmTaskError = Field(description="The error that occurred during the sync task.")
 
 
+class AlmSuccessResult(SyncTaskResult):
+    """A successful ALM sync result as Anaplan documents it: the revision ids may be absent."""
+
+    source_revision_id: str | None = Field(  # type: ignore[assignment]
+        default=None, description="The ID of the source revision."
+    )
+    target_revision_id: str | None = Field(  # type: ignore[assignment]
+        default=None, description="The ID of the target revision."
+    )
+    successful: Literal[True] = Field(description="Whether the sync task was successful or not.")
+
+
+class SyncTaskWithoutRevisions(CompletedSyncTask):
+    """A finished ALM sync task that succeeded without naming its revisions.
+
+    Anaplan's documented success answer carries only `successful: true`; live answers name the
+    revisions and parse to `CompletedSyncTask`.
+    """
+
+    result: AlmSuccessResult
+
+    def describe(self) -> str:
+        """One line for a person: the sync succeeded."""
+        return f"task {self.id}: COMPLETE, synced"
+
+
 class FailedSyncTask(CompletedSyncTask):
     """A finished ALM sync task that failed; `result.error` says why."""
 
