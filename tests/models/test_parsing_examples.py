@@ -40,6 +40,8 @@ from anaplan_tasks.models import (
     parse_task_with_url,
 )
 
+from .wire_examples import copy_examples
+
 EXAMPLES = Path(__file__).parent / "wire_examples"
 
 Parser = Callable[[Any], BaseModel]
@@ -196,3 +198,51 @@ def test_import_fixture_without_creation_time_names_the_field_and_task() -> None
         "task 4B5C6D7E8F9041A2B3C4D5E6F708192A does not fit CompletedTask: "
         "field 'creationTime': Field required"
     )
+
+
+# -- the copy tool: the named examples are the files, and a new one cannot slip by ------------
+
+
+def reference_with(*fences: str) -> str:
+    """A reference shaped like anaplan-api.md, its task examples split over §6.5 and §9."""
+    blocks = [f"```json\n{text}```\n" for text in fences]
+    half = len(blocks) // 2
+    return "\n".join(
+        [
+            '### 6.4 status\n```json\n{"taskId": "outside", "taskState": "COMPLETE"}\n```',
+            "### 6.5 Real task payloads",
+            *blocks[:half],
+            "### 6.6 cancel",
+            "## 9. ALM",
+            '```json\n{ "sourceRevisionId": "A1", "sourceModelId": "M" }\n```',
+            *blocks[half:],
+            "## 10. Errors",
+        ]
+    )
+
+
+def copied_texts() -> dict[str, str]:
+    return {
+        name: (EXAMPLES / f"{name}.json").read_text(encoding="utf-8")
+        for name in copy_examples.NAMES.values()
+    }
+
+
+def test_the_copy_tool_finds_exactly_the_copied_examples_under_their_names() -> None:
+    texts = copied_texts()
+    assert copy_examples.task_examples(reference_with(*texts.values())) == texts
+    for (task_id, state), name in copy_examples.NAMES.items():
+        task = task_object(load(f"{name}.json"))
+        assert (task["taskId"], task["taskState"]) == (task_id, state)
+
+
+def test_the_copy_tool_refuses_an_example_it_has_no_name_for() -> None:
+    new = '{"task": {"taskId": "FEED", "taskState": "CANCELLED"}}\n'
+    with pytest.raises(SystemExit, match=r"unnamed task example \('FEED', 'CANCELLED'\)"):
+        copy_examples.task_examples(reference_with(*copied_texts().values(), new))
+
+
+def test_the_copy_tool_notices_an_example_that_disappeared() -> None:
+    texts = list(copied_texts().values())
+    with pytest.raises(SystemExit, match="no longer in the reference"):
+        copy_examples.task_examples(reference_with(*texts[1:]))
