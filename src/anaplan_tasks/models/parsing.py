@@ -35,7 +35,11 @@ BulkTaskStatus: TypeAlias = Task | CompletedTask | CancelledTask
 """The status of an import, export, action or process task."""
 
 SyncTaskStatus: TypeAlias = PendingTask | CompletedSyncTask | CancelledTask
-"""The status of an ALM sync task (a failed sync is a `FailedSyncTask`, a `CompletedSyncTask`)."""
+"""The status of an ALM sync task.
+
+A failed sync with an `error` is a `FailedSyncTask` and a success without revision ids a
+`SyncTaskWithoutRevisions`; both are `CompletedSyncTask`s.
+"""
 
 ReportTaskStatus: TypeAlias = PendingTask | CompletedReportTask | CancelledTask
 """The status of an ALM comparison or summary report task."""
