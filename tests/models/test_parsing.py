@@ -250,6 +250,18 @@ def test_a_failed_report_with_a_subtitle_keeps_it() -> None:
     assert task.to_wire()["result"] == result
 
 
+def test_a_failed_report_with_a_null_subtitle_writes_it_back() -> None:
+    result = {
+        "successful": False,
+        "sourceRevisionId": SOURCE,
+        "targetRevisionId": TARGET,
+        "error": {"title": "Incompatible", "messageText": "No", "subtitle": None},
+    }
+    task = parse_report_task(alm_task(result))
+    assert type(task) is FailedReportTask
+    assert task.to_wire()["result"] == result
+
+
 def test_a_pending_alm_task_without_a_step_gets_an_empty_one() -> None:
     # The specification requires currentStep; Anaplan omits it on young tasks.
     payload = {"taskId": TASK_ID, "taskState": "IN_PROGRESS", "creationTime": 1}

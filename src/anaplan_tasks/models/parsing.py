@@ -196,7 +196,7 @@ def _names_revisions(result: Mapping[str, Any]) -> bool:
 
 def _has_subtitle(result: Mapping[str, Any]) -> bool:
     error = result.get("error")
-    return isinstance(error, Mapping) and error.get("subtitle") is not None
+    return isinstance(error, Mapping) and "subtitle" in error
 
 
 def _with_step(data: dict[str, Any]) -> dict[str, Any]:
