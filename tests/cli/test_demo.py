@@ -26,7 +26,9 @@ from anaplan_tasks import (
     parse_sync_task,
     parse_task,
 )
+from anaplan_tasks.cli import main, render
 from anaplan_tasks.cli.demo import expected_rejected_lines, run_demo
+from anaplan_tasks.cli.exit_codes import ExitCode
 from anaplan_tasks.client import Alm
 from anaplan_tasks.emulator.demo import DEMO_PASSWORD, DEMO_USER
 
@@ -60,24 +62,29 @@ def _outcome_line(output: str, step: str) -> str:
     return lines[0]
 
 
-def test_the_demo_tells_every_step_and_exits_0() -> None:
-    console, buffer = _console()
+def test_the_story_tells_each_outcome_and_exits_0(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(render.console, "width", 200)  # the dump table on one line per row
 
-    code = run_demo(rows=ROWS, bad_rows=BAD_ROWS, console=console)
+    code = main(["demo", "--rows", str(ROWS), "--bad-rows", str(BAD_ROWS)])
 
-    output = buffer.getvalue()
-    assert code == 0, output
+    output = capsys.readouterr().out
+    assert code == ExitCode.OK, output
     assert "✘" not in output
-    for step in STEPS:
-        _outcome_line(output, step)
+    outcomes = {step: _outcome_line(output, step) for step in STEPS}
     rejected = len(expected_rejected_lines(ROWS, BAD_ROWS))
-    assert rejected == 5  # 7 bad rows: the 2 malformed salaries are not list columns
-    assert f"import: {rejected} rows rejected of {ROWS:,}" in _outcome_line(output, "import")
-    assert "rows rejected in all" in _outcome_line(output, "process")
-    assert " rows, " in _outcome_line(output, "export")
-    assert "CANCELLED" in _outcome_line(output, "cancel")
-    assert "sync done" in _outcome_line(output, "alm-sync")
-    assert "Headcount has Bonus" in _outcome_line(output, "alm-check")
+    assert rejected == 5  # of 7 bad rows: the 2 malformed salaries are not list columns
+    assert f"{ROWS - rejected:,} rows loaded, {rejected} rejected of {ROWS:,}" in outcomes["import"]
+    assert "(failure dump: 5 rows, exactly the planted bad ones)" in outcomes["import"]
+    assert "Item not located in Regions list: ATLANTIS" in output  # the dump's first rows
+    assert "4 actions ran, 4 successful" in outcomes["process"]
+    assert "exported and downloaded " in outcomes["export"]
+    assert "CANCELLED at" in outcomes["cancel"]
+    assert "LISTS ADDED: Channels; LINE ITEMS ADDED: Headcount.Bonus" in outcomes["alm-compare"]
+    assert "2 created, 0 modified, 0 deleted" in outcomes["alm-summary"]
+    assert "revision 'Release 1' synced to prod" in outcomes["alm-sync"]
+    assert "Headcount has Bonus" in outcomes["alm-check"]
     assert "Demo summary" in output
     assert "every step told its story" in output
 
@@ -90,15 +97,13 @@ def _parse(step: str, wire: dict[str, Any]) -> object:
     return parse_task(wire)
 
 
-def test_json_mode_prints_one_document_of_steps_with_wire_tasks(tmp_path: Path) -> None:
-    console, buffer = _console()
+def test_json_mode_prints_one_document_of_steps_with_wire_tasks(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = main(["demo", "--rows", str(ROWS), "--bad-rows", str(BAD_ROWS), "--json"])
 
-    code = run_demo(
-        rows=ROWS, bad_rows=BAD_ROWS, json_output=True, console=console, data_dir=tmp_path
-    )
-
-    document = json.loads(buffer.getvalue())
-    assert code == 0
+    document = json.loads(capsys.readouterr().out)
+    assert code == ExitCode.OK
     assert document["ok"] is True
     records = {record["step"]: record for record in document["steps"]}
     assert list(records) == STEPS
@@ -115,22 +120,25 @@ def test_json_mode_prints_one_document_of_steps_with_wire_tasks(tmp_path: Path) 
     }
     imported = tasks["import"]
     assert isinstance(imported, CompletedTask)
-    assert imported.result.failed_row_count == records["import"]["figures"]["rejected"] == 5
-    assert records["import"]["figures"]["rejectedLines"] == expected_rejected_lines(ROWS, BAD_ROWS)
-    assert isinstance(tasks["process"], CompletedTask)
-    assert len(tasks["process"].result.nested_results) == 4
-    exported = Path(records["export"]["figures"]["path"])
-    assert exported.is_relative_to(tmp_path)
-    assert len(exported.read_bytes().splitlines()) - 1 == records["export"]["figures"]["rows"]
+    figures = records["import"]["figures"]
+    assert imported.result.failed_row_count == figures["rowsRejected"] == figures["dumpRows"] == 5
+    assert figures["rowsLoaded"] == ROWS - 5
+    assert figures["rejectedLines"] == expected_rejected_lines(ROWS, BAD_ROWS)
+    process = tasks["process"]
+    assert isinstance(process, CompletedTask)
+    assert len(process.result.nested_results) == records["process"]["figures"]["actions"] == 4
+    assert records["export"]["figures"]["rows"] > 0
+    assert records["upload"]["figures"]["chunks"] >= 1
     cancelled = tasks["cancel"]
     assert isinstance(cancelled, CancelledTask)
     assert cancelled.task_state == "CANCELLED"
     assert isinstance(tasks["alm-compare"], CompletedReportTask)
     assert isinstance(tasks["alm-summary"], CompletedReportTask)
+    assert records["alm-summary"]["figures"]["totals"] == {"created": 2}
     synced = tasks["alm-sync"]
     assert isinstance(synced, CompletedSyncTask)
     assert synced.result.source_revision_id == records["alm-revision"]["figures"]["revisionId"]
-    assert (tmp_path / "demo-files" / "employees.csv").is_file()
+    assert records["alm-check"]["figures"]["lineItemPresent"] is True
 
 
 def test_a_kept_data_directory_tells_the_story_again(tmp_path: Path) -> None:
@@ -140,16 +148,21 @@ def test_a_kept_data_directory_tells_the_story_again(tmp_path: Path) -> None:
         document = json.loads(buffer.getvalue())
         assert code == 0
         assert [step["step"] for step in document["steps"] if not step["ok"]] == []
+        exported = Path(document["steps"][STEPS.index("export")]["figures"]["path"])
+        assert exported.is_relative_to(tmp_path)
+        assert (
+            len(exported.read_bytes().splitlines()) - 1 == document["steps"][5]["figures"]["rows"]
+        )
 
 
-def test_impossible_figures_are_refused_before_anything_starts(
+def test_too_few_rows_for_the_bad_ones_is_a_usage_error(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    assert main(["demo", "--rows", "100", "--bad-rows", "60"]) == ExitCode.USAGE
+    assert "60 bad rows need at least 121 rows" in capsys.readouterr().err
+
     console, buffer = _console()
-
-    code = run_demo(rows=10, bad_rows=7, console=console)
-
-    assert code == 2
+    assert run_demo(rows=10, bad_rows=7, console=console) == ExitCode.USAGE
     assert "7 bad rows need at least 15 rows" in capsys.readouterr().err
     assert buffer.getvalue() == ""
 

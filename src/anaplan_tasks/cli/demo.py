@@ -51,7 +51,6 @@ NEW_LIST = "Channels"
 UPLOAD_CHUNK_SIZE = 1_000_000
 """Anaplan's smallest chunk (about 1 MB), so even a demo-sized file goes up in several chunks."""
 
-_DUMP_COLUMNS = ("Employee ID", "Name", "Region", "Start Date")
 _CANCEL_TASK_SECONDS = 60.0
 _CANCEL_AFTER_SECONDS = 1.0
 
@@ -118,6 +117,7 @@ class _Story:
         self.records: list[StepRecord] = []
         self.csv_path = workdir / "employees.csv"
         self.export_path = workdir / "headcount-export.csv"
+        self.dump_path = workdir / "employees-rejected.csv"
         self.report_path = workdir / "release-1-comparison.tsv"
         self.client = Client(
             base_url=emulator.base_url,
@@ -128,6 +128,7 @@ class _Story:
         self.dev_id = ""
         self.prod_id = ""
         self.revision_id = ""
+        self.revision_name = ""
         self._model_clients: dict[str, Client] = {}
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -235,7 +236,8 @@ class _Story:
             bar.update(1.0, "complete")
         info = self.dev().files.get("employees.csv")
         return _Result(
-            f"{size:,} bytes in {info.chunk_count} chunk(s) as file {info.id}",
+            f"uploaded {render.human_bytes(size)} to {info.name!r} ({info.id}) in "
+            f"{info.chunk_count} chunk(s)",
             {"bytes": size, "chunks": info.chunk_count, "fileId": info.id},
         )
 
@@ -244,24 +246,17 @@ class _Story:
         with self.progress("import") as bar:
             task = dev.imports.run("Load Employees", on_progress=self.follow(bar))
         self.say(render.task_line(task))
+        self.say(render.result_table(task.result, names=self.action_names()))
+        dumps = dev.tasks.dumps(task)
+        dumps.save(self.dump_path)
+        dump = dumps.rows()
         self.say(
-            render.result_table(task.result, names={task.result.object_id or "": "Load Employees"})
-        )
-        dump = dev.tasks.dumps(task).rows()
-        self.say(Text(f"First rows of the failure dump ({len(dump)} rejected):", style="bold"))
-        self.say(
-            render.dump_table(
-                (
-                    {
-                        "Line": str(row.line),
-                        "Error": "; ".join(row.errors),
-                        **{key: row.columns.get(key, "") for key in _DUMP_COLUMNS},
-                    }
-                    for row in dump
-                ),
-                limit=5,
+            Text(
+                f"First rows of the failure dump ({len(dump)} rows, saved to {self.dump_path}):",
+                style="bold",
             )
         )
+        self.say(render.dump_table(dump, limit=5))
         counts = _row_counts(task)
         rejected = task.result.failed_row_count
         expected = expected_rejected_lines(self.rows, self.bad_rows)
@@ -272,12 +267,24 @@ class _Story:
                 f"at lines {expected}"
             )
         outside = self.bad_rows - len(expected)
-        note = f" ({outside} bad salaries are for the Headcount load)" if outside else ""
+        note = (
+            f"; {outside} bad row(s) only have a malformed Salary, which the Headcount load rejects"
+            if outside
+            else ""
+        )
         return _Result(
-            f"{rejected} rows rejected of {counts.get('totalRowCount', self.rows):,}, "
-            f"{counts.get('successRowCount', 0):,} loaded; the rejected rows are exactly "
-            f"the planted bad ones{note}",
-            {"rejected": rejected, "rejectedLines": lines, **counts},
+            f"{counts.get('successRowCount', 0):,} rows loaded, {rejected} rejected of "
+            f"{counts.get('totalRowCount', self.rows):,} (failure dump: {len(dump)} rows, "
+            f"exactly the planted bad ones){note}",
+            {
+                "rowsLoaded": counts.get("successRowCount", 0),
+                "rowsRejected": rejected,
+                "dumpRows": len(dump),
+                "rejectedLines": lines,
+                "badRowsGenerated": self.bad_rows,
+                "dumpPath": str(self.dump_path),
+                **counts,
+            },
             task,
         )
 
@@ -296,9 +303,15 @@ class _Story:
         nested = task.result.nested_results
         if not task.result.successful:
             raise StepFailed(task.describe())
+        successful = sum(1 for part in nested if part.successful)
         return _Result(
-            f"{len(nested)} actions ran, {task.result.failed_row_count} rows rejected in all",
-            {"actions": len(nested), "rejected": task.result.failed_row_count},
+            f"{len(nested)} actions ran, {successful} successful, "
+            f"{task.result.failed_row_count} rows rejected on the way",
+            {
+                "actions": len(nested),
+                "successful": successful,
+                "rowsRejected": task.result.failed_row_count,
+            },
             task,
         )
 
@@ -314,7 +327,8 @@ class _Story:
         if data_rows <= 0:
             raise StepFailed(f"the export has no data rows ({size} bytes)")
         return _Result(
-            f"{data_rows:,} rows, {size:,} bytes downloaded to {self.export_path}",
+            f"exported and downloaded {data_rows:,} rows ({render.human_bytes(size)}) to "
+            f"{self.export_path}",
             {"rows": data_rows, "bytes": size, "path": str(self.export_path)},
             task,
         )
@@ -379,6 +393,7 @@ class _Story:
     def create_revision(self) -> _Result:
         revision = Alm(self.dev()).create_revision("Release 1", "Bonus line item and Channels list")
         self.revision_id = revision.id
+        self.revision_name = revision.name
         return _Result(
             f"revision {revision.name!r} ({revision.id}) created on dev",
             {"revisionId": revision.id, "name": revision.name},
@@ -393,16 +408,20 @@ class _Story:
         table.add_column("Section")
         table.add_column("Rows", justify="right")
         table.add_column("Names", overflow="fold")
-        sections: dict[str, int] = {}
+        sections: dict[str, list[str]] = {}
         for section in compared.report.sections:
-            sections[section.title] = len(section.rows)
-            names = ", ".join(_object_name(row) for row in section.rows[:5])
-            table.add_row(section.title, str(len(section.rows)), names)
+            if not section.rows:
+                continue
+            sections[section.title] = [_object_name(row) for row in section.rows]
+            shown = sections[section.title][:5]
+            table.add_row(section.title, str(len(section.rows)), ", ".join(shown))
         self.say(table)
-        if "LINE ITEMS ADDED" not in sections or "LISTS ADDED" not in sections:
-            raise StepFailed(f"the report does not show the changes: {sorted(sections)}")
+        expected = {"LISTS ADDED": [NEW_LIST], "LINE ITEMS ADDED": [f"Headcount.{NEW_LINE_ITEM}"]}
+        if sections != expected:
+            raise StepFailed(f"the report shows {sections}, expected {expected}")
+        changes = "; ".join(f"{title}: {', '.join(names)}" for title, names in sections.items())
         return _Result(
-            f"{len(sections)} sections ({', '.join(sections)}), saved to {self.report_path}",
+            f"{changes} (report saved to {self.report_path})",
             {"sections": sections, "path": str(self.report_path)},
             compared.task,
         )
@@ -443,7 +462,8 @@ class _Story:
             Alm(prod).set_online()
         self.say(Text(task.describe(), style="green"))
         return _Result(
-            f"sync done: revision {task.result.source_revision_id} applied to prod",
+            f"revision {self.revision_name!r} synced to prod "
+            f"({task.result.source_revision_id} over {task.result.target_revision_id})",
             {
                 "sourceRevisionId": task.result.source_revision_id,
                 "targetRevisionId": task.result.target_revision_id,
@@ -484,9 +504,10 @@ class _Story:
 
 
 def _object_name(row: Mapping[str, str]) -> str:
-    """What a comparison report row is about: `Module.Line Item`, or its name."""
-    if row.get("Module") and row.get("Line Item"):
-        return f"{row['Module']}.{row['Line Item']}"
+    """What a comparison report row is about: `Module.Line Item`, `List.Property`, or a name."""
+    for owner, member in (("Module", "Line Item"), ("List", "Property")):
+        if row.get(member):
+            return f"{row.get(owner, '')}.{row[member]}"
     return row.get("Name") or next(iter(row.values()), "") or ""
 
 

@@ -98,7 +98,7 @@ class AsyncFiles(_AsyncNamespace):
         Args:
             file: The file's id or name.
             source: A path, bytes, or an iterable of bytes (size unknown: chunk count -1).
-            chunk_size: Uncompressed bytes per chunk (default from the client, 25 MB).
+            chunk_size: Uncompressed bytes per chunk (default from the client, 10 MB).
             workers: Chunks in flight at once (default from the client, 4).
 
         Raises:

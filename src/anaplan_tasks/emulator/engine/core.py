@@ -10,6 +10,7 @@ import hmac
 import threading
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from ...models import (
     ExportAction,
@@ -44,6 +45,11 @@ from .files import DEFAULT_OWNER, FilesMixin, encode_default
 from .tasks import TasksMixin, encode_result
 
 INTERRUPTED_TEXT = "The emulator stopped while this task ran; nothing was applied."
+
+
+WORKSPACE_SIZE_ALLOWANCE = 10 * 1024**3
+"""`sizeAllowance` of every emulated workspace (10 GiB); `currentSize` is reported as 0, since
+the emulator does not measure model memory."""
 
 
 class EmulatorEngine(FilesMixin, TasksMixin):
@@ -227,7 +233,13 @@ class EmulatorEngine(FilesMixin, TasksMixin):
         """Workspaces granted to the caller."""
         granted = self._grants.get(principal.user_id, {})
         items = [
-            Workspace(id=w.id, name=w.name, active=True)
+            Workspace(
+                id=w.id,
+                name=w.name,
+                active=True,
+                size_allowance=WORKSPACE_SIZE_ALLOWANCE,
+                current_size=0,
+            )
             for w in self._workspaces.values()
             if w.id in granted
         ]
@@ -247,12 +259,20 @@ class EmulatorEngine(FilesMixin, TasksMixin):
 
     def _model_wire(self, model: ModelRecord) -> Model:
         workspace = self._workspaces.get(model.workspace_id)
+        with self._cond:
+            running = any(
+                live.model_id == model.id and live.state == "IN_PROGRESS"
+                for live in self._live.values()
+            )
+        created = datetime.fromtimestamp(model.created_ms / 1000, tz=UTC)
         return Model(
             id=model.id,
             name=model.name,
             active_state=model.state,
             current_workspace_id=model.workspace_id,
             current_workspace_name=workspace.name if workspace else None,
+            iso_creation_date=created.strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
+            model_transaction_running=running,
         )
 
     def model(self, principal: Principal, model_id: str) -> Model:
