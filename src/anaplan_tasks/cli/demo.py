@@ -30,8 +30,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .. import Client
-from .._core.types import ProgressUpdate, TaskRef
-from ..client import Alm
+from ..client import Alm, ProgressUpdate, TaskRef
 from ..emulator import demo as demo_workspace
 from ..emulator.engine.contract import Progression
 from ..emulator.server import RunningEmulator, run_emulator
@@ -49,7 +48,7 @@ NEW_LIST = "Channels"
 """The list the ALM step adds to the dev model."""
 
 UPLOAD_CHUNK_SIZE = 1_000_000
-"""Anaplan's smallest chunk (about 1 MB), so even a demo-sized file goes up in several chunks."""
+"""Anaplan's smallest chunk (1 MB): from about 20,000 rows the demo's file goes up in several."""
 
 _CANCEL_TASK_SECONDS = 60.0
 _CANCEL_AFTER_SECONDS = 1.0
@@ -220,9 +219,17 @@ class _Story:
                 written += block.count(b"\n")
                 bar.update(written / (self.rows + 1), f"{written - 1:,} rows")
         size = self.csv_path.stat().st_size
+        kinds = sorted(set(demo_workspace.bad_rows_of(self.rows, self.bad_rows).values()))
+        planted = f" ({', '.join(kinds)})" if kinds else ""
         return _Result(
-            f"{self.rows:,} rows with {self.bad_rows} bad ones, {size:,} bytes",
-            {"rows": self.rows, "badRows": self.bad_rows, "bytes": size},
+            f"employees.csv: {self.rows:,} rows, {self.bad_rows} of them bad{planted}, "
+            f"{render.human_bytes(size)}",
+            {
+                "rows": self.rows,
+                "badRows": self.bad_rows,
+                "bytes": size,
+                "path": str(self.csv_path),
+            },
         )
 
     def upload(self) -> _Result:
@@ -668,7 +675,13 @@ def _serve_until_interrupted(story: _Story, out: Console) -> None:
             f"  {dev} tasks import 'Load Employees'",
             f"  {dev} run import 'Load Employees' --file {story.csv_path}",
             f"  {dev} run export 'Headcount Export' --out headcount.csv",
-            f"  {prod} alm revisions --syncable-from {access['devModelId']}",
+            f"  {prod} alm revisions",
+            "or set the connection once:",
+            f"  export ANAPLAN_BASE_URL={base} ANAPLAN_EMAIL={user} ANAPLAN_PASSWORD={password}",
+            f"  export ANAPLAN_WORKSPACE_ID={access['workspaceId']} "
+            f"ANAPLAN_MODEL_ID={access['devModelId']}",
+            "  anaplan-tasks imports",
+            "  anaplan-tasks run process 'Nightly Load'",
             "Press Ctrl-C to stop.",
         ]
         for line in lines:
