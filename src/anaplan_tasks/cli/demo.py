@@ -34,6 +34,7 @@ from ..client import Alm, ProgressUpdate, TaskRef
 from ..emulator import demo as demo_workspace
 from ..emulator.engine.contract import Progression
 from ..emulator.server import RunningEmulator, run_emulator
+from ..errors import TaskCancelledError
 from ..models import CancelledTask, CompletedTask, WireModel
 from . import render
 from .exit_codes import ExitCode
@@ -140,6 +141,10 @@ class _Story:
         started = time.monotonic()
         try:
             result = action()
+        except TaskCancelledError as error:
+            if error.cancelled_by_us:  # Ctrl-C during a wait: the task is cancelled, stop here
+                raise
+            record = StepRecord(step, False, f"{type(error).__name__}: {error}")
         except Exception as error:  # a demo step reports any failure and the story goes on
             record = StepRecord(step, False, f"{type(error).__name__}: {error}")
         else:
