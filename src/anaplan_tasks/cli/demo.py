@@ -507,12 +507,21 @@ class _Story:
         for record in self.records:
             outcome = Text("ok", style="green") if record.ok else Text("failed", style="bold red")
             figures = ", ".join(
-                f"{key}={value}"
+                f"{key}={_figure_text(value)}"
                 for key, value in record.figures.items()
-                if not isinstance(value, dict | list)
+                if not key.lower().endswith("path")  # the outcome line names the files
             )
             table.add_row(record.step, outcome, figures, f"{record.seconds:.2f} s")
         return table
+
+
+def _figure_text(value: Any) -> str:
+    """A figure for the summary table: nested counts and lists flattened onto one line."""
+    if isinstance(value, dict):
+        return "(" + " ".join(f"{key}={_figure_text(item)}" for key, item in value.items()) + ")"
+    if isinstance(value, list):
+        return "[" + " ".join(_figure_text(item) for item in value) + "]"
+    return str(value)
 
 
 def _object_name(row: Mapping[str, str]) -> str:
@@ -639,6 +648,14 @@ def run_demo(
             out.print(story.summary_table())
             verdict = "every step told its story" if ok else "some steps failed"
             out.print(Text(f"demo finished in {elapsed:.1f} s: {verdict}", style="bold"))
+            if data_dir is None and not keep_running:
+                out.print(
+                    Text(
+                        f"(the demo's files in {workdir} are removed now; --keep-running keeps "
+                        "them, and the emulator, until Ctrl-C)",
+                        style="dim",
+                    )
+                )
         if keep_running:
             _serve_until_interrupted(story, out)
         return int(ExitCode.OK if ok else ExitCode.TASK_FAILED)
