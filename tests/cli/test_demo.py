@@ -29,7 +29,6 @@ from anaplan_tasks import (
 from anaplan_tasks.cli import main, render
 from anaplan_tasks.cli.demo import expected_rejected_lines, run_demo
 from anaplan_tasks.cli.exit_codes import ExitCode
-from anaplan_tasks.client import Alm
 from anaplan_tasks.emulator.demo import DEMO_PASSWORD, DEMO_USER
 
 ROWS = 2_000
@@ -213,7 +212,7 @@ def _tell_then_interrupt(process: subprocess.Popen[str]) -> None:
             workspace_id=workspace.group(1),
             model_id=prod_model.group(1),
         ) as prod:
-            latest = Alm(prod).latest_revision()
+            latest = prod.alm.latest_revision()
         assert latest is not None
         assert latest.name == "Release 1"
 

@@ -30,7 +30,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .. import Client
-from ..client import Alm, ProgressUpdate, TaskRef
+from ..client import ProgressUpdate, TaskRef
 from ..emulator import demo as demo_workspace
 from ..emulator.engine.contract import Progression
 from ..emulator.server import RunningEmulator, run_emulator
@@ -403,7 +403,7 @@ class _Story:
         )
 
     def create_revision(self) -> _Result:
-        revision = Alm(self.dev()).create_revision("Release 1", "Bonus line item and Channels list")
+        revision = self.dev().alm.create_revision("Release 1", "Bonus line item and Channels list")
         self.revision_id = revision.id
         self.revision_name = revision.name
         return _Result(
@@ -413,7 +413,7 @@ class _Story:
 
     def compare(self) -> _Result:
         with self.progress("comparison report") as bar:
-            compared = Alm(self.prod()).compare(
+            compared = self.prod().alm.compare(
                 self.dev_id, dest=self.report_path, on_progress=self.follow(bar)
             )
         table = Table(title="Comparison report", title_justify="left", header_style="bold")
@@ -440,7 +440,7 @@ class _Story:
 
     def summarize(self) -> _Result:
         with self.progress("summary report") as bar:
-            summarized = Alm(self.prod()).summarize(self.dev_id, on_progress=self.follow(bar))
+            summarized = self.prod().alm.summarize(self.dev_id, on_progress=self.follow(bar))
         summary = summarized.summary
         table = Table(title="Summary report", title_justify="left", header_style="bold")
         for header in ("Category", "Created", "Modified", "Deleted"):
@@ -462,16 +462,16 @@ class _Story:
 
     def sync(self) -> _Result:
         prod = self.prod()
-        Alm(prod).set_offline()
+        prod.alm.set_offline()
         try:
             with self.progress("sync") as bar:
-                task = Alm(prod).sync(
+                task = prod.alm.sync(
                     self.dev_id,
                     source_revision_id=self.revision_id or None,
                     on_progress=self.follow(bar),
                 )
         finally:
-            Alm(prod).set_online()
+            prod.alm.set_online()
         self.say(Text(task.describe(), style="green"))
         return _Result(
             f"revision {self.revision_name!r} synced to prod "
@@ -484,7 +484,7 @@ class _Story:
         )
 
     def check_prod(self) -> _Result:
-        latest = Alm(self.prod()).latest_revision()
+        latest = self.prod().alm.latest_revision()
         structure = _control(self.emulator, f"/_emulator/models/{self.prod_id}/structure", None)
         has_line_item = _has_line_item(structure, "Headcount", NEW_LINE_ITEM)
         if latest is None or latest.id != self.revision_id or not has_line_item:
