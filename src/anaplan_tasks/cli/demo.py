@@ -588,7 +588,7 @@ def _has_line_item(structure: dict[str, Any], module: str, line_item: str) -> bo
 
 def run_demo(
     *,
-    rows: int = 20_000,
+    rows: int = 50_000,
     bad_rows: int = 7,
     keep_running: bool = False,
     json_output: bool = False,
