@@ -240,10 +240,12 @@ class _Story:
     def upload(self) -> _Result:
         size = self.csv_path.stat().st_size
         with self.progress("upload") as bar:
+
+            def stored(sent: int, total: int | None) -> None:
+                bar.update(sent / max(total or size, 1), f"{sent:,} / {size:,} bytes")
+
             self.dev().files.upload(
-                "employees.csv",
-                _read_with_progress(self.csv_path, bar, size),
-                chunk_size=UPLOAD_CHUNK_SIZE,
+                "employees.csv", self.csv_path, chunk_size=UPLOAD_CHUNK_SIZE, on_progress=stored
             )
             bar.update(1.0, "complete")
         info = self.dev().files.get("employees.csv")
@@ -530,15 +532,6 @@ def _object_name(row: Mapping[str, str]) -> str:
         if row.get(member):
             return f"{row.get(owner, '')}.{row[member]}"
     return row.get("Name") or next(iter(row.values()), "") or ""
-
-
-def _read_with_progress(path: Path, bar: render.TaskProgress, size: int) -> Iterator[bytes]:
-    read = 0
-    with path.open("rb") as source:
-        while block := source.read(256 * 1024):
-            read += len(block)
-            bar.update(read / max(size, 1), f"{read:,} / {size:,} bytes")
-            yield block
 
 
 def _row_counts(task: CompletedTask) -> dict[str, int]:

@@ -15,11 +15,13 @@ from typing import Any
 from rich.console import Console
 from rich.progress import (
     BarColumn,
+    DownloadColumn,
     Progress,
     ProgressColumn,
     TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
+    TransferSpeedColumn,
 )
 from rich.progress import (
     Task as ProgressTask,
@@ -273,3 +275,26 @@ def progress_callback(
 
 def _is_id(header: str) -> bool:
     return header.lower() == "id" or header.lower().endswith(" id")
+
+
+@contextmanager
+def upload_progress(
+    description: str, *, enabled: bool = True, console: Console | None = None
+) -> Iterator[Callable[[int, int | None], None]]:
+    """A bytes bar for an upload, as the `on_progress` callback `files.upload` takes."""
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        DownloadColumn(binary_units=False),
+        TransferSpeedColumn(),
+        TimeElapsedColumn(),
+        console=console or error_console,
+        disable=not enabled,
+    )
+    with progress:
+        task_id = progress.add_task(description, total=None)
+
+        def report(sent: int, total: int | None) -> None:
+            progress.update(task_id, completed=sent, total=total)
+
+        yield report

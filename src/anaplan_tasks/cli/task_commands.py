@@ -36,11 +36,10 @@ def upload(file: str, path: Path) -> None:
     size = path.stat().st_size
     with connected() as client:
         started = time.monotonic()
-        with render.working(
-            f"uploading {path.name} ({render.human_bytes(size)})",
-            enabled=not settings().json_output,
-        ):
-            info = client.files.upload(file, path)
+        with render.upload_progress(
+            f"uploading {path.name}", enabled=not settings().json_output
+        ) as on_progress:
+            info = client.files.upload(file, path, on_progress=on_progress)
         elapsed = time.monotonic() - started
     show(info)
     say(
@@ -173,12 +172,12 @@ def run(
 def _upload_source(client: Client, definition: Any, source: Path) -> None:
     if not isinstance(definition, ImportAction) or not definition.import_data_source_id:
         raise ConfigurationError(f"import {definition.name!r} reads no file; nothing to upload")
-    size = source.stat().st_size
-    with render.working(
-        f"uploading {source.name} ({render.human_bytes(size)})",
-        enabled=not settings().json_output,
-    ):
-        info = client.files.upload(definition.import_data_source_id, source)
+    with render.upload_progress(
+        f"uploading {source.name}", enabled=not settings().json_output
+    ) as on_progress:
+        info = client.files.upload(
+            definition.import_data_source_id, source, on_progress=on_progress
+        )
     note(f"uploaded {source} to {info.name!r} ({info.id}) in {info.chunk_count} chunks")
 
 
