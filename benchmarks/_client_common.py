@@ -53,6 +53,7 @@ class Emulator:
     workspace_id: str
     dev_model_id: str
     prod_model_id: str
+    pid: int | None = None
 
     def control(self, method: str, path: str, json: Any = None) -> Any:
         response = httpx2.request(method, f"{self.base_url}/_emulator/{path}", json=json)
@@ -94,7 +95,7 @@ def emulator(python: str) -> Iterator[Emulator]:
             f"{base_url}/2/0/workspaces/{workspace}/models", headers=headers
         ).json()["models"]
         ids = {model["name"]: model["id"] for model in models}
-        yield Emulator(base_url, workspace, ids["FP&A Dev"], ids["FP&A Prod"])
+        yield Emulator(base_url, workspace, ids["FP&A Dev"], ids["FP&A Prod"], process.pid)
     finally:
         process.terminate()
         process.wait(10)
@@ -172,6 +173,18 @@ def same_content(first: Path, second: Path) -> bool:
                 return False
             if not a:
                 return True
+
+
+def process_cpu_seconds(pid: int | None) -> float | None:
+    """CPU time (user + system) another process has used, from /proc; None where unreadable."""
+    if pid is None:
+        return None
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def cpu_seconds() -> float:
