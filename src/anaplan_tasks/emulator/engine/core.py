@@ -46,6 +46,15 @@ from .tasks import TasksMixin, encode_result
 INTERRUPTED_TEXT = "The emulator stopped while this task ran; nothing was applied."
 
 
+def _wire_state(state: str) -> str:
+    """A model state as Anaplan's `activeState` says it.
+
+    The engine stores an ALM offline model as `OFFLINE`; Anaplan's enum has no such value, and
+    the reference reads `MAINTENANCE` as "standard mode, offline", so that is what clients see.
+    """
+    return "MAINTENANCE" if state == "OFFLINE" else state
+
+
 class EmulatorEngine(FilesMixin, TasksMixin):
     """The engine behind the emulator's HTTP layer (implements `contract.Engine`).
 
@@ -250,7 +259,7 @@ class EmulatorEngine(FilesMixin, TasksMixin):
         return Model(
             id=model.id,
             name=model.name,
-            active_state=model.state,
+            active_state=_wire_state(model.state),
             current_workspace_id=model.workspace_id,
             current_workspace_name=workspace.name if workspace else None,
         )
