@@ -79,6 +79,7 @@ class EmulatorEngine(FilesMixin, TasksMixin):
         self._live = {}
         self._workers = {}
         self._poll_counts = {}
+        self._file_access = {}
         self._users = {}
         self._users_by_id = {}
         self._workspaces = {}
