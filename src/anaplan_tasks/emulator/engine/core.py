@@ -46,6 +46,10 @@ from .tasks import TasksMixin, encode_result
 INTERRUPTED_TEXT = "The emulator stopped while this task ran; nothing was applied."
 
 
+WORKSPACE_SIZE_ALLOWANCE = 10 * 1024**3
+"""The `sizeAllowance` every emulated workspace reports: 10 GiB, the reference's example value."""
+
+
 def _wire_state(state: str) -> str:
     """A model state as Anaplan's `activeState` says it.
 
@@ -237,11 +241,33 @@ class EmulatorEngine(FilesMixin, TasksMixin):
         """Workspaces granted to the caller."""
         granted = self._grants.get(principal.user_id, {})
         items = [
-            Workspace(id=w.id, name=w.name, active=True)
+            Workspace(
+                id=w.id,
+                name=w.name,
+                active=True,
+                size_allowance=WORKSPACE_SIZE_ALLOWANCE,
+                current_size=self._workspace_bytes(w.id),
+            )
             for w in self._workspaces.values()
             if w.id in granted
         ]
         return page_of(items, page)
+
+    def _workspace_bytes(self, workspace_id: str) -> int:
+        """`currentSize`: the bytes of file content (every user's and the defaults) stored for
+        the workspace's models. The emulator has no model memory to weigh, so data is not counted.
+        """
+        owners = [DEFAULT_OWNER, *(user.id for user in self._users.values())]
+        total = 0
+        for model in self._models.values():
+            catalog = self._catalogs.get(model.id)
+            if model.workspace_id != workspace_id or catalog is None:
+                continue
+            for info in catalog.file_infos({}):
+                for owner in owners:
+                    state = self._store.upload_state(model.id, info.id, owner)
+                    total += state.total_bytes if state is not None else 0
+        return total
 
     def models(self, principal: Principal, workspace_id: str | None, page: Page) -> Paged[Model]:
         """Models the caller can see, in one workspace or all."""
