@@ -46,3 +46,10 @@ def _order(name: str) -> tuple[int, str]:
     if name.isupper():
         return (0, name)
     return (1, name) if name[0].isupper() else (2, name)
+
+
+def test_the_errors_a_caller_catches_are_exported_at_the_top() -> None:
+    import anaplan_tasks.errors
+
+    for name in ("AnaplanError", "TaskFailedError", "TaskCancelledError", "TaskTimeoutError"):
+        assert getattr(anaplan_tasks, name) is getattr(anaplan_tasks.errors, name)

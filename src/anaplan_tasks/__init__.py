@@ -6,6 +6,14 @@ task models live in [`anaplan_tasks.models`][anaplan_tasks.models] and are re-ex
 
 from . import errors
 from .client import AsyncClient, Client
+from .errors import (
+    AlmTaskFailedError,
+    AnaplanError,
+    AuthenticationError,
+    TaskCancelledError,
+    TaskFailedError,
+    TaskTimeoutError,
+)
 from .models import (
     CancelledTask,
     CompletedReportTask,
@@ -29,7 +37,10 @@ from .models import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "AlmTaskFailedError",
+    "AnaplanError",
     "AsyncClient",
+    "AuthenticationError",
     "CancelledTask",
     "Client",
     "CompletedReportTask",
@@ -41,9 +52,12 @@ __all__ = [
     "ReportTaskResult",
     "SyncTaskResult",
     "Task",
+    "TaskCancelledError",
+    "TaskFailedError",
     "TaskResult",
     "TaskResultDetail",
     "TaskSummary",
+    "TaskTimeoutError",
     "__version__",
     "errors",
     "parse_report_task",

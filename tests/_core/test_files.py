@@ -67,6 +67,23 @@ def test_known_size_declares_the_count_and_needs_no_complete() -> None:
     assert not server.completed
 
 
+def test_progress_counts_every_stored_chunk_up_to_the_total() -> None:
+    env = Scripted(FileServer())
+    ranges = plan_ranges(len(DATA), 4000, lambda o, n: DATA[o : o + n])
+    source = files.RangeSource(ranges, lambda o, n: DATA[o : o + n])
+    seen: list[tuple[int, int | None]] = []
+    env.run(files.upload(env.context(), FILE_ID, source, 3, lambda s, t: seen.append((s, t))))
+    assert len(seen) == len(ranges)
+    assert [sent for sent, _ in seen] == sorted(sent for sent, _ in seen)
+    assert seen[-1] == (len(DATA), len(DATA))
+
+    streamed: list[tuple[int, int | None]] = []
+    stream = files.StreamSource(iter([DATA[:5000], DATA[5000:]]))
+    env = Scripted(FileServer())
+    env.run(files.upload(env.context(), FILE_ID, stream, 2, lambda s, t: streamed.append((s, t))))
+    assert streamed[-1] == (len(DATA), None)
+
+
 def test_a_stream_declares_minus_one_and_completes() -> None:
     server = FileServer()
     env = Scripted(server)

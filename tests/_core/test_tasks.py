@@ -17,7 +17,6 @@ from anaplan_tasks.errors import (
     TaskTimeoutError,
     TransportError,
 )
-from anaplan_tasks.models import TaskResult
 
 from .scripted import Scripted, json_response
 
@@ -292,42 +291,6 @@ def test_a_long_outage_ends_the_wait_with_the_servers_error() -> None:
 
 def _failures(kind: str, key: str) -> dict[str, Any]:
     return {"type": kind, "values": [key, "7"]}
-
-
-def test_rows_failed_by_a_module_import_are_counted_once_not_per_line_item() -> None:
-    result = TaskResult.model_validate(
-        {
-            "successful": False,
-            "failureDumpAvailable": True,
-            "nestedResults": [
-                {
-                    "successful": False,
-                    "failureDumpAvailable": True,
-                    "details": [
-                        {
-                            "type": "hierarchyRowsProcessedWithFailures",
-                            "values": ["failedCount", "7"],
-                        }
-                    ],
-                },
-                {
-                    "successful": False,
-                    "failureDumpAvailable": True,
-                    "details": [
-                        {
-                            "type": "lineItemRowsProcessedWithFailures",
-                            "values": ["failureCount", "7"],
-                        },
-                        {
-                            "type": "lineItemRowsProcessedWithFailures",
-                            "values": ["failureCount", "7"],
-                        },
-                    ],
-                },
-            ],
-        }
-    )
-    assert tasks.failed_row_count(result) == 14
 
 
 def test_rejected_rows_fail_a_successful_task_only_when_asked() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 
 from anaplan_tasks.cli.render import detail_counts, dump_table, result_table, task_line
+from anaplan_tasks.client import DumpRow
 from anaplan_tasks.models import CompletedTask, TaskResultDetail, parse_task
 
 PROCESS_WITH_FAILED_IMPORT = {
@@ -74,18 +75,23 @@ def test_task_line_names_failed_rows() -> None:
     assert line.style == "yellow"
 
 
-def test_detail_counts_lists_texts_then_numbers() -> None:
+def test_detail_counts_keep_the_counts_that_are_not_zero() -> None:
     detail = TaskResultDetail(
         type="hierarchyRowsProcessed",
-        values=["successRowCount", "12", "hierarchyName", "Employees"],
+        values=["successRowCount", "12", "hierarchyName", "Employees", "failedCount", "0"],
     )
-    assert detail_counts(detail) == "hierarchyName=Employees, successRowCount=12"
+    assert detail_counts(detail) == "successRow=12"
 
 
 def test_dump_table_stops_at_the_limit_and_says_so() -> None:
-    rows = [{"_Status_": "E", "Code": str(n), "_Line_": str(n + 2)} for n in range(25)]
+    rows = [
+        DumpRow(status="E", line=n + 2, errors=[f"bad {n}"], columns={"Code": f"C{n}"})
+        for n in range(25)
+    ]
     table = dump_table(rows, limit=5)
     text = _text(table)
     assert "first 5 rows shown" in text
-    assert "_Line_" in text
+    assert "bad 4" in text
+    assert "C4" in text
+    assert "bad 5" not in text
     assert table.row_count == 5

@@ -127,7 +127,12 @@ async def test_an_uploaded_file_downloads_byte_for_byte(
 ) -> None:
     data = b"".join(employees_csv(n * 5000, 5000) for n in range(12))  # ~3 MB
     small = async_client.with_options(chunk_size=1_000_000)
-    info = await small.files.upload("employees.csv", data)
+    progress: list[tuple[int, int | None]] = []
+    info = await small.files.upload(
+        "employees.csv", data, on_progress=lambda sent, total: progress.append((sent, total))
+    )
+    assert len(progress) == info.chunk_count
+    assert progress[-1] == (len(data), len(data))
     assert info.chunk_count == emulator.requests("PUT", "/chunks/{chunkId}") >= 3
     assert await small.files.download("employees.csv", tmp_path / "back.csv") == len(data)
     assert (tmp_path / "back.csv").read_bytes() == data

@@ -15,7 +15,7 @@ def test_defaults_point_at_anaplan() -> None:
     config = ClientConfig.resolve(token="t", env={})
     assert config.api_base_url == "https://api.anaplan.com/2/0"
     assert config.auth_base_url == "https://auth.anaplan.com"
-    assert config.chunk_size == 25_000_000
+    assert config.chunk_size == 10_000_000
     assert isinstance(config.credentials, TokenCredentials)
 
 

@@ -18,7 +18,9 @@ from ..errors import ConfigurationError
 MB = 1_000_000
 MIN_CHUNK_SIZE = 1 * MB
 MAX_CHUNK_SIZE = 50 * MB
-DEFAULT_CHUNK_SIZE = 25 * MB
+DEFAULT_CHUNK_SIZE = 10 * MB
+"""Small enough that compressing one chunk overlaps with sending another, large enough that a
+10 GB file still fits in 1,000 chunks (bigger files get bigger chunks, see `plan_chunk_size`)."""
 MAX_CHUNKS = 1000
 _SCAN_WINDOW = 1 << 16
 

@@ -14,8 +14,10 @@ Download: the chunk list, then each chunk in order, emitted as it arrives.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from ..errors import AnaplanError, ChunkUploadError, ServerError, TransportError
@@ -58,7 +60,32 @@ def _file_of(response_body: Mapping[str, Any], fallback_id: str) -> FileInfo:
     return FileInfo(id=fallback_id, name=fallback_id)
 
 
-def _put_chunk(ctx: Context, file_id: str, index: int, produce: Callable[[], bytes]) -> Flow[int]:
+UploadProgressCallback = Callable[[int, int | None], None]
+"""Called after each chunk is stored: uncompressed bytes uploaded so far, and the total when
+known (None for a stream)."""
+
+
+class _Tally:
+    """Bytes uploaded so far; chunks finish on several workers at once."""
+
+    def __init__(self, total: int | None, report: UploadProgressCallback | None):
+        self._total = total
+        self._report = report
+        self._sent = 0
+        self._lock = threading.Lock()
+
+    def add(self, count: int) -> None:
+        if self._report is None:
+            return
+        with self._lock:
+            self._sent += count
+            sent = self._sent
+        self._report(sent, self._total)
+
+
+def _put_chunk(
+    ctx: Context, file_id: str, index: int, produce: Callable[[], bytes], done: Callable[[], None]
+) -> Flow[int]:
     try:
         payload = yield Offload(produce)
         request = Request(
@@ -70,13 +97,21 @@ def _put_chunk(ctx: Context, file_id: str, index: int, produce: Callable[[], byt
         yield from call(ctx, request)
     except AnaplanError as error:
         raise ChunkUploadError(index, file_id, error) from error
+    done()
     return index
 
 
 def upload(
-    ctx: Context, file_id: str, source: RangeSource | StreamSource, workers: int
+    ctx: Context,
+    file_id: str,
+    source: RangeSource | StreamSource,
+    workers: int,
+    on_progress: UploadProgressCallback | None = None,
 ) -> Flow[FileInfo]:
-    """Upload `source` as the content of file `file_id`; returns the file as Anaplan reports it."""
+    """Upload `source` as the content of file `file_id`; returns the file as Anaplan reports it.
+
+    `on_progress` hears after each stored chunk how many uncompressed bytes are up.
+    """
     known = isinstance(source, RangeSource)
     declared = len(source.ranges) if isinstance(source, RangeSource) else -1
     response = yield from call(
@@ -90,6 +125,9 @@ def upload(
             status_code=response.status_code,
         )
 
+    total = sum(length for _, length in source.ranges) if isinstance(source, RangeSource) else None
+    tally = _Tally(total, on_progress)
+
     def chunk_flows() -> Iterator[Flow[int]]:
         if isinstance(source, RangeSource):
             for index, (offset, length) in enumerate(source.ranges):
@@ -97,14 +135,14 @@ def upload(
                 def produce(offset: int = offset, length: int = length) -> bytes:
                     return compress_range(source.read_at, offset, length)
 
-                yield _put_chunk(ctx, file_id, index, produce)
+                yield _put_chunk(ctx, file_id, index, produce, partial(tally.add, length))
         else:
             for index, raw in enumerate(source.chunks):
 
                 def produce_raw(raw: bytes = raw) -> bytes:
                     return compress(raw)
 
-                yield _put_chunk(ctx, file_id, index, produce_raw)
+                yield _put_chunk(ctx, file_id, index, produce_raw, partial(tally.add, len(raw)))
 
     sent: list[int] = yield Parallel(chunk_flows(), limit=max(1, workers))
     logger.info("uploaded %d chunks to file %s", len(sent), file_id)

@@ -32,7 +32,6 @@ from ..models import (
     CompletedTask,
     Task,
     TaskListItem,
-    TaskResult,
     action_kind_of,
     parse_task,
     parse_task_list,
@@ -194,23 +193,12 @@ def cancel_and_settle(ctx: Context, ref: TaskRef) -> Flow[BulkTaskStatus]:
     return status
 
 
-def failed_row_count(result: TaskResult) -> int:
-    """Source rows rejected, over a result and its nested results.
-
-    A module import reports its failures once per line item, so within one result the largest
-    count is taken (not the sum); results of different actions add up.
-    """
-    return sum(
-        max((detail.failed_count for detail in part.details), default=0) for part in result.walk()
-    )
-
-
 def failure_message(ref: TaskRef, task: CompletedTask) -> str:
     """`TaskFailedError`'s message: who failed, the counts, and the failing detail texts."""
     result = task.result
     outcome = "completed but rejected rows" if result.successful else "failed"
     parts = [f"{ref.describe()} {outcome}"]
-    failed_rows = failed_row_count(result)
+    failed_rows = result.failed_row_count
     if failed_rows:
         parts.append(f"{failed_rows} rows failed")
     details = result.failure_details() or [d for part in result.walk() for d in part.details]
@@ -284,7 +272,7 @@ def wait(
                     continue
             elapsed = ctx.clock() - began
             if isinstance(status, CompletedTask):
-                rejected = fail_on_rejected_rows and failed_row_count(status.result) > 0
+                rejected = fail_on_rejected_rows and status.result.failed_row_count > 0
                 if status.result.successful and not rejected:
                     return status
                 if on_failure is not None:

@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
 from rich.progress import (
     BarColumn,
+    DownloadColumn,
     Progress,
     ProgressColumn,
     TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
+    TransferSpeedColumn,
 )
 from rich.progress import (
     Task as ProgressTask,
@@ -27,6 +29,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from ..client import DumpRow, ProgressUpdate
 from ..models import CancelledTask, CompletedTask, TaskResult, TaskResultDetail, WireModel
 
 console = Console(stderr=False, highlight=False)
@@ -68,7 +71,7 @@ def object_table(
     """A table of models: `columns` are (header, attribute name) pairs."""
     table = Table(title=title, title_justify="left", header_style="bold")
     for header, _ in columns:
-        table.add_column(header, overflow="fold")
+        table.add_column(header, overflow="fold", no_wrap=_is_id(header))
     for item in items:
         table.add_row(*(_cell(getattr(item, attribute, None)) for _, attribute in columns))
     if not items:
@@ -85,11 +88,13 @@ def _cell(value: Any) -> str:
 
 
 def detail_counts(detail: TaskResultDetail) -> str:
-    """A detail's decoded values as `key=value` pairs, counts first."""
-    values = detail.value_map
-    numbers = [f"{key}={value}" for key, value in values.items() if isinstance(value, int)]
-    texts = [f"{key}={value}" for key, value in values.items() if not isinstance(value, int)]
-    return ", ".join(texts + numbers)
+    """A detail's counts that are not zero, `failed=4, total=5000` (`…Count` dropped)."""
+    pairs = []
+    for key, value in detail.value_map.items():
+        if isinstance(value, int) and value:
+            short = key.removesuffix("Count") if key.endswith("Count") else key
+            pairs.append(f"{short}={value}")
+    return ", ".join(pairs)
 
 
 def result_table(result: TaskResult, *, names: dict[str, str] | None = None) -> Table:
@@ -98,8 +103,8 @@ def result_table(result: TaskResult, *, names: dict[str, str] | None = None) -> 
     table = Table(header_style="bold", show_lines=False)
     table.add_column("Action", overflow="fold")
     table.add_column("Outcome")
-    table.add_column("Detail", overflow="fold")
-    table.add_column("Values", overflow="fold")
+    table.add_column("Detail", overflow="fold", ratio=3)
+    table.add_column("Counts", overflow="fold", ratio=2)
     for depth, part in _walk_with_depth(result):
         label = names.get(part.object_id or "", part.object_name or part.object_id or "task")
         indent = "  " * depth
@@ -144,17 +149,24 @@ def task_line(task: CompletedTask | CancelledTask) -> Text:
     return Text(task.describe(), style=style)
 
 
-def dump_table(rows: Iterable[dict[str, str]], *, limit: int = 10) -> Table:
-    """The first rows of a failure dump."""
+def dump_table(rows: Iterable[DumpRow], *, limit: int = 10) -> Table:
+    """The first rows of a failure dump: line, status, why, and the source row."""
     table = Table(header_style="bold", title_justify="left")
+    table.add_column("Line", justify="right", no_wrap=True)
+    table.add_column("", no_wrap=True)
+    table.add_column("Why", overflow="fold", ratio=1)
+    table.add_column("Source row", overflow="fold", ratio=1)
     for shown, row in enumerate(rows):
-        if shown == 0:
-            for header in row:
-                table.add_column(header, overflow="fold")
         if shown >= limit:
             table.caption = f"first {limit} rows shown"
             break
-        table.add_row(*row.values())
+        status = Text(row.status, style="red" if row.status == "E" else "yellow")
+        table.add_row(
+            "" if row.line is None else str(row.line),
+            status,
+            "; ".join(row.errors),
+            ", ".join(row.columns.values()),
+        )
     return table
 
 
@@ -193,8 +205,10 @@ class TaskProgress:
 
 
 @contextmanager
-def task_progress(description: str, *, enabled: bool = True) -> Iterator[TaskProgress]:
-    """A progress bar on stderr for the duration of the block (a no-op bar when disabled)."""
+def task_progress(
+    description: str, *, enabled: bool = True, console: Console | None = None
+) -> Iterator[TaskProgress]:
+    """A progress bar (on stderr unless told) for the block (a no-op bar when disabled)."""
     progress = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -202,10 +216,85 @@ def task_progress(description: str, *, enabled: bool = True) -> Iterator[TaskPro
         TextColumn("{task.fields[step]}", style="dim"),
         TimeElapsedColumn(),
         _RemainingColumn(),
-        console=error_console,
+        console=console or error_console,
         disable=not enabled,
         transient=False,
     )
     with progress:
         task_id = progress.add_task(description, total=100, step="", remaining=None)
         yield TaskProgress(progress, task_id)
+
+
+@contextmanager
+def working(description: str, *, enabled: bool = True) -> Iterator[None]:
+    """A spinner on stderr while something without a known size runs (e.g. an upload)."""
+    if not enabled:
+        yield
+        return
+    with error_console.status(description):
+        yield
+
+
+def human_bytes(count: int) -> str:
+    """`1.5 MB` style sizes (decimal units, as file browsers show them)."""
+    size = float(count)
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} GB"
+
+
+def rows_table(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
+    """A plain table of already formatted rows."""
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for header in headers:
+        table.add_column(header, overflow="fold", no_wrap=_is_id(header))
+    count = 0
+    for row in rows:
+        table.add_row(*(_cell(value) for value in row))
+        count += 1
+    if not count:
+        table.caption = "none"
+    return table
+
+
+@contextmanager
+def progress_callback(
+    description: str, *, enabled: bool = True, console: Console | None = None
+) -> Iterator[Callable[[ProgressUpdate], None]]:
+    """A progress bar, as the `on_progress` callback a client's wait takes."""
+    with task_progress(description, enabled=enabled, console=console) as bar:
+
+        def on_progress(update: ProgressUpdate) -> None:
+            bar.update(update.progress, update.current_step, update.estimated_remaining)
+
+        yield on_progress
+        bar.update(1.0, "done", 0.0)
+
+
+def _is_id(header: str) -> bool:
+    return header.lower() == "id" or header.lower().endswith(" id")
+
+
+@contextmanager
+def upload_progress(
+    description: str, *, enabled: bool = True, console: Console | None = None
+) -> Iterator[Callable[[int, int | None], None]]:
+    """A bytes bar for an upload, as the `on_progress` callback `files.upload` takes."""
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        DownloadColumn(binary_units=False),
+        TransferSpeedColumn(),
+        TimeElapsedColumn(),
+        console=console or error_console,
+        disable=not enabled,
+    )
+    with progress:
+        task_id = progress.add_task(description, total=None)
+
+        def report(sent: int, total: int | None) -> None:
+            progress.update(task_id, completed=sent, total=total)
+
+        yield report

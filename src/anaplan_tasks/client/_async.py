@@ -6,7 +6,7 @@ import asyncio
 import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._core.auth import logout_request, obtain_token, token_usable
 from .._core.calls import call
@@ -25,6 +25,9 @@ from ._async_resources import (
 )
 from ._shared import Hooks, SessionState, make_context, new_session
 from .config import ClientConfig
+
+if TYPE_CHECKING:
+    from .alm import AsyncAlm
 
 logger = logging.getLogger("anaplan_tasks")
 
@@ -60,6 +63,9 @@ class AsyncClient:
         rng: Source of jitter.
         **settings: Passed to `ClientConfig.resolve`.
     """
+
+    alm: AsyncAlm
+    """ALM: revisions, syncs, comparison and summary reports (`anaplan_tasks.client.alm`)."""
 
     def __init__(
         self,

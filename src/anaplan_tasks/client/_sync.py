@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_futures
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._core.auth import logout_request, obtain_token, token_usable
 from .._core.calls import call
@@ -28,6 +28,9 @@ from ._sync_resources import (
     Workspaces,
 )
 from .config import ClientConfig
+
+if TYPE_CHECKING:
+    from .alm import Alm
 
 logger = logging.getLogger("anaplan_tasks")
 
@@ -66,6 +69,9 @@ class Client:
             certificate, private_key, token, base_url, api_base_url, auth_base_url, timeout,
             retry, poll, chunk_size, upload_workers, locale, env).
     """
+
+    alm: Alm
+    """ALM: revisions, syncs, comparison and summary reports (`anaplan_tasks.client.alm`)."""
 
     def __init__(
         self,

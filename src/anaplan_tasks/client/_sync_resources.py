@@ -90,14 +90,17 @@ class Files(_Namespace):
         *,
         chunk_size: int | None = None,
         workers: int | None = None,
+        on_progress: core_files.UploadProgressCallback | None = None,
     ) -> FileInfo:
         """Upload new content for a file, chunk by chunk, compressed and concurrent.
 
         Args:
             file: The file's id or name.
             source: A path, bytes, or an iterable of bytes (size unknown: chunk count -1).
-            chunk_size: Uncompressed bytes per chunk (default from the client, 25 MB).
+            chunk_size: Uncompressed bytes per chunk (default from the client, 10 MB).
             workers: Chunks in flight at once (default from the client, 4).
+            on_progress: Called after each stored chunk with the uncompressed bytes uploaded
+                so far and the total (None when the source's size is unknown).
 
         Raises:
             ChunkUploadError: A chunk could not be uploaded; the upload was not completed.
@@ -106,7 +109,9 @@ class Files(_Namespace):
         plan = upload_source(source, chunk_size or config.chunk_size)
         file_id = self._file_id(file)
         return self._run(
-            core_files.upload(self._ctx, file_id, plan, workers or config.upload_workers)
+            core_files.upload(
+                self._ctx, file_id, plan, workers or config.upload_workers, on_progress
+            )
         )
 
     def iter_download(self, file: str) -> Iterator[bytes]:

@@ -25,6 +25,7 @@ from .tasks import (
     FailedReportTask,
     FailedSyncTask,
     PendingTask,
+    SyncTaskWithoutRevisions,
     Task,
     TaskSummary,
     TaskWithUrl,
@@ -34,7 +35,11 @@ BulkTaskStatus: TypeAlias = Task | CompletedTask | CancelledTask
 """The status of an import, export, action or process task."""
 
 SyncTaskStatus: TypeAlias = PendingTask | CompletedSyncTask | CancelledTask
-"""The status of an ALM sync task (a failed sync is a `FailedSyncTask`, a `CompletedSyncTask`)."""
+"""The status of an ALM sync task.
+
+A failed sync with an `error` is a `FailedSyncTask` and a success without revision ids a
+`SyncTaskWithoutRevisions`; both are `CompletedSyncTask`s.
+"""
 
 ReportTaskStatus: TypeAlias = PendingTask | CompletedReportTask | CancelledTask
 """The status of an ALM comparison or summary report task."""
@@ -84,23 +89,12 @@ def parse_task(payload: Payload) -> BulkTaskStatus:
 
 
 def parse_sync_task(payload: Payload) -> SyncTaskStatus:
-    """Parse an ALM sync task: `PendingTask`, `CompletedSyncTask` or `FailedSyncTask`."""
-    data = task_payload(payload)
-    state = _state_of(data)
-    if state in _RUNNING:
-        return _validate(PendingTask, _with_step(data))
-    if state == "COMPLETE":
-        if _result_failed(data):
-            return _validate(FailedSyncTask, _with_step(data))
-        return _validate(CompletedSyncTask, _with_step(data))
-    return _validate(CancelledTask, data)
+    """Parse an ALM sync task: `PendingTask` or `CompletedSyncTask`.
 
-
-def parse_report_task(payload: Payload) -> ReportTaskStatus:
-    """Parse a comparison or summary report task: `PendingTask` or `CompletedReportTask`.
-
-    A failed report whose result names no revisions (as Anaplan sends it) becomes a
-    `FailedReportTask`, a subclass of `CompletedReportTask`.
+    A finished sync whose result fits the specification is a `CompletedSyncTask`. Two answers
+    Anaplan documents do not, and parse to its subclasses: a failure with an `error` (and often
+    without revision ids) is a `FailedSyncTask`; a success without revision ids is a
+    `SyncTaskWithoutRevisions`.
     """
     data = task_payload(payload)
     state = _state_of(data)
@@ -108,7 +102,33 @@ def parse_report_task(payload: Payload) -> ReportTaskStatus:
         return _validate(PendingTask, _with_step(data))
     if state == "COMPLETE":
         result = data.get("result")
-        if _result_failed(data) and isinstance(result, Mapping) and not _names_revisions(result):
+        if isinstance(result, Mapping):
+            names_revisions = _names_revisions(result)
+            if result.get("successful") is False and ("error" in result or not names_revisions):
+                return _validate(FailedSyncTask, _with_step(data))
+            if result.get("successful") is True and not names_revisions:
+                return _validate(SyncTaskWithoutRevisions, _with_step(data))
+        return _validate(CompletedSyncTask, _with_step(data))
+    return _validate(CancelledTask, data)
+
+
+def parse_report_task(payload: Payload) -> ReportTaskStatus:
+    """Parse a comparison or summary report task: `PendingTask` or `CompletedReportTask`.
+
+    A failed report whose result names no revisions (as Anaplan sends it), or whose error has a
+    `subtitle`, becomes a `FailedReportTask`, a subclass of `CompletedReportTask`.
+    """
+    data = task_payload(payload)
+    state = _state_of(data)
+    if state in _RUNNING:
+        return _validate(PendingTask, _with_step(data))
+    if state == "COMPLETE":
+        result = data.get("result")
+        if (
+            _result_failed(data)
+            and isinstance(result, Mapping)
+            and (not _names_revisions(result) or _has_subtitle(result))
+        ):
             return _validate(FailedReportTask, _with_step(data))
         return _validate(CompletedReportTask, _with_step(data))
     return _validate(CancelledTask, data)
@@ -174,6 +194,11 @@ def _names_revisions(result: Mapping[str, Any]) -> bool:
     )
 
 
+def _has_subtitle(result: Mapping[str, Any]) -> bool:
+    error = result.get("error")
+    return isinstance(error, Mapping) and "subtitle" in error
+
+
 def _with_step(data: dict[str, Any]) -> dict[str, Any]:
     # ALM task models require a step; Anaplan omits it on young tasks and on POST answers.
     if "currentStep" not in data and "current_step" not in data:
@@ -189,7 +214,7 @@ def _validate(model: type[_ModelT], data: dict[str, Any]) -> _ModelT:
         problems = []
         first_field: str | None = None
         for issue in error.errors()[:3]:
-            field = ".".join(str(part) for part in issue["loc"]) or "<payload>"
+            field = _field_path(data, issue["loc"]) or "<payload>"
             first_field = first_field or field
             got = issue.get("input")
             shown = "" if issue["type"] == "missing" else f" (got {_short(got)})"
@@ -203,6 +228,24 @@ def _validate(model: type[_ModelT], data: dict[str, Any]) -> _ModelT:
             task_id=task_id,
             field=first_field,
         ) from None
+
+
+def _field_path(data: Any, loc: tuple[int | str, ...]) -> str:
+    # The dotted path through the payload. A step the payload does not have is kept only when it
+    # is the last one (a missing field); inner ones are the tag pydantic adds for the branch of a
+    # discriminated union.
+    parts: list[str] = []
+    current = data
+    for position, step in enumerate(loc):
+        present = (isinstance(current, Mapping) and step in current) or (
+            isinstance(current, list) and isinstance(step, int) and 0 <= step < len(current)
+        )
+        if present:
+            current = current[step]
+        elif position < len(loc) - 1:
+            continue
+        parts.append(str(step))
+    return ".".join(parts)
 
 
 def _short(value: Any) -> str:

@@ -232,8 +232,15 @@ class TaskResult(WireModel):
 
     @property
     def failed_row_count(self) -> int:
-        """Rows reported as failed across this result and its nested results."""
-        return sum(detail.failed_count for part in self.walk() for detail in part.details)
+        """Source rows rejected, over this result and its nested results.
+
+        A module import reports its failures once per line item (`failureCount` on each
+        `lineItemRowsProcessedWithFailures` detail, all for the same rows), so within one result
+        the largest count is taken, not the sum; the results of different actions add up.
+        """
+        return sum(
+            max((detail.failed_count for detail in part.details), default=0) for part in self.walk()
+        )
 
 
 class TaskSummary(WireModel):
@@ -273,13 +280,21 @@ class CompletedTask(Task):
     result: TaskResult
 
     def describe(self) -> str:
-        """One line for a person: outcome, rows failed and the first failing message."""
-        if self.result.successful and not self.result.failure_details():
+        """One line for a person: outcome, rows failed and the first failing message.
+
+        A task that could not run (`currentStep` "Failed.") may explain itself with a detail
+        whose code names no failure (`uploadedFileNoLongerAvailable`): its first message is
+        shown then.
+        """
+        failures = self.result.failure_details()
+        if self.result.successful and not failures:
             return f"task {self.id}: COMPLETE, successful"
         outcome = "successful with problems" if self.result.successful else "failed"
         failed_rows = self.result.failed_row_count
         rows = f", {failed_rows} rows failed" if failed_rows else ""
-        first = next(iter(self.result.failure_details()), None)
+        if not failures and not self.result.successful:
+            failures = [detail for part in self.result.walk() for detail in part.details]
+        first = next(iter(failures), None)
         detail = f": {first.text}" if first else ""
         return f"task {self.id}: COMPLETE, {outcome}{rows}{detail}"
 
@@ -406,6 +421,32 @@ class AlmFailureResult(ReportTaskFailureResult):
         default=None, description="The ID of the target revision."
     )
     error: AlmTaskError = Field(description="The error that occurred during the sync task.")
+
+
+class AlmSuccessResult(SyncTaskResult):
+    """A successful ALM sync result as Anaplan documents it: the revision ids may be absent."""
+
+    source_revision_id: str | None = Field(  # type: ignore[assignment]
+        default=None, description="The ID of the source revision."
+    )
+    target_revision_id: str | None = Field(  # type: ignore[assignment]
+        default=None, description="The ID of the target revision."
+    )
+    successful: Literal[True] = Field(description="Whether the sync task was successful or not.")
+
+
+class SyncTaskWithoutRevisions(CompletedSyncTask):
+    """A finished ALM sync task that succeeded without naming its revisions.
+
+    Anaplan's documented success answer carries only `successful: true`; live answers name the
+    revisions and parse to `CompletedSyncTask`.
+    """
+
+    result: AlmSuccessResult
+
+    def describe(self) -> str:
+        """One line for a person: the sync succeeded."""
+        return f"task {self.id}: COMPLETE, synced"
 
 
 class FailedSyncTask(CompletedSyncTask):

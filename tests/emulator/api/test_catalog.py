@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from typing import Any
 
 import httpx2
 import pytest
 
+from anaplan_tasks.emulator.engine.contract import Progression
+from anaplan_tasks.emulator.server import RunningEmulator
+
 from .conftest import Demo, assert_error, login, ok
 
 WORKSPACE_ID = re.compile(r"^[0-9a-f]{32}$")
 MODEL_ID = re.compile(r"^[0-9A-F]{32}$")
+ISO_DATE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000\+0000$")
 
 
 def assert_schema(body: dict[str, object], suffix: str) -> None:
@@ -78,8 +83,10 @@ def test_models_list_with_and_without_details(api: httpx2.Client, demo: Demo) ->
     assert model["activeState"] in ("UNLOCKED", "PRODUCTION")
     assert "lastModified" not in model
     assert "modelTransactionRunning" not in model
+    assert "isoCreationDate" not in model
     detailed = ok(api.get("/2/0/models", params={"modelDetails": "true"}))["models"]
     assert all("modelTransactionRunning" not in m for m in detailed)
+    assert all(ISO_DATE.match(m["isoCreationDate"]) for m in detailed)
     in_workspace = ok(api.get(f"/2/0/workspaces/{demo.workspace_id}/models"))["models"]
     assert {m["id"] for m in in_workspace} == {demo.model_id, demo.prod_model_id}
 
@@ -88,8 +95,8 @@ def test_one_model_carries_its_details(api: httpx2.Client, demo: Demo) -> None:
     body = ok(api.get(f"/2/0/models/{demo.model_id}"))
     assert_schema(body, "/2/0/objects/model")
     assert body["model"]["id"] == demo.model_id
-    # Sent by the single-model GET when the engine reports it.
-    assert body["model"].get("modelTransactionRunning", False) is False
+    assert body["model"]["modelTransactionRunning"] is False
+    assert ISO_DATE.match(body["model"]["isoCreationDate"])
     assert_error(api.get("/2/0/models/" + "F" * 32), 404)
 
 
@@ -102,6 +109,25 @@ def test_model_status_in_both_forms(api: httpx2.Client, demo: Demo) -> None:
     wrapped = ok(api.post(f"{demo.base}/status"))
     assert wrapped["status"]["code"] == 200
     assert wrapped["requestStatus"]["currentStep"] == "Open"
+
+
+def test_a_running_task_shows_in_the_model_and_its_status(
+    api: httpx2.Client, demo: Demo, emulator: RunningEmulator
+) -> None:
+    emulator.control.set_progression(Progression(mode="fixed", seconds=30))
+    started = ok(api.post(f"{demo.base}/imports/112000000000/tasks", json={"localeName": "en_US"}))
+    task_id = started["task"]["taskId"]
+    deadline = time.monotonic() + 10
+    while (
+        ok(api.get(f"{demo.base}/imports/112000000000/tasks/{task_id}"))["task"]["taskState"]
+        != "IN_PROGRESS"
+    ):
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    assert ok(api.get(f"/2/0/models/{demo.model_id}"))["model"]["modelTransactionRunning"] is True
+    busy = ok(api.get(f"/2/0/models/{demo.model_id}/status"))["requestStatus"]
+    assert busy["currentStep"] == "Processing ..."
+    api.delete(f"{demo.base}/imports/112000000000/tasks/{task_id}")
 
 
 def test_open_and_close_model(api: httpx2.Client, demo: Demo) -> None:

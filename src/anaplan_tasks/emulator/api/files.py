@@ -17,8 +17,9 @@ nothing of a refused chunk is stored.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import chain
+from typing import Any, cast
 
 import anyio.to_thread
 from starlette.requests import Request
@@ -52,6 +53,19 @@ RAW_TYPES = frozenset({"application/octet-stream"})
 GZIP_TYPES = frozenset({"application/x-gzip", "application/gzip"})
 
 
+def _inflater() -> tuple[Callable[..., Any], tuple[type[Exception], ...]]:
+    """isal's inflate when installed (about 2.5 times zlib's speed, same interface), else zlib's."""
+    try:
+        from isal import isal_zlib
+    except ImportError:
+        return zlib.decompressobj, (zlib.error,)
+    isal_error = cast("type[Exception]", isal_zlib.error)  # its stub types it as an instance
+    return isal_zlib.decompressobj, (zlib.error, isal_error)
+
+
+_DECOMPRESSOBJ, _GZIP_ERRORS = _inflater()
+
+
 def gunzip_capped(data: bytes, limit: int = MAX_CHUNK_BYTES) -> bytes:
     """Decompress gzip data (concatenated members allowed), refusing more than `limit` bytes.
 
@@ -68,7 +82,7 @@ def gunzip_capped(data: bytes, limit: int = MAX_CHUNK_BYTES) -> bytes:
     remaining = data
     try:
         while remaining:
-            decompressor = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+            decompressor = _DECOMPRESSOBJ(wbits=16 + zlib.MAX_WBITS)
             pending = remaining
             while not decompressor.eof:
                 piece = decompressor.decompress(pending, limit + 1 - len(output))
@@ -81,7 +95,7 @@ def gunzip_capped(data: bytes, limit: int = MAX_CHUNK_BYTES) -> bytes:
                 if not decompressor.eof and not piece and not pending:
                     raise BadRequest("The chunk is not valid gzip: the data is truncated.")
             remaining = decompressor.unused_data
-    except zlib.error as error:
+    except _GZIP_ERRORS as error:
         raise BadRequest(f"The chunk is not valid gzip: {error}.") from None
     return bytes(output)
 

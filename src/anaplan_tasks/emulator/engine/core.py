@@ -10,6 +10,7 @@ import hmac
 import threading
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from ...models import (
     ExportAction,
@@ -283,12 +284,20 @@ class EmulatorEngine(FilesMixin, TasksMixin):
 
     def _model_wire(self, model: ModelRecord) -> Model:
         workspace = self._workspaces.get(model.workspace_id)
+        with self._cond:
+            running = any(
+                live.model_id == model.id and live.state == "IN_PROGRESS"
+                for live in self._live.values()
+            )
+        created = datetime.fromtimestamp(model.created_ms / 1000, tz=UTC)
         return Model(
             id=model.id,
             name=model.name,
             active_state=_wire_state(model.state),
             current_workspace_id=model.workspace_id,
             current_workspace_name=workspace.name if workspace else None,
+            iso_creation_date=created.strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
+            model_transaction_running=running,
         )
 
     def model(self, principal: Principal, model_id: str) -> Model:

@@ -1,0 +1,7 @@
+"""`python -m anaplan_tasks.cli`: the same as the `anaplan-tasks` command."""
+
+import sys
+
+from .app import main
+
+sys.exit(main())

@@ -1,0 +1,156 @@
+"""The command as a whole: exit codes, --debug, `serve`, and Ctrl-C on a running task."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx2
+
+import anaplan_tasks
+from anaplan_tasks.cli.exit_codes import ExitCode
+from anaplan_tasks.client import Client
+from anaplan_tasks.emulator.demo import DEMO_WORKSPACE, DEV_MODEL
+from anaplan_tasks.emulator.pytest_plugin import EmulatorHandle
+from anaplan_tasks.models import CancelledTask
+
+from .conftest import Cli
+
+SOURCE_ROOT = Path(anaplan_tasks.__file__).resolve().parent.parent
+
+
+def test_wrong_password_exits_4(cli: Cli) -> None:
+    outcome = cli("workspaces", "--password", "wrong")
+    assert outcome.code == ExitCode.AUTHENTICATION
+    assert outcome.error.startswith("error: 401")
+    assert "Traceback" not in outcome.err
+
+
+def test_an_unreachable_server_exits_5(cli: Cli) -> None:
+    outcome = cli("workspaces", "--base-url", f"http://127.0.0.1:{_closed_port()}")
+    assert outcome.code == ExitCode.UNAVAILABLE
+    assert "127.0.0.1" in outcome.error
+
+
+def test_debug_shows_the_traceback(cli: Cli) -> None:
+    quiet = cli("files", "--model", "No Such Model")
+    loud = cli("files", "--model", "No Such Model", "--debug")
+    assert quiet.code == loud.code == ExitCode.USAGE
+    assert "Traceback" not in quiet.err
+    assert "Traceback" in loud.err
+
+
+def test_help_and_version(cli: Cli) -> None:
+    helped = cli("--help")
+    assert helped.code == ExitCode.OK
+    for command in ("run", "upload", "download", "alm", "serve", "tasks", "dump", "cancel"):
+        assert command in helped.out
+    assert "130 interrupted" in helped.text
+    assert anaplan_tasks.__version__ in cli("--version").out
+
+
+def _closed_port() -> int:
+    """A port nothing listens on (bound, then closed)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _environment(**extra: str) -> dict[str, str]:
+    environment = dict(os.environ)
+    environment["PYTHONPATH"] = os.pathsep.join(
+        [str(SOURCE_ROOT), *filter(None, [environment.get("PYTHONPATH")])]
+    )
+    environment.update(extra)
+    return environment
+
+
+def _wait_for(pattern: str, log: Path, process: subprocess.Popen[bytes]) -> re.Match[str]:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        found = re.search(pattern, log.read_text(encoding="utf-8", errors="replace"))
+        if found:
+            return found
+        if process.poll() is not None:
+            raise AssertionError(f"exited {process.returncode}: {log.read_text()}")
+        time.sleep(0.05)
+    raise AssertionError(f"{pattern!r} never appeared: {log.read_text()}")
+
+
+def test_ctrl_c_cancels_the_running_task_on_the_server(
+    cli_env: EmulatorHandle, tmp_path: Path
+) -> None:
+    cli_env.set_progression("fixed", seconds=120)
+    log = tmp_path / "stderr.txt"
+    environment = _environment(
+        ANAPLAN_BASE_URL=cli_env.base_url,
+        ANAPLAN_EMAIL=cli_env.email,
+        ANAPLAN_PASSWORD=cli_env.password,
+        ANAPLAN_WORKSPACE_ID=DEMO_WORKSPACE,
+        ANAPLAN_MODEL_ID=DEV_MODEL,
+        COLUMNS="200",
+    )
+    with log.open("wb") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "anaplan_tasks.cli", "run", "import", "Load Employees"],
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            env=environment,
+        )
+        try:
+            task_id = _wait_for(r"task\s+([0-9A-F]{32})", log, process).group(1)
+            time.sleep(0.5)  # let the wait begin polling
+            process.send_signal(signal.SIGINT)
+            code = process.wait(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    assert code == ExitCode.INTERRUPTED, log.read_text()
+    said = " ".join(log.read_text().split())
+    assert f"interrupted: cancelled import 'Load Employees' (112000000000) task {task_id}" in said
+    with Client(
+        base_url=cli_env.base_url, email=cli_env.email, password=cli_env.password
+    ) as client:
+        workspace = client.workspaces.list()[0].id
+        model = next(m.id for m in client.models.list(workspace) if m.name == DEV_MODEL)
+        with client.with_model(model, workspace) as scoped:
+            status = scoped.imports.status("112000000000", task_id)
+    assert isinstance(status, CancelledTask)
+    assert status.task_state == "CANCELLED"
+
+
+def test_serve_answers_then_stops_on_ctrl_c(tmp_path: Path) -> None:
+    log = tmp_path / "serve.txt"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "anaplan_tasks.cli", "serve", "--port", "0", "--memory",
+             "--json"],
+            stdout=output,
+            stderr=subprocess.DEVNULL,
+            env=_environment(),
+        )  # fmt: skip
+        try:
+            _wait_for(r"\}", log, process)
+            where = json.loads(log.read_text(encoding="utf-8"))
+            base_url = where["baseUrl"]
+            token = httpx2.post(
+                f"{base_url}/token/authenticate", auth=(where["email"], where["password"])
+            ).json()["tokenInfo"]["tokenValue"]
+            answer = httpx2.get(
+                f"{base_url}/2/0/workspaces", headers={"Authorization": f"AnaplanAuthToken {token}"}
+            )
+            assert answer.json()["workspaces"][0]["name"] == DEMO_WORKSPACE
+            process.send_signal(signal.SIGINT)
+            assert process.wait(timeout=30) == ExitCode.OK
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
