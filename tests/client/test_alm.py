@@ -17,7 +17,19 @@ from anaplan_tasks.errors import (
     PermissionDeniedError,
     TaskTimeoutError,
 )
-from anaplan_tasks.models import CompletedReportTask, CompletedSyncTask, PendingTask
+from anaplan_tasks.models import (
+    CompletedReportTask,
+    CompletedSyncTask,
+    FailedReportTask,
+    FailedSyncTask,
+    PendingTask,
+    ReportTaskError,
+    ReportTaskFailureResult,
+    ReportTaskResult,
+    Revision,
+    SummaryReport,
+)
+from anaplan_tasks.models.parsing import parse_report_task, parse_sync_task, parse_task_with_url
 
 from .conftest import Emulator, employees_csv
 
@@ -227,3 +239,188 @@ def test_the_sync_and_async_namespaces_offer_the_same_methods() -> None:
     for name, signature in sync.items():
         assert list(signature.parameters) == list(both[name].parameters), name
         assert inspect.iscoroutinefunction(getattr(AsyncAlm, name)), name
+
+
+# Every ALM payload of the API reference (§9), verbatim, and what the models make of it.
+_REVISIONS = {
+    "meta": {
+        "paging": {"currentPageSize": 2, "offset": 0, "totalSize": 2},
+        "schema": "https://api.anaplan.com/2/0/objects/revision",
+    },
+    "status": {"code": 200, "message": "Success"},
+    "revisions": [
+        {
+            "id": "A1B2C3D4E5F60718293A4B5C6D7E8F90",
+            "name": "Sprint 12",
+            "description": "New pricing module",
+            "createdOn": "2025-11-03T09:12:44Z",
+            "createdBy": "8a81b09e5d6f7a8b015d6f8c9e0a1b2c",
+            "creationMethod": "User added revision",
+            "appliedOn": "2025-11-03T09:12:44Z",
+            "appliedBy": "8a81b09e5d6f7a8b015d6f8c9e0a1b2c",
+        },
+        {
+            "id": "0F1E2D3C4B5A69788796A5B4C3D2E1F0",
+            "name": "Baseline",
+            "createdOn": "2025-10-01T14:00:00Z",
+            "createdBy": "8a81b09e5d6f7a8b015d6f8c9e0a1b2c",
+            "creationMethod": "Model copied",
+        },
+    ],
+}
+_CREATED_REVISION = {
+    "id": "5E4D3C2B1A0F49E8D7C6B5A4F3E2D1C0",
+    "name": "Release 2026.01",
+    "description": "Quarterly release",
+    "createdOn": "2026-01-05T08:30:00Z",
+    "createdBy": "8a81b09e5d6f7a8b015d6f8c9e0a1b2c",
+    "creationMethod": "User added revision via API",
+    "appliedOn": "2026-01-05T08:30:00Z",
+    "appliedBy": "8a81b09e5d6f7a8b015d6f8c9e0a1b2c",
+}
+_TASK_WITH_URL = {
+    "meta": {"schema": "https://api.anaplan.com/2/0/objects/taskWithUrl"},
+    "status": {"code": 201, "message": "Created"},
+    "task": {
+        "taskId": "6D5C4B3A29184F7E8D9C0B1A2F3E4D5C",
+        "taskUrl": "https://api.anaplan.com/2/0/models/4D2C8E1F7A9B43C0B5E6F8A1C3D5E7F9/alm/"
+        "syncTasks/6D5C4B3A29184F7E8D9C0B1A2F3E4D5C",
+        "taskState": "IN_PROGRESS",
+        "creationTime": 1767190000000,
+    },
+}
+_SYNC_DONE = {
+    "meta": {"schema": "https://api.anaplan.com/2/0/objects/task"},
+    "status": {"code": 200, "message": "Success"},
+    "task": {
+        "taskId": "6D5C4B3A29184F7E8D9C0B1A2F3E4D5C",
+        "currentStep": "Complete.",
+        "result": {
+            "successful": True,
+            "sourceRevisionId": "A1B2C3D4E5F60718293A4B5C6D7E8F90",
+            "targetRevisionId": "0F1E2D3C4B5A69788796A5B4C3D2E1F0",
+        },
+        "taskState": "COMPLETE",
+        "creationTime": 1767190000000,
+    },
+}
+_SYNC_FAILED = {
+    "task": {
+        "taskId": "2B3C4D5E6F7081920A1B2C3D4E5F6A7B",
+        "currentStep": "Failed.",
+        "result": {
+            "successful": False,
+            "error": {
+                "title": "Model Synchronization Failed",
+                "messageText": "Your current workspace size is 9.8 GB. The model would be 1.3 GB "
+                "larger after sync.",
+                "subtitle": "Completing this sync would cause your workspace to exceed its size "
+                "limit of 10.0 GB.",
+            },
+        },
+        "taskState": "COMPLETE",
+        "creationTime": 1767190500000,
+    }
+}
+_REPORT_URL = (
+    "https://api.anaplan.com/2/0/models/4D2C8E1F7A9B43C0B5E6F8A1C3D5E7F9/alm/comparisonReports/"
+    "0F1E2D3C4B5A69788796A5B4C3D2E1F0/A1B2C3D4E5F60718293A4B5C6D7E8F90"
+)
+_REPORT_DONE = {
+    "meta": {"schema": "https://api.anaplan.com/2/0/objects/syncTask"},
+    "status": {"code": 200, "message": "Success"},
+    "task": {
+        "taskId": "8F7E6D5C4B3A42918070F1E2D3C4B5A6",
+        "currentStep": "Complete.",
+        "result": {
+            "successful": True,
+            "targetRevisionId": "0F1E2D3C4B5A69788796A5B4C3D2E1F0",
+            "sourceRevisionId": "A1B2C3D4E5F60718293A4B5C6D7E8F90",
+            "reportFileUrl": _REPORT_URL,
+        },
+        "taskState": "COMPLETE",
+        "creationTime": 1767191000000,
+    },
+}
+_REPORT_FAILED = {
+    "task": {
+        "taskId": "8F7E6D5C4B3A42918070F1E2D3C4B5A6",
+        "currentStep": "Failed.",
+        "result": {
+            "successful": False,
+            "error": {
+                "title": "The target and source revisions are incompatible",
+                "messageText": "…",
+            },
+        },
+        "taskState": "COMPLETE",
+        "creationTime": 1767191000000,
+    }
+}
+_SUMMARY = {
+    "meta": {"schema": "https://api.anaplan.com/2/0/objects/summaryReport"},
+    "status": {"code": 200, "message": "Success"},
+    "summaryReport": {
+        "targetRevisionId": "0F1E2D3C4B5A69788796A5B4C3D2E1F0",
+        "sourceRevisionId": "A1B2C3D4E5F60718293A4B5C6D7E8F90",
+        "totals": {"modified": 2, "deleted": 1, "created": 4},
+        "differences": {
+            "lineItems": {"created": 2},
+            "rolesContents": {"modified": 2},
+            "lists": {"created": 1, "deleted": 1},
+            "modules": {"created": 1},
+        },
+    },
+}
+
+
+def test_every_alm_payload_of_the_reference_parses_into_the_seed_models() -> None:
+    sprint, baseline = (Revision.model_validate(item) for item in _REVISIONS["revisions"])
+    assert (sprint.name, sprint.description, sprint.applied_by) == (
+        "Sprint 12",
+        "New pricing module",
+        "8a81b09e5d6f7a8b015d6f8c9e0a1b2c",
+    )
+    assert (baseline.creation_method, baseline.description, baseline.applied_on) == (
+        "Model copied",
+        None,
+        None,
+    )
+    created = Revision.model_validate(_CREATED_REVISION)
+    assert created.creation_method == "User added revision via API"
+
+    started = parse_task_with_url(_TASK_WITH_URL)
+    assert (started.id, started.task_state) == ("6D5C4B3A29184F7E8D9C0B1A2F3E4D5C", "IN_PROGRESS")
+    assert started.task_url is not None
+    assert started.task_url.endswith(started.id)
+
+    synced = parse_sync_task(_SYNC_DONE)
+    assert type(synced) is CompletedSyncTask
+    assert synced.result.successful
+    assert synced.result.source_revision_id == "A1B2C3D4E5F60718293A4B5C6D7E8F90"
+
+    failed = parse_sync_task(_SYNC_FAILED)
+    assert isinstance(failed, FailedSyncTask)
+    assert isinstance(failed, CompletedSyncTask)
+    assert failed.current_step == "Failed."
+    assert failed.result.error.title == "Model Synchronization Failed"
+    assert failed.result.error.message.startswith("Your current workspace size is 9.8 GB.")
+    assert failed.result.error.subtitle is not None
+
+    reported = parse_report_task(_REPORT_DONE)
+    assert type(reported) is CompletedReportTask
+    assert isinstance(reported.result, ReportTaskResult)
+    assert reported.result.report_file_url == _REPORT_URL
+
+    refused = parse_report_task(_REPORT_FAILED)
+    assert isinstance(refused, FailedReportTask)
+    assert isinstance(refused, CompletedReportTask)
+    assert isinstance(refused.result, ReportTaskFailureResult)
+    assert isinstance(refused.result.error, ReportTaskError)
+    assert refused.result.error.title == "The target and source revisions are incompatible"
+
+    summary = SummaryReport.model_validate(_SUMMARY["summaryReport"])
+    assert (summary.totals.created, summary.totals.modified, summary.totals.deleted) == (4, 2, 1)
+    assert summary.differences["lists"].deleted == 1
+    assert summary.differences["rolesContents"].modified == 2
+    assert summary.differences["modules"].modified == 0

@@ -131,6 +131,31 @@ def test_a_broken_definition_file_is_reported(
     assert "workspaces[0]" in error
 
 
+def test_definition_files_may_use_users_declared_before_them(tmp_path: Path) -> None:
+    people = tmp_path / "people.toml"
+    people.write_text('[[users]]\nemail = "ana@example.com"\npassword = "secret"\n')
+    team = tmp_path / "team.toml"
+    team.write_text(
+        '[[workspaces]]\nname = "Team"\nadmins = ["ana@example.com"]\n'
+        'users = ["demo@example.com"]\n[[workspaces.models]]\nname = "Scratch"\n'
+    )
+    with run_emulator(demo=True, definitions=[people, team]) as emulator:
+        for credentials in (b"ana@example.com:secret", b"demo@example.com:demo"):
+            basic = {"Authorization": "Basic " + base64.b64encode(credentials).decode()}
+            login = httpx2.post(f"{emulator.base_url}/token/authenticate", headers=basic)
+            token = login.json()["tokenInfo"]["tokenValue"]
+            workspaces = httpx2.get(
+                f"{emulator.base_url}/2/0/workspaces",
+                headers={"Authorization": f"AnaplanAuthToken {token}"},
+            ).json()["workspaces"]
+            assert "Team" in {workspace["name"] for workspace in workspaces}
+    # Order matters: a file cannot grant to a user only a later file declares.
+    assert (
+        main(["--memory", "--port", "0", "--definition", str(team), "--definition", str(people)])
+        == 2
+    )
+
+
 def test_loopback_detection_and_nothing_announced_before_bind() -> None:
     # The warning for non-loopback hosts is not exercised: tests bind 127.0.0.1 only.
     lines: list[str] = []

@@ -60,15 +60,31 @@ def build_engine(
 ) -> Engine:
     """Create the engine the server will serve; definition files are validated first.
 
+    Files load in order, and a file may grant workspaces to users declared by the demo (with
+    `demo`) or by an earlier file, as it may when loaded later through `/_emulator/definitions`.
+
     Raises:
         DefinitionError: a definition file that does not load (names the file and the path).
     """
-    from .definitions import load_definition
+    from .definitions import Definition, load_definition
     from .engine import create_engine
 
-    loaded = tuple(load_definition(path) for path in definitions)
+    known_users: list[str] = []
+    if demo:
+        from .demo import demo_definition
+
+        known_users.extend(user.email for user in demo_definition().users)
+    loaded: list[Definition] = []
+    for path in definitions:
+        definition = load_definition(path, known_users=known_users)
+        known_users.extend(user.email for user in definition.users)
+        loaded.append(definition)
     return create_engine(
-        data_dir=data_dir, memory=memory, demo=demo, definitions=loaded, progression=progression
+        data_dir=data_dir,
+        memory=memory,
+        demo=demo,
+        definitions=tuple(loaded),
+        progression=progression,
     )
 
 

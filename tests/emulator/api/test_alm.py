@@ -293,6 +293,21 @@ def test_an_offline_model_refuses_other_work_but_not_alm(demo: Demo) -> None:
     ok(demo.api.get(demo.alm(demo.prod, "/latestRevision")))
 
 
+def test_online_status_shows_in_the_models_active_state(demo: Demo) -> None:
+    def active_state() -> str:
+        state: str = ok(demo.api.get(f"/2/0/models/{demo.prod}"))["model"]["activeState"]
+        return state
+
+    assert active_state() == "UNLOCKED"
+    status = f"/2/0/models/{demo.prod}/onlineStatus"
+    assert demo.api.put(status, json={"status": "offline"}).status_code == 204
+    assert active_state() == "MAINTENANCE"
+    listed = ok(demo.api.get(f"/2/0/workspaces/{demo.workspace_id}/models"))["models"]
+    assert {model["id"]: model["activeState"] for model in listed}[demo.prod] == "MAINTENANCE"
+    assert demo.api.put(status, json={"status": "online"}).status_code == 204
+    assert active_state() == "UNLOCKED"
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from typing import Any
 
 import httpx2
 import pytest
@@ -44,11 +45,24 @@ def test_workspaces_list_and_tenant_details(api: httpx2.Client, demo: Demo) -> N
     assert workspace["active"] is True
     assert "sizeAllowance" not in workspace
     assert "currentSize" not in workspace
-    detailed = ok(api.get("/2/0/workspaces", params={"tenantDetails": "true"}))["workspaces"]
-    sized = next(w for w in detailed if w["id"] == demo.workspace_id)
-    assert sized["name"] == "Demo Workspace"
-    assert sized["sizeAllowance"] == 10 * 1024**3
-    assert sized["currentSize"] == 0  # documented: the emulator does not measure memory
+
+    def sized() -> dict[str, Any]:
+        listed = ok(api.get("/2/0/workspaces", params={"tenantDetails": "true"}))["workspaces"]
+        found: dict[str, Any] = next(w for w in listed if w["id"] == demo.workspace_id)
+        one = ok(api.get(f"/2/0/workspaces/{demo.workspace_id}?tenantDetails=true"))
+        assert one["workspace"] == found
+        return found
+
+    before = sized()
+    assert before["name"] == "Demo Workspace"
+    assert before["sizeAllowance"] == 10 * 1024**3
+    assert isinstance(before["currentSize"], int)
+    # currentSize counts the file content stored for the workspace's models.
+    created = ok(api.post(f"{demo.base}/files/sizing.csv", json={"chunkCount": 1}))["file"]
+    chunk = f"{demo.base}/files/{created['id']}/chunks/0"
+    put = api.put(chunk, content=b"x" * 1234, headers={"Content-Type": "application/octet-stream"})
+    assert put.status_code == 204
+    assert sized()["currentSize"] == before["currentSize"] + 1234
 
 
 def test_one_workspace(api: httpx2.Client, demo: Demo) -> None:

@@ -285,6 +285,21 @@ def test_bad_chunk_count_bodies_are_400s(
     assert_untouched(api, stored)
 
 
+def test_chunk_count_zero_is_refused_and_an_empty_upload_means_no_content(
+    api: httpx2.Client, stored: tuple[str, bytes]
+) -> None:
+    # The reference only knows N >= 1 or -1; 0 is refused and names the two ways that work.
+    response = api.post(stored[0], json={"chunkCount": 0})
+    assert_error(response, 400)
+    assert "-1" in response.json()["status"]["message"]
+    assert_untouched(api, stored)
+    # An empty upload (-1, then /complete with no chunk) is Anaplan's "no content": chunkCount 0.
+    ok(api.post(stored[0], json={"chunkCount": -1}))
+    assert ok(api.post(f"{stored[0]}/complete"))["file"]["chunkCount"] == 0
+    assert chunk_ids(api, stored[0]) == []
+    assert_error(api.get(stored[0]), 404)
+
+
 def test_malformed_complete_body_is_a_400(api: httpx2.Client, stored: tuple[str, bytes]) -> None:
     assert_error(api.post(f"{stored[0]}/complete", content=b"{oops"), 400)
     assert_untouched(api, stored)

@@ -69,18 +69,18 @@ def test_replacing_structure_keeps_data_by_name_and_ids_by_name(dev: DemoModel) 
 
 
 @pytest.mark.parametrize(
-    ("state", "error"),
+    ("state", "active_state", "error"),
     [
-        ("LOCKED", errors.ModelLocked),
-        ("ARCHIVED", errors.ModelArchived),
-        ("OFFLINE", errors.ModelOffline),
+        ("LOCKED", "LOCKED", errors.ModelLocked),
+        ("ARCHIVED", "ARCHIVED", errors.ModelArchived),
+        ("OFFLINE", "MAINTENANCE", errors.ModelOffline),
     ],
 )
 def test_a_model_that_is_not_unlocked_runs_nothing(
-    dev: DemoModel, state: str, error: type[errors.EmulatorError]
+    dev: DemoModel, state: str, active_state: str, error: type[errors.EmulatorError]
 ) -> None:
     dev.engine.set_model_state(dev.model_id, state)
-    assert dev.engine.model(dev.principal, dev.model_id).active_state == state
+    assert dev.engine.model(dev.principal, dev.model_id).active_state == active_state
     with pytest.raises(error):
         dev.engine.start_task(
             dev.principal, dev.model_id, "exports", dev.ids["Headcount Export"], TaskStart("en_US")

@@ -8,7 +8,7 @@ from anaplan_tasks.emulator import errors
 from anaplan_tasks.emulator.engine import EmulatorEngine
 from anaplan_tasks.emulator.engine.contract import Page, TaskStart
 
-from .conftest import DemoModel
+from .conftest import DemoModel, FakeClock
 
 
 def chunk_count(dev: DemoModel, file_id: str) -> int:
@@ -169,3 +169,46 @@ mapping = { code = "City" }
     assert b"".join(engine.read_file(principal, model_id, info.id)) == b"City\nTromso\n"
     engine.delete_file(principal, model_id, info.id)
     assert engine.read_chunk(principal, model_id, info.id, 0) == b"City\nOslo\nBergen\n"
+
+
+def _content(dev: DemoModel, file_id: str) -> bytes | None:
+    try:
+        return b"".join(dev.engine.read_file(dev.principal, dev.model_id, file_id))
+    except errors.NotFound:
+        return None
+
+
+def test_private_content_unused_for_48_hours_gives_way_to_the_default(
+    dev: DemoModel, clock: FakeClock
+) -> None:
+    engine, p, m, f = dev.engine, dev.principal, dev.model_id, dev.file_id
+    default = _content(dev, f)
+    dev.upload(b"mine\n")
+    clock.advance(47 * 3600)
+    assert _content(dev, f) == b"mine\n"  # a download is an access: the timer starts again
+    clock.advance(47 * 3600)
+    assert [c.id for c in engine.file_chunks(p, m, f)] == ["0"]
+    clock.advance(48 * 3600 + 1)
+    assert chunk_count(dev, f) == (0 if default is None else 1)
+    assert _content(dev, f) == default
+    with pytest.raises(errors.NotFound):
+        engine.read_chunk(p, m, f, 1)
+
+
+def test_starting_a_task_keeps_private_content_and_exports_expire_too(
+    dev: DemoModel, clock: FakeClock
+) -> None:
+    engine, p, m = dev.engine, dev.principal, dev.model_id
+    export_id = dev.ids["Headcount Export"]
+    dev.run("exports", "Headcount Export")
+    exported = _content(dev, export_id)
+    assert exported
+    dev.upload(b"mine\n")
+    clock.advance(40 * 3600)
+    dev.start("exports", "Headcount Export")  # a task on the model counts as an access
+    assert engine.wait_idle(30)
+    clock.advance(40 * 3600)
+    assert _content(dev, dev.file_id) == b"mine\n"
+    clock.advance(48 * 3600 + 1)
+    engine.files(p, m, Page())
+    assert _content(dev, export_id) is None

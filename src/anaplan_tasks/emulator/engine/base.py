@@ -41,12 +41,17 @@ class EngineBase:
     _live: dict[str, LiveTask]
     _workers: dict[str, ModelWorker]
     _poll_counts: dict[str, int]
+    _file_access: dict[tuple[str, str, str], float]
     _users: dict[str, UserRecord]
     _users_by_id: dict[str, UserRecord]
     _workspaces: dict[str, WorkspaceRecord]
     _grants: dict[str, dict[str, bool]]
     _models: dict[str, ModelRecord]
     _catalogs: dict[str, ModelCatalog]
+
+    def _expire_private_content(self, model_id: str, user_id: str, *, touch: bool) -> None:
+        """Drop a user's private file content unused for 48 h (`FilesMixin` implements it)."""
+        raise NotImplementedError
 
     def _now_ms(self) -> int:
         return int(self._clock.now() * 1000)

@@ -48,8 +48,16 @@ INTERRUPTED_TEXT = "The emulator stopped while this task ran; nothing was applie
 
 
 WORKSPACE_SIZE_ALLOWANCE = 10 * 1024**3
-"""`sizeAllowance` of every emulated workspace (10 GiB); `currentSize` is reported as 0, since
-the emulator does not measure model memory."""
+"""The `sizeAllowance` every emulated workspace reports: 10 GiB, the reference's example value."""
+
+
+def _wire_state(state: str) -> str:
+    """A model state as Anaplan's `activeState` says it.
+
+    The engine stores an ALM offline model as `OFFLINE`; Anaplan's enum has no such value, and
+    the reference reads `MAINTENANCE` as "standard mode, offline", so that is what clients see.
+    """
+    return "MAINTENANCE" if state == "OFFLINE" else state
 
 
 class EmulatorEngine(FilesMixin, TasksMixin):
@@ -76,6 +84,7 @@ class EmulatorEngine(FilesMixin, TasksMixin):
         self._live = {}
         self._workers = {}
         self._poll_counts = {}
+        self._file_access = {}
         self._users = {}
         self._users_by_id = {}
         self._workspaces = {}
@@ -238,12 +247,28 @@ class EmulatorEngine(FilesMixin, TasksMixin):
                 name=w.name,
                 active=True,
                 size_allowance=WORKSPACE_SIZE_ALLOWANCE,
-                current_size=0,
+                current_size=self._workspace_bytes(w.id),
             )
             for w in self._workspaces.values()
             if w.id in granted
         ]
         return page_of(items, page)
+
+    def _workspace_bytes(self, workspace_id: str) -> int:
+        """`currentSize`: the bytes of file content (every user's and the defaults) stored for
+        the workspace's models. The emulator has no model memory to weigh, so data is not counted.
+        """
+        owners = [DEFAULT_OWNER, *(user.id for user in self._users.values())]
+        total = 0
+        for model in self._models.values():
+            catalog = self._catalogs.get(model.id)
+            if model.workspace_id != workspace_id or catalog is None:
+                continue
+            for info in catalog.file_infos({}):
+                for owner in owners:
+                    state = self._store.upload_state(model.id, info.id, owner)
+                    total += state.total_bytes if state is not None else 0
+        return total
 
     def models(self, principal: Principal, workspace_id: str | None, page: Page) -> Paged[Model]:
         """Models the caller can see, in one workspace or all."""
@@ -268,7 +293,7 @@ class EmulatorEngine(FilesMixin, TasksMixin):
         return Model(
             id=model.id,
             name=model.name,
-            active_state=model.state,
+            active_state=_wire_state(model.state),
             current_workspace_id=model.workspace_id,
             current_workspace_name=workspace.name if workspace else None,
             iso_creation_date=created.strftime("%Y-%m-%dT%H:%M:%S.000+0000"),

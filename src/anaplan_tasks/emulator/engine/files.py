@@ -3,6 +3,11 @@
 A `POST /files/{id}` declares a new private upload (`-1` = count unknown, finished by
 `/complete`); chunks arrive in any order; the content is the chunks in index order. Each user
 has their own content of a file; an export writes the running user's content of its file.
+
+Private content not accessed for 48 hours is removed, after which the default content (if any)
+shows again, as in Anaplan (§4.1). Access is an upload, a download, a listing of the model's
+files or chunks, or a task started on the model by that user. Last-access times live in memory:
+a restart starts every timer afresh.
 """
 
 from __future__ import annotations
@@ -19,6 +24,9 @@ from .contract import Page, Paged, Principal
 
 MAX_CHUNKS = 1000
 """Anaplan's limit on the chunks of one file (§4.4)."""
+
+PRIVATE_CONTENT_LIFETIME = 48 * 3600.0
+"""Seconds without access after which Anaplan removes a user's private file content (§4.1)."""
 
 
 DEFAULT_OWNER = ""
@@ -47,9 +55,37 @@ def content_of(
 class FilesMixin(EngineBase):
     """The engine's file endpoints."""
 
+    def _expire_private_content(self, model_id: str, user_id: str, *, touch: bool) -> None:
+        """Remove the user's private content of this model's files unused for 48 hours.
+
+        With `touch`, the content that remains counts as accessed now.
+        """
+        now = self._clock.now()
+        with self._lock:
+            for info in self._catalogs[model_id].file_infos({}):
+                key = (model_id, info.id, user_id)
+                if self._store.upload_state(model_id, info.id, user_id) is None:
+                    self._file_access.pop(key, None)
+                    continue
+                last = self._file_access.setdefault(key, now)
+                if now - last > PRIVATE_CONTENT_LIFETIME:
+                    self._store.delete_content(model_id, info.id, user_id)
+                    del self._file_access[key]
+                elif touch:
+                    self._file_access[key] = now
+
+    def _accessed(self, model_id: str, file_id: str, user_id: str) -> None:
+        with self._lock:
+            self._file_access[(model_id, file_id, user_id)] = self._clock.now()
+
+    def _accessed_if_private(self, model_id: str, file_id: str, user_id: str) -> None:
+        if self._store.upload_state(model_id, file_id, user_id) is not None:
+            self._accessed(model_id, file_id, user_id)
+
     def files(self, principal: Principal, model_id: str, page: Page) -> Paged[FileInfo]:
         """Import and export files with the caller's chunk counts."""
         catalog = self._catalog(principal, model_id)
+        self._expire_private_content(model_id, principal.user_id, touch=False)
         counts: dict[str, int] = {}
         for info in catalog.file_infos({}):
             content = content_of(self._store, model_id, info.id, principal.user_id)
@@ -95,7 +131,9 @@ class FilesMixin(EngineBase):
                 )
                 catalog = self._catalogs[model_id]
             file_id = catalog.id_of("file", file_ref)
+        self._expire_private_content(model_id, principal.user_id, touch=False)
         self._store.declare_upload(model_id, file_id, principal.user_id, chunk_count)
+        self._accessed(model_id, file_id, principal.user_id)
         info = catalog.file_info(file_id, chunk_count if chunk_count > 0 else 0)
         assert info is not None
         return info
@@ -119,6 +157,7 @@ class FilesMixin(EngineBase):
                 f"Chunk {index} is beyond the declared chunk count {state.declared}"
             )
         self._store.put_chunk(model_id, file_id, principal.user_id, index, data)
+        self._accessed(model_id, file_id, principal.user_id)
 
     def complete_upload(self, principal: Principal, model_id: str, file_id: str) -> FileInfo:
         """`POST /files/{id}/complete`: freeze the chunk count of a `-1` upload."""
@@ -132,6 +171,7 @@ class FilesMixin(EngineBase):
                 missing = sorted(set(range(max(present) + 1)) - set(present))
                 raise errors.BadRequest(f"Cannot complete the upload: chunks {missing} are missing")
         state = self._store.complete_upload(model_id, file_id, principal.user_id)
+        self._accessed(model_id, file_id, principal.user_id)
         info = catalog.file_info(file_id, state.chunk_count)
         assert info is not None
         return info
@@ -140,6 +180,8 @@ class FilesMixin(EngineBase):
         """The caller's chunks of a file (empty when there is no content)."""
         catalog = self._catalog(principal, model_id)
         file_id = self._file_id(catalog, file_id)
+        self._expire_private_content(model_id, principal.user_id, touch=False)
+        self._accessed_if_private(model_id, file_id, principal.user_id)
         content = content_of(self._store, model_id, file_id, principal.user_id)
         count = content[1].chunk_count if content is not None else 0
         return [ChunkInfo(id=str(index), name=f"Chunk {index}") for index in range(count)]
@@ -148,6 +190,8 @@ class FilesMixin(EngineBase):
         """One chunk's bytes (404 when out of range)."""
         catalog = self._catalog(principal, model_id)
         file_id = self._file_id(catalog, file_id)
+        self._expire_private_content(model_id, principal.user_id, touch=False)
+        self._accessed_if_private(model_id, file_id, principal.user_id)
         content = content_of(self._store, model_id, file_id, principal.user_id)
         data = self._store.read_chunk(model_id, file_id, content[0], index) if content else None
         if data is None:
@@ -158,6 +202,8 @@ class FilesMixin(EngineBase):
         """The whole content, chunk after chunk (404 when there is none)."""
         catalog = self._catalog(principal, model_id)
         file_id = self._file_id(catalog, file_id)
+        self._expire_private_content(model_id, principal.user_id, touch=False)
+        self._accessed_if_private(model_id, file_id, principal.user_id)
         content = content_of(self._store, model_id, file_id, principal.user_id)
         if content is None or not content[1].readable:
             raise errors.NotFound(f"File {file_id} has no content")
@@ -178,3 +224,5 @@ class FilesMixin(EngineBase):
         catalog = self._catalog(principal, model_id)
         file_id = self._file_id(catalog, file_id)
         self._store.delete_content(model_id, file_id, principal.user_id)
+        with self._lock:
+            self._file_access.pop((model_id, file_id, principal.user_id), None)

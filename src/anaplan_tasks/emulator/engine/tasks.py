@@ -106,6 +106,7 @@ class TasksMixin(EngineBase):
         catalog = self._catalogs[model_id]
         if self._action(catalog, kind, action_id) is None:
             raise errors.NotFound(f"{kind[:-1].capitalize()} {action_id} not found")
+        self._expire_private_content(model_id, principal.user_id, touch=True)
         record = TaskRecord(
             id=ids.new_task_id(),
             model_id=model_id,
