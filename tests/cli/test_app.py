@@ -154,3 +154,21 @@ def test_serve_answers_then_stops_on_ctrl_c(tmp_path: Path) -> None:
             if process.poll() is None:
                 process.kill()
                 process.wait()
+
+
+def test_without_the_cli_extra_the_command_says_what_to_install() -> None:
+    hide_click = (
+        "import sys; sys.modules['click'] = None; "
+        "from anaplan_tasks.cli import main; raise SystemExit(main(['workspaces']))"
+    )
+    finished = subprocess.run(
+        [sys.executable, "-c", hide_click],
+        capture_output=True,
+        text=True,
+        env=_environment(),
+        timeout=60,
+        check=False,
+    )
+    assert finished.returncode == ExitCode.USAGE
+    assert "pip install 'anaplan-tasks[cli]'" in finished.stderr
+    assert "Traceback" not in finished.stderr
