@@ -15,8 +15,6 @@ from . import render
 from .options import current_settings
 from .settings import Settings, open_client
 
-ActionKindName = str
-
 KINDS: dict[str, str] = {
     "import": "imports",
     "export": "exports",

@@ -25,7 +25,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +76,6 @@ class Settings:
     token: str | None = None
     certificate: str | None = None
     private_key: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def merged(self, changes: Mapping[str, Any]) -> Settings:
         """These settings with the given (non-None) values taking over."""
