@@ -403,6 +403,87 @@ def resolve_revisions(
     return source_revision_id, target_revision_id
 
 
+def run_between(
+    ctx: Context,
+    kind: AlmTaskKind,
+    source_model_id: str,
+    model_id: str | None,
+    source_revision_id: str | None,
+    target_revision_id: str | None,
+    *,
+    timeout: float | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> Flow[tuple[CompletedSyncTask, str, str]]:
+    """Run a sync or report task between two revisions (by default the newest syncable one and
+    the target's latest); returns the task and the (target, source) revision ids it used."""
+    source, target = yield from resolve_revisions(
+        ctx, model_id, source_model_id, source_revision_id, target_revision_id
+    )
+    body = task_body(
+        source_model_id=source_model_id, source_revision_id=source, target_revision_id=target
+    )
+    task = yield from run_task(ctx, kind, model_id, body, timeout=timeout, on_progress=on_progress)
+    return task, target, source
+
+
+def sync(
+    ctx: Context,
+    source_model_id: str,
+    model_id: str | None,
+    source_revision_id: str | None,
+    target_revision_id: str | None,
+    *,
+    timeout: float | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> Flow[CompletedSyncTask]:
+    """Sync a revision of the source model into the target model and wait."""
+    task, _, _ = yield from run_between(
+        ctx, "syncTasks", source_model_id, model_id, source_revision_id, target_revision_id,
+        timeout=timeout, on_progress=on_progress,
+    )  # fmt: skip
+    return task
+
+
+def compare(
+    ctx: Context,
+    source_model_id: str,
+    model_id: str | None,
+    source_revision_id: str | None,
+    target_revision_id: str | None,
+    *,
+    timeout: float | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> Flow[tuple[CompletedReportTask, bytes]]:
+    """Generate the comparison report and download it."""
+    task, target, source = yield from run_between(
+        ctx, "comparisonReportTasks", source_model_id, model_id, source_revision_id,
+        target_revision_id, timeout=timeout, on_progress=on_progress,
+    )  # fmt: skip
+    assert isinstance(task, CompletedReportTask)
+    content = yield from download_comparison_report(ctx, model_id, target, source)
+    return task, content
+
+
+def summarize(
+    ctx: Context,
+    source_model_id: str,
+    model_id: str | None,
+    source_revision_id: str | None,
+    target_revision_id: str | None,
+    *,
+    timeout: float | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> Flow[tuple[CompletedReportTask, SummaryReport]]:
+    """Generate the summary report and read it."""
+    task, target, source = yield from run_between(
+        ctx, "summaryReportTasks", source_model_id, model_id, source_revision_id,
+        target_revision_id, timeout=timeout, on_progress=on_progress,
+    )  # fmt: skip
+    assert isinstance(task, CompletedReportTask)
+    summary = yield from summary_report(ctx, model_id, target, source)
+    return task, summary
+
+
 # -- reports -----------------------------------------------------------------------------------
 
 

@@ -18,7 +18,6 @@ Example:
 from __future__ import annotations
 
 import os
-from collections.abc import Generator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -69,6 +68,14 @@ class SummaryReportResult:
     summary: SummaryReport
 
 
+def _comparison_result(
+    task: CompletedReportTask, content: bytes, dest: Destination | None
+) -> ComparisonReportResult:
+    return ComparisonReportResult(
+        task, content, parse_comparison_report(content), _write(content, dest)
+    )
+
+
 def _write(content: bytes, dest: Destination | None) -> Path | None:
     if dest is None:
         return None
@@ -77,97 +84,6 @@ def _write(content: bytes, dest: Destination | None) -> Path | None:
     partial.write_bytes(content)
     partial.replace(path)
     return path
-
-
-def _report_flow(
-    ctx: Any,
-    kind: AlmTaskKind,
-    source_model_id: str,
-    model_id: str | None,
-    source_revision_id: str | None,
-    target_revision_id: str | None,
-    timeout: float | None,
-    on_progress: ProgressCallback | None,
-) -> Flow[tuple[CompletedReportTask, str, str]]:
-    source, target = yield from core.resolve_revisions(
-        ctx, model_id, source_model_id, source_revision_id, target_revision_id
-    )
-    body = core.task_body(
-        source_model_id=source_model_id, source_revision_id=source, target_revision_id=target
-    )
-    task = yield from core.run_task(
-        ctx, kind, model_id, body, timeout=timeout, on_progress=on_progress
-    )
-    assert isinstance(task, CompletedReportTask)
-    return task, target, source
-
-
-def _compare_flow(
-    ctx: Any,
-    source_model_id: str,
-    model_id: str | None,
-    source_revision_id: str | None,
-    target_revision_id: str | None,
-    timeout: float | None,
-    on_progress: ProgressCallback | None,
-) -> Flow[tuple[CompletedReportTask, bytes]]:
-    task, target, source = yield from _report_flow(
-        ctx,
-        "comparisonReportTasks",
-        source_model_id,
-        model_id,
-        source_revision_id,
-        target_revision_id,
-        timeout,
-        on_progress,
-    )
-    content = yield from core.download_comparison_report(ctx, model_id, target, source)
-    return task, content
-
-
-def _summary_flow(
-    ctx: Any,
-    source_model_id: str,
-    model_id: str | None,
-    source_revision_id: str | None,
-    target_revision_id: str | None,
-    timeout: float | None,
-    on_progress: ProgressCallback | None,
-) -> Flow[SummaryReportResult]:
-    task, target, source = yield from _report_flow(
-        ctx,
-        "summaryReportTasks",
-        source_model_id,
-        model_id,
-        source_revision_id,
-        target_revision_id,
-        timeout,
-        on_progress,
-    )
-    summary = yield from core.summary_report(ctx, model_id, target, source)
-    return SummaryReportResult(task=task, summary=summary)
-
-
-def _sync_flow(
-    ctx: Any,
-    source_model_id: str,
-    model_id: str | None,
-    source_revision_id: str | None,
-    target_revision_id: str | None,
-    timeout: float | None,
-    on_progress: ProgressCallback | None,
-) -> Generator[Any, Any, CompletedSyncTask]:
-    source, target = yield from core.resolve_revisions(
-        ctx, model_id, source_model_id, source_revision_id, target_revision_id
-    )
-    body = core.task_body(
-        source_model_id=source_model_id, source_revision_id=source, target_revision_id=target
-    )
-    return (
-        yield from core.run_task(
-            ctx, "syncTasks", model_id, body, timeout=timeout, on_progress=on_progress
-        )
-    )
 
 
 class Alm:
@@ -288,14 +204,14 @@ class Alm:
             AlmTaskFailedError: The sync failed (for example incompatible revisions).
         """
         return self._run(
-            _sync_flow(
+            core.sync(
                 self._ctx,
                 source_model_id,
                 model_id,
                 source_revision_id,
                 target_revision_id,
-                timeout,
-                on_progress,
+                timeout=timeout,
+                on_progress=on_progress,
             )
         )
 
@@ -312,18 +228,17 @@ class Alm:
     ) -> ComparisonReportResult:
         """Generate the full comparison report, download it (to `dest` too) and parse it."""
         task, content = self._run(
-            _compare_flow(
+            core.compare(
                 self._ctx,
                 source_model_id,
                 model_id,
                 source_revision_id,
                 target_revision_id,
-                timeout,
-                on_progress,
+                timeout=timeout,
+                on_progress=on_progress,
             )
         )
-        path = _write(content, dest)
-        return ComparisonReportResult(task, content, parse_comparison_report(content), path)
+        return _comparison_result(task, content, dest)
 
     def summarize(
         self,
@@ -336,17 +251,18 @@ class Alm:
         on_progress: ProgressCallback | None = None,
     ) -> SummaryReportResult:
         """Generate the summary report and read it."""
-        return self._run(
-            _summary_flow(
+        task, summary = self._run(
+            core.summarize(
                 self._ctx,
                 source_model_id,
                 model_id,
                 source_revision_id,
                 target_revision_id,
-                timeout,
-                on_progress,
+                timeout=timeout,
+                on_progress=on_progress,
             )
         )
+        return SummaryReportResult(task=task, summary=summary)
 
     def comparison_report(
         self,
@@ -478,14 +394,14 @@ class AsyncAlm:
     ) -> CompletedSyncTask:
         """See `Alm.sync`."""
         return await self._run(
-            _sync_flow(
+            core.sync(
                 self._ctx,
                 source_model_id,
                 model_id,
                 source_revision_id,
                 target_revision_id,
-                timeout,
-                on_progress,
+                timeout=timeout,
+                on_progress=on_progress,
             )
         )
 
@@ -502,18 +418,17 @@ class AsyncAlm:
     ) -> ComparisonReportResult:
         """See `Alm.compare`."""
         task, content = await self._run(
-            _compare_flow(
+            core.compare(
                 self._ctx,
                 source_model_id,
                 model_id,
                 source_revision_id,
                 target_revision_id,
-                timeout,
-                on_progress,
+                timeout=timeout,
+                on_progress=on_progress,
             )
         )
-        path = _write(content, dest)
-        return ComparisonReportResult(task, content, parse_comparison_report(content), path)
+        return _comparison_result(task, content, dest)
 
     async def summarize(
         self,
@@ -526,17 +441,18 @@ class AsyncAlm:
         on_progress: ProgressCallback | None = None,
     ) -> SummaryReportResult:
         """See `Alm.summarize`."""
-        return await self._run(
-            _summary_flow(
+        task, summary = await self._run(
+            core.summarize(
                 self._ctx,
                 source_model_id,
                 model_id,
                 source_revision_id,
                 target_revision_id,
-                timeout,
-                on_progress,
+                timeout=timeout,
+                on_progress=on_progress,
             )
         )
+        return SummaryReportResult(task=task, summary=summary)
 
     async def comparison_report(
         self,
