@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ..engine.contract import Page, Paged
+from ..engine.contract import Engine, Page, Paged, Principal
 from ..errors import NotFound
 from .context import in_model, model_id_of, model_scoped, run
 from .wire import envelope, flag, listing, no_content, parse_page, wire
@@ -126,13 +127,38 @@ async def close_model(request: Request) -> Response:
     return no_content()
 
 
-async def list_imports(request: Request) -> Response:
-    """Import definitions."""
-    page = parse_page(request)
-    paged = await in_model(
-        request, lambda engine, principal, model_id: engine.imports(principal, model_id, page)
-    )
-    return listing(request, "imports", "import", paged, model_id=model_id_of(request), page=page)
+ListFetch = Callable[[Engine, Principal, str, Page], Paged[Any]]
+
+
+def _catalogue_listing(
+    plural: str, singular: str, fetch: ListFetch, doc: str
+) -> Callable[[Request], Awaitable[Response]]:
+    """An endpoint listing one kind of action of the model, paged, in Anaplan's envelope."""
+
+    async def endpoint(request: Request) -> Response:
+        page = parse_page(request)
+        paged = await in_model(
+            request, lambda engine, principal, model_id: fetch(engine, principal, model_id, page)
+        )
+        return listing(request, plural, singular, paged, model_id=model_id_of(request), page=page)
+
+    endpoint.__doc__ = doc
+    endpoint.__name__ = f"list_{plural}"
+    return endpoint
+
+
+list_imports = _catalogue_listing(
+    "imports", "import", lambda e, who, m, page: e.imports(who, m, page), "Import definitions."
+)
+list_exports = _catalogue_listing(
+    "exports", "export", lambda e, who, m, page: e.exports(who, m, page), "Export definitions."
+)
+list_actions = _catalogue_listing(
+    "actions", "action", lambda e, who, m, page: e.actions(who, m, page), "Other (`117…`) actions."
+)
+list_processes = _catalogue_listing(
+    "processes", "process", lambda e, who, m, page: e.processes(who, m, page), "Processes."
+)
 
 
 async def get_import(request: Request) -> Response:
@@ -147,15 +173,6 @@ async def get_import(request: Request) -> Response:
     )
 
 
-async def list_exports(request: Request) -> Response:
-    """Export definitions."""
-    page = parse_page(request)
-    paged = await in_model(
-        request, lambda engine, principal, model_id: engine.exports(principal, model_id, page)
-    )
-    return listing(request, "exports", "export", paged, model_id=model_id_of(request), page=page)
-
-
 async def get_export(request: Request) -> Response:
     """One export's metadata."""
     export_id = request.path_params["exportId"]
@@ -168,15 +185,6 @@ async def get_export(request: Request) -> Response:
     )
 
 
-async def list_actions(request: Request) -> Response:
-    """Other (`117…`) actions."""
-    page = parse_page(request)
-    paged = await in_model(
-        request, lambda engine, principal, model_id: engine.actions(principal, model_id, page)
-    )
-    return listing(request, "actions", "action", paged, model_id=model_id_of(request), page=page)
-
-
 async def get_action(request: Request) -> Response:
     """One action."""
     action_id = request.path_params["actionId"]
@@ -185,15 +193,6 @@ async def get_action(request: Request) -> Response:
         lambda engine, principal, model_id: engine.action(principal, model_id, action_id),
     )
     return envelope(request, "action", model_id=model_id_of(request), action=wire(action))
-
-
-async def list_processes(request: Request) -> Response:
-    """Processes."""
-    page = parse_page(request)
-    paged = await in_model(
-        request, lambda engine, principal, model_id: engine.processes(principal, model_id, page)
-    )
-    return listing(request, "processes", "process", paged, model_id=model_id_of(request), page=page)
 
 
 async def get_process(request: Request) -> Response:
