@@ -48,8 +48,7 @@ from .calls import call, get_json, list_all
 from .flow import Context, Flow, Request, Sleep
 from .polling import PollSchedule
 from .responses import items_of, json_object
-from .retry import backoff
-from .tasks import may_have_started
+from .tasks import start_reconciled
 from .types import ProgressUpdate
 
 logger = logging.getLogger("anaplan_tasks")
@@ -259,43 +258,15 @@ def start_task(
     url = alm_url(ctx, target, f"/{kind}")
     source_revision_id = body.get("sourceRevisionId")
     target_revision_id = body.get("targetRevisionId")
-    began_ms = ctx.wall_clock() * 1000.0
     request = Request("POST", url, json=dict(body), retry="start")
-    attempt = 1
-    while True:
-        try:
-            response = yield from call(ctx, request)
-        except AnaplanError as error:
-            if not may_have_started(error):
-                raise
-            logger.warning("start of ALM %s may have reached the server (%s)", kind, error)
-            adopted = yield from _find_started(ctx, kind, target, began_ms)
-            if adopted is not None:
-                logger.warning("adopted ALM task %s started by the earlier attempt", adopted)
-                return AlmTaskRef(kind, target, adopted, source_revision_id, target_revision_id)
-            if attempt >= ctx.retry.max_attempts or not ctx.budget.try_acquire(after_timeout=True):
-                raise
-            yield Sleep(backoff(attempt, ctx.retry.base_delay, ctx.retry.max_delay, ctx.rng))
-            attempt += 1
-            continue
-        started: TaskWithUrl = parse_task_with_url(json_object(response))
-        ctx.claimed_tasks.add(started.id)
-        return AlmTaskRef(kind, target, started.id, source_revision_id, target_revision_id)
-
-
-def _find_started(
-    ctx: Context, kind: AlmTaskKind, model_id: str, began_ms: float
-) -> Flow[str | None]:
-    since = began_ms - ctx.retry.start_clock_skew * 1000.0
-    listed = yield from list_tasks(ctx, kind, model_id)
-    candidates = [
-        item for item in listed if item.creation_time >= since and item.id not in ctx.claimed_tasks
-    ]
-    if not candidates:
-        return None
-    chosen = min(candidates, key=lambda item: item.creation_time)
-    ctx.claimed_tasks.add(chosen.id)
-    return chosen.id
+    outcome = yield from start_reconciled(
+        ctx, request, lambda: list_tasks(ctx, kind, target), f"ALM {kind}"
+    )
+    if isinstance(outcome, str):
+        return AlmTaskRef(kind, target, outcome, source_revision_id, target_revision_id)
+    started: TaskWithUrl = parse_task_with_url(json_object(outcome))
+    ctx.claimed_tasks.add(started.id)
+    return AlmTaskRef(kind, target, started.id, source_revision_id, target_revision_id)
 
 
 def wait(

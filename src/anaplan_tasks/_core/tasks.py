@@ -38,7 +38,7 @@ from ..models import (
 )
 from . import endpoints
 from .calls import call, list_all
-from .flow import Context, Flow, Request, Sleep
+from .flow import Context, Flow, Request, Response, Sleep
 from .polling import PollSchedule
 from .responses import json_object
 from .retry import backoff
@@ -97,59 +97,69 @@ def start(
     ctx: Context, kind: ActionKind, action_id: str, body: Mapping[str, Any]
 ) -> Flow[BulkTaskStatus]:
     """Start a task, reconciling instead of repeating when the start may have run."""
-    key = ctx.new_key()
-    began_ms = ctx.wall_clock() * 1000.0
     request = Request(
         "POST",
         endpoints.tasks(ctx, kind, action_id),
-        headers={"Idempotency-Key": key},
+        headers={"Idempotency-Key": ctx.new_key()},
         json=dict(body),
         retry="start",
     )
+    outcome = yield from start_reconciled(
+        ctx, request, lambda: list_tasks(ctx, kind, action_id), f"{kind} {action_id}"
+    )
+    if isinstance(outcome, str):
+        return (yield from get_status(ctx, TaskRef(kind, action_id, outcome)))
+    body_out = json_object(outcome)
+    task = body_out.get("task")
+    if isinstance(task, Mapping) and "taskState" not in task and "taskId" in task:
+        ref = TaskRef(kind, action_id, str(task["taskId"]))
+        status = yield from get_status(ctx, ref)
+    else:
+        # Start answers carry no `progress`, which the Task model requires: a new task has 0.
+        status = parse_task({"progress": 0.0, **task} if isinstance(task, Mapping) else body_out)
+    ctx.claimed_tasks.add(status.id)
+    return status
+
+
+def start_reconciled(
+    ctx: Context,
+    request: Request,
+    listed: Callable[[], Flow[Sequence[TaskListItem]]],
+    what: str,
+) -> Flow[Response | str]:
+    """POST a task start, never starting the task twice.
+
+    When an attempt may have reached the server (reset, read timeout, 5xx), the tasks
+    `listed()` are searched for one created since the first attempt and not claimed by this
+    client; it is adopted instead of starting again. Returns the start's answer, or the id of
+    the adopted task.
+    """
+    began_ms = ctx.wall_clock() * 1000.0
     attempt = 1
     while True:
         try:
-            response = yield from call(ctx, request)
+            return (yield from call(ctx, request))
         except AnaplanError as error:
             if not may_have_started(error):
                 raise
-            logger.warning(
-                "start of %s %s may have reached the server (%s); reconciling",
-                kind,
-                action_id,
-                error,
-            )
-            adopted = yield from _find_started(ctx, kind, action_id, began_ms)
+            logger.warning("start of %s may have reached the server (%s); reconciling", what, error)
+            adopted = yield from _find_started(ctx, listed, began_ms)
             if adopted is not None:
                 logger.warning("adopted task %s started by the earlier attempt", adopted)
-                ref = TaskRef(kind, action_id, adopted)
-                return (yield from get_status(ctx, ref))
+                return adopted
             if attempt >= ctx.retry.max_attempts or not ctx.budget.try_acquire(after_timeout=True):
                 raise
             yield Sleep(backoff(attempt, ctx.retry.base_delay, ctx.retry.max_delay, ctx.rng))
             attempt += 1
-            continue
-        body_out = json_object(response)
-        task = body_out.get("task")
-        if isinstance(task, Mapping) and "taskState" not in task and "taskId" in task:
-            ref = TaskRef(kind, action_id, str(task["taskId"]))
-            status = yield from get_status(ctx, ref)
-        else:
-            # Start answers carry no `progress`, which the Task model requires: a new task has 0.
-            status = parse_task(
-                {"progress": 0.0, **task} if isinstance(task, Mapping) else body_out
-            )
-        ctx.claimed_tasks.add(status.id)
-        return status
 
 
 def _find_started(
-    ctx: Context, kind: ActionKind, action_id: str, began_ms: float
+    ctx: Context, listed: Callable[[], Flow[Sequence[TaskListItem]]], began_ms: float
 ) -> Flow[str | None]:
     since = began_ms - ctx.retry.start_clock_skew * 1000.0
-    listed = yield from list_tasks(ctx, kind, action_id)
+    tasks = yield from listed()
     candidates = [
-        item for item in listed if item.creation_time >= since and item.id not in ctx.claimed_tasks
+        item for item in tasks if item.creation_time >= since and item.id not in ctx.claimed_tasks
     ]
     if not candidates:
         return None
