@@ -17,12 +17,20 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ...models import TaskResult
-from ..definitions import FileDef, Format, ImportDef, ListDef, ModuleDef
+from ..definitions import (
+    FileDef,
+    Format,
+    ImportDef,
+    LineItemDef,
+    ListDef,
+    ModuleDef,
+    PropertyDef,
+)
 from ..storage import KEY_SEPARATOR
 from . import results
 from .context import ActionContext, ActionOutcome, split_chunks
@@ -224,17 +232,7 @@ class _ListImport:
             _column_index(source, mapping["parent"], "parent") if "parent" in mapping else None
         )
         self.properties = [p for p in target.properties if p.name in mapping]
-        self.property_columns: list[tuple[int, Converter]] = []
-        for prop in self.properties:
-            known: set[str] = set()
-            if prop.format == "list" and prop.list:
-                known = _members(ctx, prop.list)
-            self.property_columns.append(
-                (
-                    _column_index(source, mapping[prop.name], prop.name),
-                    converter(prop.format, known),
-                )
-            )
+        self.property_columns = _value_columns(ctx, source, mapping, self.properties)
         self.width = len(source.header) if source.header else 0
 
     def run(self) -> ActionOutcome:
@@ -415,17 +413,7 @@ class _ModuleImport:
                     f"{dimension!r}.",
                 )
         self.line_items = [li for li in module.line_items if li.name in mapping]
-        self.columns: list[tuple[int, Converter]] = []
-        for line_item in self.line_items:
-            known: set[str] = set()
-            if line_item.format == "list" and line_item.list:
-                known = _members(ctx, line_item.list)
-            self.columns.append(
-                (
-                    _column_index(source, mapping[line_item.name], line_item.name),
-                    converter(line_item.format, known),
-                )
-            )
+        self.columns = _value_columns(ctx, source, mapping, self.line_items)
         self.width = len(source.header) if source.header else 0
 
     def run(self) -> ActionOutcome:
@@ -523,6 +511,26 @@ class _ModuleImport:
                     )
                 )
         return problems
+
+
+def _value_columns(
+    ctx: ActionContext,
+    source: _Source,
+    mapping: Mapping[str, str],
+    targets: Sequence[PropertyDef | LineItemDef],
+) -> list[tuple[int, Converter]]:
+    """For each mapped property or line item: its source column and the converter of its format
+    (list formats check values against the list's members)."""
+    columns: list[tuple[int, Converter]] = []
+    for target in targets:
+        known = _members(ctx, target.list) if target.format == "list" and target.list else set()
+        columns.append(
+            (
+                _column_index(source, mapping[target.name], target.name),
+                converter(target.format, known),
+            )
+        )
+    return columns
 
 
 def _members(ctx: ActionContext, list_name: str) -> set[str]:
