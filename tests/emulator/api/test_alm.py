@@ -227,9 +227,9 @@ def test_the_whole_flow_keeps_prod_data(demo: Demo) -> None:
     summary_task = demo.start("summaryReportTasks", release, baseline)
     assert isinstance(demo.status("summaryReportTasks", summary_task), CompletedReportTask)
     summary = ok(demo.api.get(f"/2/0/models/{demo.prod}/alm/summaryReports/{baseline}/{release}"))
-    assert summary["summaryReport"]["totals"] == {"created": 2}
+    assert summary["summaryReport"]["totals"] == {"created": 3}
     assert summary["summaryReport"]["differences"] == {
-        "lists": {"created": 1},
+        "lists": {"created": 2},
         "lineItems": {"created": 1},
     }
 
