@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import httpx2
+import pytest
 
 import anaplan_tasks
 from anaplan_tasks.cli.exit_codes import ExitCode
@@ -172,3 +173,54 @@ def test_without_the_cli_extra_the_command_says_what_to_install() -> None:
     assert finished.returncode == ExitCode.USAGE
     assert "pip install 'anaplan-tasks[cli]'" in finished.stderr
     assert "Traceback" not in finished.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["-m", "anaplan_tasks.cli", "serve"],
+        ["-m", "anaplan_tasks.emulator", "--demo"],
+    ],
+    ids=["anaplan-tasks serve", "python -m anaplan_tasks.emulator"],
+)
+@pytest.mark.parametrize("quiet", [[], ["--quiet"], ["--log-level", "warning"]])
+def test_serve_logs_requests_unless_quiet_and_stops_on_ctrl_c_without_a_traceback(
+    tmp_path: Path, command: list[str], quiet: list[str]
+) -> None:
+    log = tmp_path / "serve.txt"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, *command, "--port", "0", "--memory", *quiet],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env=_environment(),
+        )
+        try:
+            base_url = _wait_for(r"listening on (http://\S+)", log, process).group(1)
+            assert httpx2.get(f"{base_url}/2/0/workspaces").status_code == 401
+            time.sleep(0.2)  # the access log line is written after the answer
+            process.send_signal(signal.SIGINT)
+            assert process.wait(timeout=30) == 0
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    said = log.read_text(encoding="utf-8")
+    assert "Traceback" not in said
+    assert ("GET /2/0/workspaces" in said) is (not quiet), said
+
+
+def test_write_sample_writes_the_demo_file_with_its_documented_header(
+    cli: Cli, tmp_path: Path
+) -> None:
+    outcome = cli("demo", "--write-sample", "employees.csv", "--rows", "200", "--bad-rows", "3")
+    assert outcome.code == ExitCode.OK, outcome.err
+    assert outcome.text == "wrote employees.csv: 200 rows, 3 of them bad (lines 51, 101, 151)"
+    lines = (tmp_path / "employees.csv").read_text(encoding="utf-8").splitlines()
+    assert lines[0] == '"Employee ID",Name,Region,"Start Date",Active,Salary,FTE'
+    assert len(lines) == 201
+    readme = (SOURCE_ROOT.parent / "README.md").read_text(encoding="utf-8")
+    assert f"`{lines[0]}`" in readme
+    loaded = cli("run", "import", "Load Employees", "--file", "employees.csv", "--json")
+    assert loaded.code == ExitCode.OK, loaded.err
+    assert loaded.json()["result"]["details"][0]["values"]

@@ -92,6 +92,14 @@ for command in (
     show_default=True,
     help="Seconds an auth token lives.",
 )
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="info",
+    show_default=True,
+    help="info logs every request; warning only problems.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No request log (--log-level warning).")
 def serve(
     host: str,
     port: int,
@@ -100,6 +108,8 @@ def serve(
     definitions: tuple[Path, ...],
     demo: bool | None,
     token_lifetime: float,
+    log_level: str,
+    quiet: bool,
 ) -> int:
     """Serve the Anaplan emulator (Anaplan's API on the wire) until Ctrl-C.
 
@@ -128,6 +138,7 @@ def serve(
             definitions=definitions,
             token_lifetime=token_lifetime,
             announce=_announcer(sign_in),
+            log_level="warning" if quiet else log_level,
         )
     except ValueError as error:  # a definition that does not load names its file and path
         render.print_error(str(error))
@@ -157,14 +168,27 @@ def serve(
     is_flag=True,
     help="Leave the emulator up afterwards and print how to reach it.",
 )
+@click.option(
+    "--write-sample",
+    "sample",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    metavar="FILE",
+    help="Only write the demo's employees.csv (--rows, --bad-rows) to FILE and exit.",
+)
 @output_options
-def demo(rows: int, bad_rows: int, keep_running: bool) -> int:
+def demo(rows: int, bad_rows: int, keep_running: bool, sample: Path | None) -> int:
     """The whole story on a local emulator: upload, import with rejected rows, a process,
-    an export, a cancelled task, and a release promoted from dev to prod with ALM."""
+    an export, a cancelled task, and a release promoted from dev to prod with ALM.
+
+    With --write-sample FILE, only writes the sample employees.csv that "Load Employees" reads
+    (header: Employee ID,Name,Region,Start Date,Active,Salary,FTE).
+    """
     if bad_rows and rows < 2 * bad_rows + 1:
         raise click.BadParameter(
             f"{bad_rows} bad rows need at least {2 * bad_rows + 1} rows", param_hint="--rows"
         )
+    if sample is not None:
+        return _write_sample(sample, rows, bad_rows)
     try:
         from .demo import run_demo
     except ImportError as error:
@@ -177,6 +201,19 @@ def demo(rows: int, bad_rows: int, keep_running: bool) -> int:
         keep_running=keep_running,
         json_output=current_settings().json_output,
     )
+
+
+def _write_sample(path: Path, rows: int, bad_rows: int) -> int:
+    from ..emulator.demo import bad_rows_of, write_employees_csv
+
+    write_employees_csv(path, rows, bad_rows)
+    lines = sorted(number + 1 for number in bad_rows_of(rows, bad_rows))
+    if current_settings().json_output:
+        render.emit_json({"path": str(path), "rows": rows, "badRows": bad_rows, "badLines": lines})
+    else:
+        bad = f", {bad_rows} of them bad (lines {', '.join(map(str, lines))})" if lines else ""
+        click.echo(f"wrote {path}: {rows:,} rows{bad}")
+    return ExitCode.OK
 
 
 def _announcer(sign_in: dict[str, str]) -> Callable[[str], None]:

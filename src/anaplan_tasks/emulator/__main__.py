@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .api.auth import DEFAULT_TOKEN_LIFETIME
-from .server import DEFAULT_HOST, serve
+from .server import DEFAULT_HOST, LOG_LEVELS, serve
 
 
 def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -50,6 +50,15 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
         metavar="SECONDS",
         help="seconds an auth token lives (%(default)s)",
     )
+    parser.add_argument(
+        "--log-level",
+        choices=LOG_LEVELS,
+        default="info",
+        help="info logs every request, warning only problems (%(default)s)",
+    )
+    parser.add_argument(
+        "--quiet", "-q", action="store_true", help="no request log (--log-level warning)"
+    )
     arguments = parser.parse_args(argv)
     if arguments.token_lifetime <= 0:
         parser.error("--token-lifetime must be above 0")
@@ -74,7 +83,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             definitions=arguments.definition,
             token_lifetime=arguments.token_lifetime,
             announce=lambda line: print(line, flush=True),
+            log_level="warning" if arguments.quiet else arguments.log_level,
         )
+    except KeyboardInterrupt:  # Ctrl-C is how the server is stopped: no traceback
+        return 0
     except ValueError as error:  # a definition that does not load names its file and path
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -112,12 +112,16 @@ def _listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _config(app: EmulatorApp, *, access_log: bool) -> uvicorn.Config:
+LOG_LEVELS = ("debug", "info", "warning", "error")
+"""`serve`'s log levels: `info` logs every request (the access log), `warning` only problems."""
+
+
+def _config(app: EmulatorApp, *, log_level: str) -> uvicorn.Config:
     return uvicorn.Config(
         app,
         lifespan="off",
-        log_level="info" if access_log else "warning",
-        access_log=access_log,
+        log_level=log_level,
+        access_log=log_level in ("debug", "info"),
         http="h11",
         ws="none",
         timeout_graceful_shutdown=5,
@@ -169,7 +173,7 @@ def run_emulator(
         )
         sock = _listening_socket(host, port)
         bound_port: int = sock.getsockname()[1]
-        server = uvicorn.Server(_config(app, access_log=False))
+        server = uvicorn.Server(_config(app, log_level="warning"))
         thread = threading.Thread(
             target=server.run, kwargs={"sockets": [sock]}, name="anaplan-emulator", daemon=True
         )
@@ -208,6 +212,7 @@ def serve(
     definitions: Sequence[Path] = (),
     token_lifetime: float = DEFAULT_TOKEN_LIFETIME,
     announce: Callable[[str], None] = print,
+    log_level: str = "info",
 ) -> None:
     """Serve in the foreground until interrupted (Ctrl-C or SIGTERM); used by the CLI.
 
@@ -220,7 +225,10 @@ def serve(
         definitions: definition files to load.
         token_lifetime: seconds a token lives.
         announce: where to write the line that says where the emulator listens.
+        log_level: one of `LOG_LEVELS`; `info` (the default) logs every request.
     """
+    if log_level not in LOG_LEVELS:
+        raise ValueError(f"log level {log_level!r} is not one of {', '.join(LOG_LEVELS)}")
     directory = None if memory else (data_dir or default_data_dir())
     if directory is not None:
         directory.mkdir(parents=True, exist_ok=True)
@@ -244,7 +252,7 @@ def serve(
                 "/_emulator/ control routes need no token"
             )
         try:
-            uvicorn.Server(_config(app, access_log=True)).run(sockets=[sock])
+            uvicorn.Server(_config(app, log_level=log_level)).run(sockets=[sock])
         finally:
             sock.close()
     finally:
