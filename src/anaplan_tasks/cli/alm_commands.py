@@ -14,12 +14,12 @@ from ..models import CompletedSyncTask, SummaryReport
 from ..models.alm_report import ComparisonReport
 from . import render
 from .context import connected, say, settings, show
-from .options import common_options, output_options
+from .options import common_options
 from .settings import resolve_model
 
 
 @click.group()
-@output_options
+@common_options
 def alm() -> None:
     """Application lifecycle: revisions, syncs, comparison and summary reports.
 

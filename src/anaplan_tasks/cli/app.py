@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from .. import __version__
+from ..errors import TransportError
 from . import render
 from .alm_commands import alm
 from .catalog_commands import actions, exports, files, imports, models, processes, workspaces
@@ -230,27 +231,63 @@ def _announcer(sign_in: dict[str, str]) -> Callable[[str], None]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code (never raises, unless --debug)."""
+    """Run the command line; returns the exit code (never raises, unless --debug).
+
+    An error is one line on stderr (`error: …`); with --json, stdout also holds one JSON
+    document `{"error": {"message", "type", "exitCode"}}` so a script reading stdout sees it.
+    """
     arguments = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in arguments or os.environ.get("ANAPLAN_DEBUG") not in (None, "", "0")
+    json_output = "--json" in arguments
     try:
         code = cli.main(arguments, prog_name="anaplan-tasks", standalone_mode=False)
     except click.exceptions.Exit as done:
         return done.exit_code
     except click.Abort:
-        render.print_error("interrupted")
-        return ExitCode.INTERRUPTED
+        return _fail("interrupted", "Interrupted", ExitCode.INTERRUPTED, json_output)
     except click.ClickException as error:
+        if json_output:
+            _emit_error(error.format_message(), type(error).__name__, ExitCode.USAGE)
         error.show()
         return ExitCode.USAGE
     except Exception as error:
         if debug:
             traceback.print_exc()
-        render.print_error(_one_line(error))
-        return exit_code_for(error)
+        return _fail(_message(error), type(error).__name__, exit_code_for(error), json_output)
     return int(code or 0) if isinstance(code, int) else ExitCode.OK
+
+
+def _fail(message: str, kind: str, code: ExitCode, json_output: bool) -> int:
+    if json_output:
+        _emit_error(message, kind, code)
+    render.print_error(message)
+    return int(code)
+
+
+def _emit_error(message: str, kind: str, code: int) -> None:
+    render.emit_json({"error": {"message": message, "type": kind, "exitCode": int(code)}})
+
+
+def _message(error: BaseException) -> str:
+    text = _one_line(error)
+    if isinstance(error, TransportError) and _refused(error):
+        text += (
+            "; nothing answers there: is the emulator running (`anaplan-tasks serve`), "
+            "and is --base-url (ANAPLAN_BASE_URL) its address?"
+        )
+    return text
+
+
+def _refused(error: BaseException) -> bool:
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, ConnectionRefusedError) or "refused" in str(seen).lower():
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _one_line(error: BaseException) -> str:
     text = str(error).strip() or type(error).__name__
-    return "; ".join(line.strip(" -") for line in text.splitlines() if line.strip())
+    lines = (re.sub(r"^\s*-\s+", "", line).strip() for line in text.splitlines())
+    return "; ".join(line for line in lines if line)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -57,7 +58,7 @@ def _jsonable(value: Any) -> Any:
 
 def print_error(message: str) -> None:
     """One line a person can act on, on stderr."""
-    error_console.print(Text("error: ", style="bold red") + Text(message))
+    error_console.print(Text("error: ", style="bold red") + Text(message), soft_wrap=True)
 
 
 def print_note(message: str) -> None:
@@ -204,11 +205,84 @@ class TaskProgress:
         )
 
 
+LABEL_WIDTH = 24
+"""Progress labels are cut to this many characters, so a 100-column terminal keeps its bar."""
+
+
+def short_label(text: str, width: int = LABEL_WIDTH) -> str:
+    """A progress label: the text, or its start and an ellipsis when longer than `width`."""
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+class _LoggedProgress(TaskProgress):
+    """What a bar becomes when stderr is not a terminal: one line at the end, never frames."""
+
+    def __init__(self, description: str, console: Console):
+        self._description = description
+        self._console = console
+        self._started = time.monotonic()
+        self._fraction = 0.0
+        self._step = ""
+        self._sent: int | None = None
+
+    def update(
+        self, fraction: float, step: str | None = None, remaining: float | None = None
+    ) -> None:
+        del remaining
+        self._fraction = max(0.0, min(1.0, fraction))
+        self._step = step or self._step
+
+    def transferred(self, sent: int, total: int | None) -> None:
+        self._sent = sent
+        if total:
+            self._fraction = sent / total
+
+    def finish(self, failed: bool) -> None:
+        elapsed = _clock(time.monotonic() - self._started)
+        if self._sent is not None:
+            what = f"{human_bytes(self._sent)}"
+            what += "" if failed else f", {self._fraction:.0%}"
+        else:
+            what = f"{self._fraction:.0%}" + (f" {self._step}" if self._step else "")
+        ending = " (stopped)" if failed else ""
+        self._console.print(
+            f"{self._description}: {what} in {elapsed}{ending}", soft_wrap=True, markup=False
+        )
+
+
+def _clock(seconds: float) -> str:
+    minutes, whole = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{whole:02d}"
+
+
+@contextmanager
+def _logged(description: str, console: Console) -> Iterator[_LoggedProgress]:
+    line = _LoggedProgress(description, console)
+    try:
+        yield line
+    except BaseException:
+        line.finish(failed=True)
+        raise
+    line.finish(failed=False)
+
+
 @contextmanager
 def task_progress(
     description: str, *, enabled: bool = True, console: Console | None = None
 ) -> Iterator[TaskProgress]:
-    """A progress bar (on stderr unless told) for the block (a no-op bar when disabled)."""
+    """A progress bar (on stderr unless told) for the block (a no-op bar when disabled).
+
+    On a terminal the bar is live; elsewhere (a log file, a pipe) one line is written at the
+    end. When the block fails, the bar is taken away, so no stale frame stands above the error.
+    """
+    target = console or error_console
+    description = short_label(description)
+    if enabled and not target.is_terminal:
+        with _logged(description, target) as line:
+            yield line
+        return
     progress = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -216,13 +290,17 @@ def task_progress(
         TextColumn("{task.fields[step]}", style="dim"),
         TimeElapsedColumn(),
         _RemainingColumn(),
-        console=console or error_console,
+        console=target,
         disable=not enabled,
         transient=False,
     )
     with progress:
         task_id = progress.add_task(description, total=100, step="", remaining=None)
-        yield TaskProgress(progress, task_id)
+        try:
+            yield TaskProgress(progress, task_id)
+        except BaseException:
+            progress.update(task_id, visible=False)
+            raise
 
 
 @contextmanager
@@ -282,13 +360,19 @@ def upload_progress(
     description: str, *, enabled: bool = True, console: Console | None = None
 ) -> Iterator[Callable[[int, int | None], None]]:
     """A bytes bar for an upload, as the `on_progress` callback `files.upload` takes."""
+    target = console or error_console
+    description = short_label(description)
+    if enabled and not target.is_terminal:
+        with _logged(description, target) as line:
+            yield line.transferred
+        return
     progress = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         DownloadColumn(binary_units=False),
         TransferSpeedColumn(),
         TimeElapsedColumn(),
-        console=console or error_console,
+        console=target,
         disable=not enabled,
     )
     with progress:
@@ -297,4 +381,8 @@ def upload_progress(
         def report(sent: int, total: int | None) -> None:
             progress.update(task_id, completed=sent, total=total)
 
-        yield report
+        try:
+            yield report
+        except BaseException:
+            progress.update(task_id, visible=False)
+            raise

@@ -37,7 +37,7 @@ def upload(file: str, path: Path) -> None:
     with connected() as client:
         started = time.monotonic()
         with render.upload_progress(
-            f"uploading {path.name}", enabled=not settings().json_output
+            f"upload {path.name}", enabled=not settings().json_output
         ) as on_progress:
             info = client.files.upload(file, path, on_progress=on_progress)
         elapsed = time.monotonic() - started
@@ -173,7 +173,7 @@ def _upload_source(client: Client, definition: Any, source: Path) -> None:
     if not isinstance(definition, ImportAction) or not definition.import_data_source_id:
         raise ConfigurationError(f"import {definition.name!r} reads no file; nothing to upload")
     with render.upload_progress(
-        f"uploading {source.name}", enabled=not settings().json_output
+        f"upload {source.name}", enabled=not settings().json_output
     ) as on_progress:
         info = client.files.upload(
             definition.import_data_source_id, source, on_progress=on_progress
@@ -189,7 +189,8 @@ def _wait_with_bar(
     fail_on_rejected_rows: bool,
 ) -> CompletedTask:
     enabled = not settings().json_output
-    with render.progress_callback(ref.describe(), enabled=enabled) as on_progress:
+    label = ref.action_name or ref.action_id
+    with render.progress_callback(label, enabled=enabled) as on_progress:
         return client.tasks.wait(
             ref,
             timeout=timeout,
@@ -278,6 +279,8 @@ def status(kind: str, action: str, task_id: str) -> int:
     if isinstance(current, CompletedTask):
         say(render.result_table(current.result))
         return ExitCode.OK if current.result.successful else ExitCode.TASK_FAILED
+    if isinstance(current, CancelledTask):
+        return ExitCode.TASK_FAILED  # the docs: 1 for a task that failed or was cancelled
     return ExitCode.OK
 
 
