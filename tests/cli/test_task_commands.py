@@ -103,8 +103,10 @@ def test_run_process_shows_each_nested_result(cli: Cli, tmp_path: Path) -> None:
     cli("upload", "employees.csv", _employees(tmp_path))
     outcome = cli("run", "process", "Nightly Load", "--dump-dir", tmp_path)
     assert outcome.code == ExitCode.OK, outcome.err
-    for nested in ("112000000000", "112000000001", "116000000000"):
-        assert nested in outcome.out
+    for nested in ("Load Employees", "Load Headcount", "Remove Inactive Employees"):
+        assert f"  {nested} " in outcome.out  # nested results are named, not numbered
+    for action_id in ("112000000000", "112000000001", "116000000000"):
+        assert action_id not in outcome.out
     assert list(tmp_path.glob("Nightly_Load-*-dump.csv"))
 
 

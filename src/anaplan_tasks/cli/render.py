@@ -6,6 +6,7 @@ the wire models instead (see `emit_json`).
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 import time
@@ -63,7 +64,7 @@ def print_error(message: str) -> None:
 
 def print_note(message: str) -> None:
     """A quiet remark on stderr (kept out of --json output)."""
-    error_console.print(Text(message, style="dim"))
+    error_console.print(Text(message, style="dim"), soft_wrap=True)
 
 
 def object_table(
@@ -74,18 +75,26 @@ def object_table(
     for header, _ in columns:
         table.add_column(header, overflow="fold", no_wrap=_is_id(header))
     for item in items:
-        table.add_row(*(_cell(getattr(item, attribute, None)) for _, attribute in columns))
+        table.add_row(
+            *(_cell(getattr(item, attribute, None), header) for header, attribute in columns)
+        )
     if not items:
         table.caption = "none"
     return table
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, header: str = "") -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, int) and header in BYTE_COLUMNS:
+        return human_bytes(value)
     return str(value)
+
+
+BYTE_COLUMNS = frozenset({"Used", "Allowance", "Size", "Bytes"})
+"""Table headers whose integer cells are byte counts, shown as `1.5 MB`."""
 
 
 def detail_counts(detail: TaskResultDetail) -> str:
@@ -94,7 +103,8 @@ def detail_counts(detail: TaskResultDetail) -> str:
     for key, value in detail.value_map.items():
         if isinstance(value, int) and value:
             short = key.removesuffix("Count") if key.endswith("Count") else key
-            pairs.append(f"{short}={value}")
+            shown = human_bytes(value) if key.lower().endswith(("size", "bytes")) else value
+            pairs.append(f"{short}={shown}")
     return ", ".join(pairs)
 
 
@@ -150,19 +160,33 @@ def task_line(task: CompletedTask | CancelledTask) -> Text:
     return Text(task.describe(), style=style)
 
 
-def dump_table(rows: Iterable[DumpRow], *, limit: int = 10) -> Table:
-    """The first rows of a failure dump: line, status, why, and the source row."""
+def dump_table(
+    rows: Iterable[DumpRow], *, limit: int = 10, names: dict[str, str] | None = None
+) -> Table:
+    """The first rows of a failure dump: line, status, why, and the source row.
+
+    Rows of a process's dumps carry the action they belong to: an Action column (its name
+    from `names`, else its id) comes first then.
+    """
+    shown_rows = list(itertools.islice(rows, limit + 1))
+    more = len(shown_rows) > limit
+    shown_rows = shown_rows[:limit]
+    by_action = any(row.object_id for row in shown_rows)
+    names = names or {}
     table = Table(header_style="bold", title_justify="left")
+    if by_action:
+        table.add_column("Action", overflow="fold")
     table.add_column("Line", justify="right", no_wrap=True)
     table.add_column("", no_wrap=True)
     table.add_column("Why", overflow="fold", ratio=1)
     table.add_column("Source row", overflow="fold", ratio=1)
-    for shown, row in enumerate(rows):
-        if shown >= limit:
-            table.caption = f"first {limit} rows shown"
-            break
+    if more:
+        table.caption = f"first {limit} rows shown"
+    for row in shown_rows:
         status = Text(row.status, style="red" if row.status == "E" else "yellow")
+        action = [names.get(row.object_id or "", row.object_id or "")] if by_action else []
         table.add_row(
+            *action,
             "" if row.line is None else str(row.line),
             status,
             "; ".join(row.errors),

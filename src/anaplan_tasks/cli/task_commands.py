@@ -147,7 +147,7 @@ def run(
         try:
             task = _wait_with_bar(client, ref, timeout, cancel_on_timeout, fail_on_rejected_rows)
         except TaskFailedError as failure:
-            _explain_failure(failure, ref, dump_dir)
+            _explain_failure(client, failure, ref, dump_dir)
             return ExitCode.TASK_FAILED
         except TaskCancelledError as cancelled:
             show(cancelled.task)
@@ -178,7 +178,8 @@ def _upload_source(client: Client, definition: Any, source: Path) -> None:
         info = client.files.upload(
             definition.import_data_source_id, source, on_progress=on_progress
         )
-    note(f"uploaded {source} to {info.name!r} ({info.id}) in {info.chunk_count} chunks")
+    chunks = "1 chunk" if info.chunk_count == 1 else f"{info.chunk_count} chunks"
+    note(f"uploaded {source} to {info.name!r} ({info.id}) in {chunks}")
 
 
 def _wait_with_bar(
@@ -207,27 +208,34 @@ def dump_path(dump_dir: Path, ref: TaskRef) -> Path:
     return dump_dir / f"{name or ref.action_id}-{ref.task_id}-dump.csv"
 
 
-def _save_and_preview(dumps: FailureDumps, ref: TaskRef, dump_dir: Path) -> Path | None:
+def _save_and_preview(
+    dumps: FailureDumps, ref: TaskRef, dump_dir: Path, names: dict[str, str]
+) -> Path | None:
     if not dumps.available:
         return None
     dump_dir.mkdir(parents=True, exist_ok=True)
     path = dump_path(dump_dir, ref)
     written = dumps.save(path)
-    _preview(dumps, path, written)
+    _preview(dumps, path, written, names)
     return path
 
 
-def _preview(dumps: FailureDumps, path: Path, written: int) -> None:
-    say(render.dump_table(dumps.iter_rows(), limit=DUMP_PREVIEW_ROWS))
+def _preview(
+    dumps: FailureDumps, path: Path, written: int, names: dict[str, str] | None = None
+) -> None:
+    say(render.dump_table(dumps.iter_rows(), limit=DUMP_PREVIEW_ROWS, names=names))
     say(f"failure dump saved to {path} ({render.human_bytes(written)})")
 
 
-def _explain_failure(failure: TaskFailedError, ref: TaskRef, dump_dir: Path) -> None:
+def _explain_failure(
+    client: Client, failure: TaskFailedError, ref: TaskRef, dump_dir: Path
+) -> None:
     task: CompletedTask = failure.task
     show(task)
+    names = _names(client, ref, task)
     say(render.task_line(task))
-    say(render.result_table(task.result, names=_names(ref)))
-    path = None if failure.dumps is None else _save_and_preview(failure.dumps, ref, dump_dir)
+    say(render.result_table(task.result, names=names))
+    path = None if failure.dumps is None else _save_and_preview(failure.dumps, ref, dump_dir, names)
     message = " ".join(str(failure).split())
     message = re.sub(r"\s*\[failure dump available: [^]]*\]", "", message)
     if path is not None:
@@ -236,16 +244,23 @@ def _explain_failure(failure: TaskFailedError, ref: TaskRef, dump_dir: Path) -> 
 
 
 def _explain_success(client: Client, task: CompletedTask, ref: TaskRef, dump_dir: Path) -> None:
+    names = _names(client, ref, task)
     say(render.task_line(task))
-    say(render.result_table(task.result, names=_names(ref)))
+    say(render.result_table(task.result, names=names))
     if task.result.failure_dump_available or any(
         part.failure_dump_available for part in task.result.walk()
     ):
-        _save_and_preview(client.tasks.dumps(task), ref, dump_dir)
+        _save_and_preview(client.tasks.dumps(task), ref, dump_dir, names)
 
 
-def _names(ref: TaskRef) -> dict[str, str]:
-    return {ref.action_id: ref.action_name} if ref.action_name else {}
+def _names(client: Client, ref: TaskRef | None, task: CompletedTask) -> dict[str, str]:
+    """Action names by id: the task's own, and, for a process, those of its nested actions."""
+    names = {ref.action_id: ref.action_name} if ref is not None and ref.action_name else {}
+    if settings().json_output or not task.result.nested_results:
+        return names
+    for kind in KINDS.values():
+        names.update({action.id: action.name for action in getattr(client, kind).list()})
+    return names
 
 
 def _ref(client: Client, kind: str, action: str, task_id: str) -> TaskRef:
@@ -273,11 +288,13 @@ def status(kind: str, action: str, task_id: str) -> int:
     """Show a task's status (and its result once it has one)."""
     kind = kind.lower()
     with connected() as client:
-        current = client.tasks.status(_ref(client, kind, action, task_id))
+        ref = _ref(client, kind, action, task_id)
+        current = client.tasks.status(ref)
+        names = _names(client, ref, current) if isinstance(current, CompletedTask) else {}
     show(current)
     say(_status_line(current))
     if isinstance(current, CompletedTask):
-        say(render.result_table(current.result))
+        say(render.result_table(current.result, names=names))
         return ExitCode.OK if current.result.successful else ExitCode.TASK_FAILED
     if isinstance(current, CancelledTask):
         return ExitCode.TASK_FAILED  # the docs: 1 for a task that failed or was cancelled
@@ -360,5 +377,5 @@ def dump(kind: str, action: str, task_id: str, out: Path | None) -> int:
                 }
             )
             return ExitCode.OK
-        _preview(dumps, path, written)
+        _preview(dumps, path, written, _names(client, ref, current))
     return ExitCode.OK
