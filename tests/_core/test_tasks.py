@@ -496,3 +496,20 @@ def test_rejected_rows_fail_a_successful_task_only_when_asked() -> None:
     env = Scripted(timeline([partial]))
     with pytest.raises(TaskFailedError, match="completed but rejected rows, 7 rows failed"):
         env.run(tasks.wait(env.context(), REF, fail_on_rejected_rows=True))
+
+
+def test_a_task_list_that_cannot_be_read_leaves_the_start_ambiguous_not_repeated() -> None:
+    env = Scripted(lambda request: action(request))
+    action = FakeAction(env, [])
+    action.start_failures = [committed_then_reset(action)]
+    original = action.__call__
+
+    def server(request: Request) -> Response:
+        if request.method == "GET" and request.url.endswith("/tasks"):
+            return json_response(404, {"status": {"code": 404, "message": "gone"}})
+        return original(request)
+
+    env.handler = server
+    with pytest.raises(AmbiguousStartError, match="could not be listed"):
+        env.run(tasks.start(env.context(), "imports", IMPORT_ID, {"localeName": "en_US"}))
+    assert posts_and_lists(env) == (1, 1)

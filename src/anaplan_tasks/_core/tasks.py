@@ -244,7 +244,18 @@ def _find_started(
     error: AnaplanError,
     ticket: int,
 ) -> Flow[str | None]:
-    tasks = yield from listed()
+    try:
+        tasks = yield from listed()
+    except AnaplanError as listing:
+        raise AmbiguousStartError(
+            f"start of {what} may have run ({error}), and its tasks could not be listed to "
+            f"find out ({listing}). Check the action's tasks before starting it again: "
+            "starting again may run it twice",
+            action=what,
+            candidates=[],
+            idempotency_key=key,
+            cause=error,
+        ) from listing
     listed_at = ctx.wall_clock()
     bounds = ctx.state.clock.bounds
     unclaimed = [item for item in tasks if item.id not in ctx.claimed_tasks]
