@@ -224,3 +224,111 @@ def test_write_sample_writes_the_demo_file_with_its_documented_header(
     loaded = cli("run", "import", "Load Employees", "--file", "employees.csv", "--json")
     assert loaded.code == ExitCode.OK, loaded.err
     assert loaded.json()["result"]["details"][0]["values"]
+
+
+def test_help_imports_neither_the_client_nor_rich() -> None:
+    """`anaplan-tasks --help` stays fast: commands import what they need when they run."""
+    probe = (
+        "import sys\n"
+        "from anaplan_tasks.cli import main\n"
+        "code = main(['--help'])\n"
+        "heavy = sorted(m for m in ('pydantic', 'httpx2', 'rich', 'anaplan_tasks.client') "
+        "if m in sys.modules)\n"
+        "print(code, heavy)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        env=_environment(),
+        check=True,
+    )
+    assert "run " in done.stdout
+    assert "alm " in done.stdout
+    assert done.stdout.strip().splitlines()[-1] == "0 []"
+
+
+def test_ctrl_c_during_run_files_upload_says_the_server_file_is_incomplete(
+    cli_env: EmulatorHandle, tmp_path: Path
+) -> None:
+    from anaplan_tasks.emulator.demo import write_employees_csv
+
+    source = write_employees_csv(tmp_path / "employees.csv", 40_000, 0)  # 2 MB: 2+ chunks
+    cli_env.fail("PUT", "*/chunks/*", fault="latency", latency=3.0, times=None)
+    log = tmp_path / "stderr.txt"
+    environment = _environment(
+        ANAPLAN_BASE_URL=cli_env.base_url,
+        ANAPLAN_EMAIL=cli_env.email,
+        ANAPLAN_PASSWORD=cli_env.password,
+        ANAPLAN_WORKSPACE_ID=DEMO_WORKSPACE,
+        ANAPLAN_MODEL_ID=DEV_MODEL,
+        COLUMNS="100",
+    )
+    command = [sys.executable, "-m", "anaplan_tasks.cli", "run", "import", "Load Employees"]
+    with log.open("wb") as stderr:
+        process = subprocess.Popen(
+            [*command, "--file", str(source)],
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            env=environment,
+            cwd=tmp_path,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while not any("chunks" in route for route in cli_env.request_counts()):
+                assert time.monotonic() < deadline, log.read_text()
+                assert process.poll() is None, log.read_text()
+                time.sleep(0.05)
+            process.send_signal(signal.SIGINT)
+            code = process.wait(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    said = log.read_text()
+    assert code == ExitCode.INTERRUPTED, said
+    assert "Traceback" not in said
+    (line,) = [line for line in said.splitlines() if line.startswith("error: ")]
+    assert line.startswith(f"error: interrupted during the upload of {source} (")
+    assert "the server's file 113000000000 now holds an incomplete upload" in line
+    assert "no task was started" in line
+    assert f"anaplan-tasks run import 'Load Employees' --file {source}" in line
+    assert not any("/tasks" in route for route in cli_env.request_counts() if "POST" in route)
+
+
+def test_a_second_emulator_on_a_data_directory_in_use_is_refused(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    log = tmp_path / "first.txt"
+    with log.open("wb") as output:
+        first = subprocess.Popen(
+            [sys.executable, "-m", "anaplan_tasks.cli", "serve", "--port", "0", "--data", data],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env=_environment(),
+        )
+        try:
+            _wait_for(r"listening on", log, first)
+            for command in (["anaplan_tasks.cli", "serve"], ["anaplan_tasks.emulator"]):
+                second = subprocess.run(
+                    [sys.executable, "-m", *command, "--port", "0", "--data", str(data)],
+                    capture_output=True,
+                    text=True,
+                    env=_environment(),
+                    timeout=60,
+                    check=False,
+                )
+                assert second.returncode == ExitCode.USAGE, second.stderr
+                assert "listening" not in second.stdout + second.stderr
+                said = " ".join(second.stderr.split())
+                assert f"the data directory {data} is in use by another emulator" in said
+                assert f"(pid {first.pid})" in said
+            first.send_signal(signal.SIGINT)
+            assert first.wait(timeout=30) == 0
+        finally:
+            if first.poll() is None:
+                first.kill()
+                first.wait()
+    from anaplan_tasks.emulator.server import run_emulator
+
+    with run_emulator(data_dir=data, demo=True) as again:  # free once the first has stopped
+        assert again.base_url

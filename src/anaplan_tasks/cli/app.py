@@ -2,23 +2,79 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from .. import __version__
 from ..errors import TransportError
-from . import render
-from .alm_commands import alm
-from .catalog_commands import actions, exports, files, imports, models, processes, workspaces
 from .exit_codes import ExitCode, exit_code_for
 from .options import common_options, current_settings, output_options
-from .task_commands import cancel, download, dump, run, status, tasks, upload
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+# Commands live in modules that import the client and rich; they are imported when a command
+# runs (or its own --help is asked for), so `anaplan-tasks --help` stays fast.
+LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "workspaces": ("catalog_commands", "workspaces", "List the workspaces you can see."),
+    "models": ("catalog_commands", "models", "List the models of the workspace (or all)."),
+    "files": ("catalog_commands", "files", "List the model's files."),
+    "imports": ("catalog_commands", "imports", "List the model's imports."),
+    "exports": ("catalog_commands", "exports", "List the model's exports."),
+    "processes": ("catalog_commands", "processes", "List the model's processes."),
+    "actions": ("catalog_commands", "actions", "List the model's actions."),
+    "upload": ("task_commands", "upload", "Upload PATH as the content of FILE."),
+    "download": ("task_commands", "download", "Download FILE to PATH, streamed."),
+    "run": ("task_commands", "run", "Run an import, export, process or action."),
+    "status": ("task_commands", "status", "Show a task's status (and result)."),
+    "tasks": ("task_commands", "tasks", "List an action's tasks, oldest first."),
+    "cancel": ("task_commands", "cancel", "Cancel a task on the server."),
+    "dump": ("task_commands", "dump", "Save a finished task's failure dump."),
+    "alm": ("alm_commands", "alm", "Revisions, syncs, comparison and summary reports."),
+}
+"""Command name: (module in this package, attribute, short help for the group's --help)."""
+
+
+class _LazyGroup(click.Group):
+    """A group whose commands are imported when used; --help lists them from LAZY_COMMANDS."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LAZY_COMMANDS and cmd_name not in self.commands:
+            module_name, attribute, _ = LAZY_COMMANDS[cmd_name]
+            module: ModuleType = importlib.import_module(f".{module_name}", __package__)
+            self.add_command(getattr(module, attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in LAZY_COMMANDS and name not in self.commands:
+                rows.append((name, LAZY_COMMANDS[name][2]))
+            else:
+                command = super().get_command(ctx, name)
+                if command is not None and not command.hidden:
+                    rows.append((name, command.get_short_help_str(formatter.width)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def _render() -> Any:
+    from . import render
+
+    return render
+
 
 EPILOG = """\b
 Settings: flags, then ANAPLAN_* variables, then a profile (--profile, ANAPLAN_PROFILE).
@@ -28,7 +84,9 @@ Exit codes: 0 ok, 1 task failed or cancelled, 2 usage or configuration error,
 """
 
 
-@click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=_LazyGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.version_option(__version__, prog_name="anaplan-tasks")
 @common_options
 def cli() -> None:
@@ -36,26 +94,6 @@ def cli() -> None:
 
     Try `anaplan-tasks demo`: the whole story on a local emulator, no account needed.
     """
-
-
-for command in (
-    workspaces,
-    models,
-    files,
-    imports,
-    exports,
-    processes,
-    actions,
-    upload,
-    download,
-    run,
-    status,
-    tasks,
-    cancel,
-    dump,
-    alm,
-):
-    cli.add_command(command)
 
 
 @cli.command()
@@ -142,7 +180,7 @@ def serve(
             log_level="warning" if quiet else log_level,
         )
     except ValueError as error:  # a definition that does not load names its file and path
-        render.print_error(str(error))
+        _render().print_error(str(error))
         return ExitCode.USAGE
     except KeyboardInterrupt:  # Ctrl-C is how a server is stopped: a clean exit
         return ExitCode.OK
@@ -210,7 +248,9 @@ def _write_sample(path: Path, rows: int, bad_rows: int) -> int:
     write_employees_csv(path, rows, bad_rows)
     lines = sorted(number + 1 for number in bad_rows_of(rows, bad_rows))
     if current_settings().json_output:
-        render.emit_json({"path": str(path), "rows": rows, "badRows": bad_rows, "badLines": lines})
+        _render().emit_json(
+            {"path": str(path), "rows": rows, "badRows": bad_rows, "badLines": lines}
+        )
     else:
         bad = f", {bad_rows} of them bad (lines {', '.join(map(str, lines))})" if lines else ""
         click.echo(f"wrote {path}: {rows:,} rows{bad}")
@@ -223,7 +263,7 @@ def _announcer(sign_in: dict[str, str]) -> Callable[[str], None]:
     def announce(line: str) -> None:
         where = re.search(r"listening on (http://\S+)", line)
         if json_output and where:
-            render.emit_json({"baseUrl": where.group(1), **sign_in})
+            _render().emit_json({"baseUrl": where.group(1), **sign_in})
         else:
             click.echo(line, err=True)
 
@@ -260,12 +300,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _fail(message: str, kind: str, code: ExitCode, json_output: bool) -> int:
     if json_output:
         _emit_error(message, kind, code)
-    render.print_error(message)
+    _render().print_error(message)
     return int(code)
 
 
 def _emit_error(message: str, kind: str, code: int) -> None:
-    render.emit_json({"error": {"message": message, "type": kind, "exitCode": int(code)}})
+    _render().emit_json({"error": {"message": message, "type": kind, "exitCode": int(code)}})
 
 
 def _message(error: BaseException) -> str:

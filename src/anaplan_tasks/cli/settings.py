@@ -26,15 +26,14 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from .._core.scope import MODEL_ID as _MODEL_ID
-from .._core.scope import WORKSPACE_ID as _WORKSPACE_ID
-from .._core.scope import match_name as _by_name
-from ..client import Client
-from ..client.config import ClientConfig
 from ..errors import ConfigurationError
+
+if TYPE_CHECKING:  # imported when a command connects, not for --help
+    from ..client import Client
+    from ..client.config import ClientConfig
 
 PROFILE_KEYS: dict[str, str] = {
     "base_url": "ANAPLAN_BASE_URL",
@@ -147,6 +146,8 @@ def client_config(settings: Settings, environ: Mapping[str, str] | None = None) 
     merged_env = {key: value for key, value in merged_env.items() if not key.startswith(_UNSET)}
     check_urls(settings.base_url, merged_env)
     _check_credentials(settings, merged_env, unset)
+    from ..client.config import ClientConfig
+
     return ClientConfig.resolve(
         base_url=settings.base_url,
         email=settings.email,
@@ -249,23 +250,26 @@ def open_client(settings: Settings, *, need_workspace: bool, need_model: bool) -
     Raises:
         ConfigurationError: A needed workspace or model is not given, or no such name exists.
     """
+    from .._core.scope import MODEL_ID, WORKSPACE_ID, match_name
+    from ..client import Client
+
     config = client_config(settings)
     workspace, model = config.workspace_id, config.model_id
-    named = (workspace is not None and not _WORKSPACE_ID.fullmatch(workspace)) or (
-        model is not None and not _MODEL_ID.fullmatch(model)
+    named = (workspace is not None and not WORKSPACE_ID.fullmatch(workspace)) or (
+        model is not None and not MODEL_ID.fullmatch(model)
     )
     if not named and (workspace is not None or model is None):
         _require(workspace, model, need_workspace=need_workspace, need_model=need_model)
         return Client(config=config)
     client = Client(config=config)
     try:
-        if workspace is not None and not _WORKSPACE_ID.fullmatch(workspace):
-            workspace = _by_name(
+        if workspace is not None and not WORKSPACE_ID.fullmatch(workspace):
+            workspace = match_name(
                 "workspace", workspace, [(item.id, item.name) for item in client.workspaces.list()]
             )
-        if model is not None and not _MODEL_ID.fullmatch(model):
+        if model is not None and not MODEL_ID.fullmatch(model):
             candidates = client.models.list(workspace or "*")
-            model = _by_name("model", model, [(item.id, item.name) for item in candidates])
+            model = match_name("model", model, [(item.id, item.name) for item in candidates])
         if model is not None and workspace is None:
             workspace = _workspace_of(client, model)
         _require(workspace, model, need_workspace=need_workspace, need_model=need_model)
@@ -292,13 +296,15 @@ def _require(
 
 def resolve_model(client: Client, wanted: str) -> str:
     """A model id from an id or a name (names looked up in the client's workspace first)."""
-    if _MODEL_ID.fullmatch(wanted):
+    from .._core.scope import MODEL_ID, match_name
+
+    if MODEL_ID.fullmatch(wanted):
         return wanted
     candidates = client.models.list()
     matches = [model for model in candidates if model.name.casefold() == wanted.casefold()]
     if not matches:
         candidates = client.models.list("*")
-    return _by_name("model", wanted, [(item.id, item.name) for item in candidates])
+    return match_name("model", wanted, [(item.id, item.name) for item in candidates])
 
 
 def _workspace_of(client: Client, model_id: str) -> str:

@@ -169,15 +169,41 @@ def run(
     return ExitCode.OK
 
 
+class UploadInterrupted(click.exceptions.Exit):
+    """Ctrl-C during `run --file`'s upload: said, then exit 130 (no task was started)."""
+
+
 def _upload_source(client: Client, definition: Any, source: Path) -> None:
     if not isinstance(definition, ImportAction) or not definition.import_data_source_id:
         raise ConfigurationError(f"import {definition.name!r} reads no file; nothing to upload")
-    with render.upload_progress(
-        f"upload {source.name}", enabled=not settings().json_output
-    ) as on_progress:
-        info = client.files.upload(
-            definition.import_data_source_id, source, on_progress=on_progress
+    file_id = definition.import_data_source_id
+    size = source.stat().st_size
+    sent = 0
+    try:
+        with render.upload_progress(
+            f"upload {source.name}", enabled=not settings().json_output
+        ) as on_progress:
+
+            def progress(done: int, total: int | None) -> None:
+                nonlocal sent
+                sent = done
+                on_progress(done, total)
+
+            info = client.files.upload(file_id, source, on_progress=progress)
+    except KeyboardInterrupt:
+        message = (
+            f"interrupted during the upload of {source} ({render.human_bytes(sent)} of "
+            f"{render.human_bytes(size)} stored): the server's file {file_id} now holds an "
+            f"incomplete upload, and its earlier content is gone; no task was started. "
+            f"Upload it whole again: anaplan-tasks run import {definition.name!r} --file "
+            f"{source} (or anaplan-tasks upload {file_id} {source})"
         )
+        if settings().json_output:
+            render.emit_json(
+                {"error": {"message": message, "type": "Interrupted", "exitCode": 130}}
+            )
+        render.print_error(message)
+        raise UploadInterrupted(ExitCode.INTERRUPTED) from None
     chunks = "1 chunk" if info.chunk_count == 1 else f"{info.chunk_count} chunks"
     note(f"uploaded {source} to {info.name!r} ({info.id}) in {chunks}")
 

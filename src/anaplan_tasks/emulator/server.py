@@ -12,11 +12,12 @@ with run_emulator(demo=True) as emulator:  # a free port on 127.0.0.1, data in m
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +49,56 @@ def default_data_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_data_dir("anaplan-tasks", appauthor=False)) / "emulator"
+
+
+class DataDirectoryInUse(ValueError):
+    """Another emulator serves this data directory: two on one store would corrupt it."""
+
+
+LOCK_FILE = "emulator.lock"
+"""The file in a data directory that an emulator holds locked while it uses the directory."""
+
+
+@contextmanager
+def data_directory_lock(directory: Path) -> Iterator[None]:
+    """Hold the data directory for this process (an exclusive, non-blocking `flock`).
+
+    The lock is the kernel's, so it goes with the process however it ends (even `kill -9`);
+    the file keeps the holder's pid for the message.
+
+    Raises:
+        DataDirectoryInUse: another process holds it (names the pid).
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: no lock
+        yield
+        return
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / LOCK_FILE
+    handle = path.open("a+")
+    try:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise DataDirectoryInUse(
+                f"the data directory {directory} is in use by another emulator (pid {holder}): "
+                "stop it, or give this one another --data DIR (or --memory)"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    finally:
+        handle.close()
 
 
 def build_engine(
@@ -159,6 +210,38 @@ def run_emulator(
     """
     chosen_progression = progression or Progression()
     owned = engine is None
+    with ExitStack() as held:
+        if owned and data_dir is not None:
+            held.enter_context(data_directory_lock(data_dir))
+        with _serving(
+            host=host,
+            port=port,
+            data_dir=data_dir,
+            demo=demo,
+            definitions=definitions,
+            progression=chosen_progression,
+            token_lifetime=token_lifetime,
+            clock=clock,
+            engine=engine,
+        ) as running:
+            yield running
+
+
+@contextmanager
+def _serving(
+    *,
+    host: str,
+    port: int,
+    data_dir: Path | None,
+    demo: bool,
+    definitions: Sequence[Path],
+    progression: Progression,
+    token_lifetime: float,
+    clock: Callable[[], float],
+    engine: Engine | None,
+) -> Iterator[RunningEmulator]:
+    chosen_progression = progression
+    owned = engine is None
     if engine is None:
         engine = build_engine(
             data_dir=data_dir,
@@ -230,8 +313,34 @@ def serve(
     if log_level not in LOG_LEVELS:
         raise ValueError(f"log level {log_level!r} is not one of {', '.join(LOG_LEVELS)}")
     directory = None if memory else (data_dir or default_data_dir())
-    if directory is not None:
-        directory.mkdir(parents=True, exist_ok=True)
+    with ExitStack() as held:
+        if directory is not None:
+            held.enter_context(data_directory_lock(directory))
+        _serve_engine(
+            host=host,
+            port=port,
+            directory=directory,
+            memory=memory,
+            demo=demo,
+            definitions=definitions,
+            token_lifetime=token_lifetime,
+            announce=announce,
+            log_level=log_level,
+        )
+
+
+def _serve_engine(
+    *,
+    host: str,
+    port: int,
+    directory: Path | None,
+    memory: bool,
+    demo: bool,
+    definitions: Sequence[Path],
+    token_lifetime: float,
+    announce: Callable[[str], None],
+    log_level: str,
+) -> None:
     engine = build_engine(
         data_dir=directory,
         memory=memory,
