@@ -54,12 +54,7 @@ _FENCE = re.compile(
     re.MULTILINE | re.DOTALL,
 )
 
-KNOWN_BROKEN: dict[tuple[str, int], str] = {
-    ("README.md", 5): (
-        "AsyncClient does not resolve workspace and model names yet (issue 11, client change "
-        "for the lead): the snippet uses the ANAPLAN_* names the README's shell block sets"
-    ),
-}
+KNOWN_BROKEN: dict[tuple[str, int], str] = {}
 """Blocks (document, index among its runnable blocks) that fail until a change outside this
 branch lands: strict, so the entry must go once the block works."""
 

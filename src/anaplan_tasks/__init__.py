@@ -39,61 +39,33 @@ if TYPE_CHECKING:
     )
 
 # Names are imported when first used, so `anaplan-tasks --help` (and any program that needs
-# one submodule) does not pay for pydantic and httpx2 up front.
-_LAZY: dict[str, str] = {
-    "errors": "",
-    "AsyncClient": ".client",
-    "Client": ".client",
-    **dict.fromkeys(
-        (
-            "AlmTaskFailedError",
-            "AnaplanError",
-            "AuthenticationError",
-            "TaskCancelledError",
-            "TaskFailedError",
-            "TaskTimeoutError",
-        ),
-        ".errors",
-    ),
-    **dict.fromkeys(
-        (
-            "CancelledTask",
-            "CompletedReportTask",
-            "CompletedSyncTask",
-            "CompletedTask",
-            "PendingTask",
-            "ReportTaskError",
-            "ReportTaskFailureResult",
-            "ReportTaskResult",
-            "SyncTaskResult",
-            "Task",
-            "TaskResult",
-            "TaskResultDetail",
-            "TaskSummary",
-            "parse_report_task",
-            "parse_sync_task",
-            "parse_task",
-            "parse_task_list",
-        ),
-        ".models",
-    ),
-}
+# one submodule) does not pay for pydantic and httpx2 up front. Each name of `__all__` lives in
+# the first of these modules that has it (the imports above, for type checkers, say which).
+_HOMES = (".errors", ".models", ".client")
 
 
 def __getattr__(name: str) -> Any:
     """Import a public name on first use (PEP 562)."""
     import importlib
 
-    if name not in _LAZY:
+    if name == "errors":
+        value: Any = importlib.import_module(".errors", __name__)
+    elif name in __all__:
+        for home in _HOMES:
+            module = importlib.import_module(home, __name__)
+            if hasattr(module, name):
+                value = getattr(module, name)
+                break
+        else:  # pragma: no cover - a name in __all__ that no home has
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module = importlib.import_module(_LAZY[name] or f".{name}", __name__)
-    value = module if not _LAZY[name] else getattr(module, name)
     globals()[name] = value
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(__all__))
 
 
 __version__ = "0.1.0"

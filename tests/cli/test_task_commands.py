@@ -178,3 +178,29 @@ def test_usage_errors_exit_2_in_one_line(cli: Cli, tmp_path: Path) -> None:
     bad_param = cli("run", "process", "Nightly Load", "--param", "nonsense")
     assert bad_param.code == ExitCode.USAGE
     assert "NAME=VALUE" in bad_param.err
+
+
+def test_a_file_that_is_not_utf8_fails_naming_the_lines_never_replacing_bytes(
+    cli: Cli, tmp_path: Path
+) -> None:
+    source = tmp_path / "latin1.csv"
+    source.write_bytes(
+        b'"Employee ID",Name,Region,"Start Date",Active\n'
+        b"E0000001,Ada Ng,NA,2020-01-01,true\n"
+        b"E0000002,Ren\xe9e Smith,EMEA,2020-01-01,true\n"  # latin-1, not UTF-8
+        b"E0000003,Ben Xu,APAC,2020-01-01,true\n"
+        b"E0000004,Zo\xeb Weber,LATAM,2020-01-01,true\n"
+    )
+    outcome = cli("run", "import", "Load Employees", "--file", source, "--json")
+    assert outcome.code == ExitCode.TASK_FAILED, outcome.err
+    task = parse_task(outcome.json())
+    assert isinstance(task, CompletedTask)
+    assert not task.result.successful
+    (detail,) = task.result.details
+    assert detail.type == "importFailedGeneralError"
+    assert detail.is_failure
+    assert "not valid UTF-8: bytes that cannot be decoded on lines 3, 5" in detail.text
+    assert "nothing was imported" in detail.text
+    assert "\ufffd" not in outcome.out + outcome.err
+    shown = cli("run", "import", "Load Employees", "--file", source)
+    assert "on lines 3, 5" in shown.error
