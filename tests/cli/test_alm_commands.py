@@ -63,5 +63,13 @@ def test_promote_the_demo_dev_models_untagged_change_to_prod(
 def test_nothing_to_sync_is_a_clear_error(cli: Cli) -> None:
     outcome = cli("-m", PROD_MODEL, "alm", "sync", "--source", DEV_MODEL)
     assert outcome.code != ExitCode.OK
-    assert "no revision that can be synced" in outcome.error
+    assert outcome.error == (
+        f'error: "{DEV_MODEL}" has no revision that can be synced into "{PROD_MODEL}": tag its '
+        f'changes first (anaplan-tasks -m "{DEV_MODEL}" alm create-revision NAME), then run this '
+        "again"
+    )
+    for command in ("compare", "summary"):
+        again = cli("-m", PROD_MODEL, "alm", command, "--source", DEV_MODEL)
+        assert again.code == ExitCode.USAGE
+        assert again.error == outcome.error
     assert "Traceback" not in outcome.err

@@ -248,8 +248,9 @@ def test_help_imports_neither_the_client_nor_rich() -> None:
     assert done.stdout.strip().splitlines()[-1] == "0 []"
 
 
-def test_ctrl_c_during_run_files_upload_says_the_server_file_is_incomplete(
-    cli_env: EmulatorHandle, tmp_path: Path
+@pytest.mark.parametrize("command", ["run", "upload"])
+def test_ctrl_c_during_an_upload_says_the_server_file_is_incomplete(
+    cli_env: EmulatorHandle, tmp_path: Path, command: str
 ) -> None:
     from anaplan_tasks.emulator.demo import write_employees_csv
 
@@ -264,10 +265,16 @@ def test_ctrl_c_during_run_files_upload_says_the_server_file_is_incomplete(
         ANAPLAN_MODEL_ID=DEV_MODEL,
         COLUMNS="100",
     )
-    command = [sys.executable, "-m", "anaplan_tasks.cli", "run", "import", "Load Employees"]
+    cli_command = [sys.executable, "-m", "anaplan_tasks.cli"]
+    if command == "run":
+        arguments = ["run", "import", "Load Employees", "--file", str(source)]
+        file, again = "113000000000", f"anaplan-tasks run import 'Load Employees' --file {source}"
+    else:
+        arguments = ["upload", "employees.csv", str(source)]
+        file, again = "employees.csv", f"anaplan-tasks upload employees.csv {source}"
     with log.open("wb") as stderr:
         process = subprocess.Popen(
-            [*command, "--file", str(source)],
+            [*cli_command, *arguments],
             stdout=subprocess.DEVNULL,
             stderr=stderr,
             env=environment,
@@ -290,9 +297,9 @@ def test_ctrl_c_during_run_files_upload_says_the_server_file_is_incomplete(
     assert "Traceback" not in said
     (line,) = [line for line in said.splitlines() if line.startswith("error: ")]
     assert line.startswith(f"error: interrupted during the upload of {source} (")
-    assert "the server's file 113000000000 now holds an incomplete upload" in line
-    assert "no task was started" in line
-    assert f"anaplan-tasks run import 'Load Employees' --file {source}" in line
+    assert f"the server's file {file} now holds an incomplete upload" in line
+    assert ("no task was started" in line) is (command == "run")
+    assert line.endswith(f"Upload it whole again: {again}")
     assert not any("/tasks" in route for route in cli_env.request_counts() if "POST" in route)
 
 

@@ -119,3 +119,15 @@ def test_run_process_in_a_log_writes_one_line_per_bar_and_names_every_action(
     named = {cells[1].strip() for cells in dump} - {""}
     assert named == {"Load Employees", "Load Headcount"}
     assert not re.search(r"\b[0-9]{12}\b", "".join(cells[1] for cells in dump))
+
+
+def test_a_failed_alm_command_leaves_no_stale_bar_above_its_error(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    screen = io.StringIO()
+    terminal = Console(file=screen, force_terminal=True, width=100, color_system=None)
+    monkeypatch.setattr(render, "error_console", terminal)
+    outcome = cli("-m", "FP&A Prod", "alm", "compare", "--source", DEV_MODEL)
+    assert outcome.code == ExitCode.USAGE
+    (line,) = _last_frames(screen.getvalue())
+    assert line.startswith('error: "FP&A Dev" has no revision that can be synced into "FP&A Prod"')

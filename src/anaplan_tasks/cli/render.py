@@ -263,6 +263,8 @@ class _LoggedProgress(TaskProgress):
             self._fraction = sent / total
 
     def finish(self, failed: bool) -> None:
+        if failed and not self._fraction and not self._sent:
+            return  # nothing happened: the error says it all
         elapsed = _clock(time.monotonic() - self._started)
         if self._sent is not None:
             what = f"{human_bytes(self._sent)}"

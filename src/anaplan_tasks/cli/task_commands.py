@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -14,7 +15,7 @@ from rich.text import Text
 
 from ..client import Client, FailureDumps, TaskRef
 from ..errors import ConfigurationError, TaskCancelledError, TaskFailedError
-from ..models import CancelledTask, CompletedTask, ImportAction, Task
+from ..models import CancelledTask, CompletedTask, FileInfo, ImportAction, Task
 from . import render
 from .context import KINDS, connected, namespace, note, say, settings, show
 from .exit_codes import ExitCode
@@ -36,10 +37,7 @@ def upload(file: str, path: Path) -> None:
     size = path.stat().st_size
     with connected() as client:
         started = time.monotonic()
-        with render.upload_progress(
-            f"upload {path.name}", enabled=not settings().json_output
-        ) as on_progress:
-            info = client.files.upload(file, path, on_progress=on_progress)
+        info = _upload(client, file, path, f"anaplan-tasks upload {_quoted(file)} {path}")
         elapsed = time.monotonic() - started
     show(info)
     say(
@@ -169,14 +167,14 @@ def run(
     return ExitCode.OK
 
 
-class UploadInterrupted(click.exceptions.Exit):
-    """Ctrl-C during `run --file`'s upload: said, then exit 130 (no task was started)."""
+def _quoted(text: str) -> str:
+    return shlex.quote(text)
 
 
-def _upload_source(client: Client, definition: Any, source: Path) -> None:
-    if not isinstance(definition, ImportAction) or not definition.import_data_source_id:
-        raise ConfigurationError(f"import {definition.name!r} reads no file; nothing to upload")
-    file_id = definition.import_data_source_id
+def _upload(
+    client: Client, file: str, source: Path, again: str, *, started_task: bool | None = None
+) -> FileInfo:
+    """Upload with a bytes bar; Ctrl-C says what is left on the server and how to recover."""
     size = source.stat().st_size
     sent = 0
     try:
@@ -189,14 +187,14 @@ def _upload_source(client: Client, definition: Any, source: Path) -> None:
                 sent = done
                 on_progress(done, total)
 
-            info = client.files.upload(file_id, source, on_progress=progress)
+            return client.files.upload(file, source, on_progress=progress)
     except KeyboardInterrupt:
+        no_task = "; no task was started" if started_task is False else ""
         message = (
             f"interrupted during the upload of {source} ({render.human_bytes(sent)} of "
-            f"{render.human_bytes(size)} stored): the server's file {file_id} now holds an "
-            f"incomplete upload, and its earlier content is gone; no task was started. "
-            f"Upload it whole again: anaplan-tasks run import {definition.name!r} --file "
-            f"{source} (or anaplan-tasks upload {file_id} {source})"
+            f"{render.human_bytes(size)} stored): the server's file {file} now holds an "
+            f"incomplete upload, and its earlier content is gone{no_task}. Upload it whole "
+            f"again: {again}"
         )
         if settings().json_output:
             render.emit_json(
@@ -204,6 +202,17 @@ def _upload_source(client: Client, definition: Any, source: Path) -> None:
             )
         render.print_error(message)
         raise UploadInterrupted(ExitCode.INTERRUPTED) from None
+
+
+class UploadInterrupted(click.exceptions.Exit):
+    """Ctrl-C during `run --file`'s upload: said, then exit 130 (no task was started)."""
+
+
+def _upload_source(client: Client, definition: Any, source: Path) -> None:
+    if not isinstance(definition, ImportAction) or not definition.import_data_source_id:
+        raise ConfigurationError(f"import {definition.name!r} reads no file; nothing to upload")
+    again = f"anaplan-tasks run import {_quoted(definition.name)} --file {source}"
+    info = _upload(client, definition.import_data_source_id, source, again, started_task=False)
     chunks = "1 chunk" if info.chunk_count == 1 else f"{info.chunk_count} chunks"
     note(f"uploaded {source} to {info.name!r} ({info.id}) in {chunks}")
 
