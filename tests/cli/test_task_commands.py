@@ -204,3 +204,22 @@ def test_a_file_that_is_not_utf8_fails_naming_the_lines_never_replacing_bytes(
     assert "\ufffd" not in outcome.out + outcome.err
     shown = cli("run", "import", "Load Employees", "--file", source)
     assert "on lines 3, 5" in shown.error
+
+
+def test_a_mapping_parameter_no_import_asks_for_is_refused(cli: Cli, tmp_path: Path) -> None:
+    cli("upload", "employees.csv", _employees(tmp_path))
+    refused = cli("run", "import", "Load Employees", "--param", "Nope=1", "--json")
+    assert refused.code == ExitCode.TASK_FAILED
+    task = parse_task(refused.json())
+    assert isinstance(task, CompletedTask)
+    assert task.current_step == "Failed."
+    (detail,) = task.result.details
+    assert detail.text == (
+        "Mapping parameter 'Nope' is not asked for by Load Employees (it asks for: none); "
+        "nothing was run."
+    )
+    process = cli("run", "process", "Nightly Load", "--param", "Nope=1")
+    assert process.code == ExitCode.TASK_FAILED
+    assert "Mapping parameter 'Nope' is not asked for by Load Employees, Load Headcount" in (
+        process.error
+    )
