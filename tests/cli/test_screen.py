@@ -131,3 +131,27 @@ def test_a_failed_alm_command_leaves_no_stale_bar_above_its_error(
     assert outcome.code == ExitCode.USAGE
     (line,) = _last_frames(screen.getvalue())
     assert line.startswith('error: "FP&A Dev" has no revision that can be synced into "FP&A Prod"')
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_tables_wrap_between_words_never_inside_one(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, width: int
+) -> None:
+    monkeypatch.setattr(render.console, "width", width)
+    models = cli("models", "--json").json()
+    revisions = cli("-m", "FP&A Prod", "alm", "revisions", "--json").json()
+    whole = {"Id", "Name", "State", "Workspace", "Last", "modified", "Created", "Applied"}
+    for model in models:
+        whole |= {model["id"], *model["name"].split(), *model["currentWorkspaceName"].split()}
+        whole.add(model["activeState"])
+    for revision in revisions:
+        whole |= {revision["id"], revision["name"], *revision["createdOn"][:19].split("T")}
+    tables = cli("models").out
+    if width == 100:
+        tables += cli("-m", "FP&A Prod", "alm", "revisions").out
+    for line in tables.splitlines():
+        if not line.startswith(("│", "┃")):
+            continue
+        for cell in line.strip("│┃").replace("┃", "│").split("│"):
+            for word in cell.split():
+                assert word in whole or word == "Description", (word, line)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -71,21 +72,49 @@ def object_table(
     title: str, items: Sequence[WireModel], columns: Sequence[tuple[str, str]]
 ) -> Table:
     """A table of models: `columns` are (header, attribute name) pairs."""
+    headers = [header for header, _ in columns]
+    rows = [
+        [_cell(getattr(item, attribute, None), header) for header, attribute in columns]
+        for item in items
+    ]
+    return _table(title, headers, rows)
+
+
+LONGEST_UNBROKEN = 40
+"""Words (ids, dates, names' parts) up to this long are never split across lines in a table."""
+
+
+def _table(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> Table:
+    """A table wrapped between words, never mid-token, when its words fit the console.
+
+    Each column gets at least its longest word (up to `LONGEST_UNBROKEN`) and the space left
+    goes to the columns in proportion to what more they would show; when even the words do not
+    fit side by side, rich folds them rather than cutting the table at the console's edge.
+    """
     table = Table(title=title, title_justify="left", header_style="bold")
-    for header, _ in columns:
-        table.add_column(header, overflow="fold", no_wrap=_is_id(header))
-    for item in items:
-        table.add_row(
-            *(_cell(getattr(item, attribute, None), header) for header, attribute in columns)
+    widths = _column_widths(headers, rows, console.width)
+    for index, header in enumerate(headers):
+        table.add_column(
+            header,
+            overflow="fold",
+            no_wrap=_is_id(header),
+            width=None if widths is None else widths[index],
         )
-    if not items:
+    for row in rows:
+        table.add_row(*row)
+    if not rows:
         table.caption = "none"
     return table
+
+
+_ISO_TIME = re.compile(r"(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(?:\.\d+)?(Z|[+-]\d\d:?\d\d)?")
 
 
 def _cell(value: Any, header: str = "") -> str:
     if value is None:
         return ""
+    if isinstance(value, str) and _ISO_TIME.fullmatch(value):  # two words: wraps at the space
+        return _ISO_TIME.sub(lambda m: f"{m[1]} {m[2]}{'' if m[3] in (None, 'Z') else m[3]}", value)
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, int) and header in BYTE_COLUMNS:
@@ -349,18 +378,33 @@ def human_bytes(count: int) -> str:
     return f"{size:.1f} GB"
 
 
+def _column_widths(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], total: int
+) -> list[int] | None:
+    """Column widths that keep every word whole, or None when rich's own layout will do (the
+    table fits as it is) or cannot help (the words alone are wider than the console)."""
+    cells = [[header, *(row[index] for row in rows)] for index, header in enumerate(headers)]
+    wanted = [max(len(text) for text in column) for column in cells]
+    words = [
+        min(max((len(word) for text in column for word in text.split()), default=1), width)
+        for column, width in zip(cells, wanted, strict=True)
+    ]
+    least = [
+        width if _is_id(header) else min(word, LONGEST_UNBROKEN)
+        for header, width, word in zip(headers, wanted, words, strict=True)
+    ]
+    room = total - 3 * len(headers) - 1
+    if sum(wanted) <= room or sum(least) > room:
+        return None
+    spare = room - sum(least)
+    more = [max(want - low, 0) for want, low in zip(wanted, least, strict=True)]
+    extra = sum(more) or 1
+    return [low + spare * grow // extra for low, grow in zip(least, more, strict=True)]
+
+
 def rows_table(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
-    """A plain table of already formatted rows."""
-    table = Table(title=title, title_justify="left", header_style="bold")
-    for header in headers:
-        table.add_column(header, overflow="fold", no_wrap=_is_id(header))
-    count = 0
-    for row in rows:
-        table.add_row(*(_cell(value) for value in row))
-        count += 1
-    if not count:
-        table.caption = "none"
-    return table
+    """A plain table of already formatted rows (never cut mid-word, see `_table`)."""
+    return _table(title, headers, [[_cell(value) for value in row] for row in rows])
 
 
 @contextmanager
