@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 from .. import errors
 from ..definitions import ModelDef
@@ -13,9 +13,7 @@ from .catalog import ModelCatalog
 from .clock import Clock
 from .context import LiveTask
 from .contract import Page, Paged, Principal, Progression
-
-if TYPE_CHECKING:
-    from .tasks import ModelWorker
+from .worker import ModelWorker
 
 T = TypeVar("T")
 

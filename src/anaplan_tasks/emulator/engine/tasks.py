@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-from collections import deque
 from typing import Any
 
 from ...models import (
@@ -34,43 +32,11 @@ from .catalog import ActionDef, ModelCatalog
 from .context import ActionContext, LiveTask, TaskCancelled
 from .contract import ActionKind, MappingParameter, Page, Paged, Principal, TaskStart
 from .runner import TaskOutput, run_process, run_single
+from .worker import ModelWorker
 
 log = logging.getLogger(__name__)
 
 _POLL_WAIT_SECONDS = 60.0
-
-
-class ModelWorker:
-    """The one thread that runs a model's tasks, first come first served."""
-
-    def __init__(self, engine: TasksMixin, model_id: str):
-        self.engine = engine
-        self.model_id = model_id
-        self.queue: deque[str] = deque()
-        self.busy = False
-        self.thread = threading.Thread(
-            target=self._loop, name=f"emulator-model-{model_id[:8]}", daemon=True
-        )
-        self.thread.start()
-
-    def _loop(self) -> None:
-        engine = self.engine
-        while True:
-            with engine._cond:
-                while not self.queue and not engine._stopping:
-                    engine._cond.wait()
-                if engine._stopping:
-                    return
-                task_id = self.queue.popleft()
-                self.busy = True
-            try:
-                engine._run_task(task_id)
-            except Exception:  # pragma: no cover - _run_task handles its own failures
-                log.exception("task %s: unexpected failure in the worker", task_id)
-            finally:
-                with engine._cond:
-                    self.busy = False
-                    engine._cond.notify_all()
 
 
 class TasksMixin(EngineBase):
@@ -146,7 +112,9 @@ class TasksMixin(EngineBase):
         self._live[task.id] = live
         worker = self._workers.get(task.model_id)
         if worker is None:
-            worker = self._workers[task.model_id] = ModelWorker(self, task.model_id)
+            worker = self._workers[task.model_id] = ModelWorker(
+                task.model_id, self._cond, lambda: self._stopping, self._run_task
+            )
         worker.queue.append(task.id)
         self._cond.notify_all()
 
