@@ -34,7 +34,7 @@ from .alm_routes import alm_routes
 from .auth import DEFAULT_TOKEN_LIFETIME, ReplayGuard, RequireToken, TokenStore, token_routes
 from .catalog import catalog_routes
 from .control import EmulatorControl, control_routes
-from .faults import FaultInjector, RequestCounter, apply_fault
+from .faults import RAW_SEND, FaultInjector, RequestCounter, apply_fault
 from .files import file_routes
 from .openapi import openapi_document
 from .ratelimit import RateLimiter, retry_after_header
@@ -129,6 +129,7 @@ class EmulatorApp:
         if scope["type"] != "http":
             await self.starlette(scope, receive, send)
             return
+        scope[RAW_SEND] = send  # the server's own send: what can reset the connection
         path: str = scope["path"]
         if len(path) > 1 and path.endswith("/"):
             path = path.rstrip("/") or "/"

@@ -23,13 +23,14 @@ from typing import Any, cast
 
 import anyio.to_thread
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 from starlette.routing import Route
 
 from ...models import FileInfo
 from ..engine.contract import Engine, Principal
 from ..errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from .context import in_model, model_id_of, model_scoped
+from .streams import ChunkedContent
 from .wire import (
     envelope,
     listing,
@@ -254,7 +255,7 @@ async def get_whole_file(request: Request) -> Response:
         return chain([first], pieces)
 
     content = await in_model(request, open_file)
-    return StreamingResponse(content, media_type="application/octet-stream")
+    return ChunkedContent(content, media_type="application/octet-stream")
 
 
 async def delete_file(request: Request) -> Response:

@@ -13,6 +13,7 @@ from .catalog import ModelCatalog
 from .clock import Clock
 from .context import LiveTask
 from .contract import Page, Paged, Principal, Progression
+from .lifecycle import Lifecycle
 from .worker import ModelWorker
 
 T = TypeVar("T")
@@ -31,6 +32,7 @@ class EngineBase:
     """The engine's state; `EmulatorEngine` fills it in."""
 
     _store: Store
+    _lifecycle: Lifecycle
     _clock: Clock
     _progression: Progression
     _lock: threading.RLock

@@ -10,6 +10,7 @@ import hmac
 import threading
 import time
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 
 from ...models import (
@@ -42,6 +43,7 @@ from .clock import Clock, SystemClock
 from .context import split_chunks
 from .contract import Page, Paged, Principal, Progression
 from .files import DEFAULT_OWNER, FilesMixin, encode_default
+from .lifecycle import Lifecycle
 from .tasks import TasksMixin, encode_result
 
 INTERRUPTED_TEXT = "The emulator stopped while this task ran; nothing was applied."
@@ -75,6 +77,7 @@ class EmulatorEngine(FilesMixin, TasksMixin):
         clock: Clock | None = None,
     ):
         self._store = store
+        self._lifecycle = Lifecycle()
         self._definitions = list(definitions)
         self._progression = progression or Progression()
         self._clock = clock or SystemClock()
@@ -374,17 +377,30 @@ class EmulatorEngine(FilesMixin, TasksMixin):
         return catalog.process_metadata(definition)
 
     # == control =============================================================================
+    def use(self) -> AbstractContextManager[None]:
+        """Hold the store for one call: a reset or close waits until the call is done.
+
+        Every HTTP route takes this around its engine work; see `lifecycle.py`.
+        """
+        return self._lifecycle.shared()
+
     def reset(self) -> None:
-        """Forget everything and load the configured definitions again."""
-        self._stop_workers()
-        with self._lock:
-            self._store.wipe()
-            self._live.clear()
-            self._poll_counts.clear()
-            self._stopping = False
-        for definition in self._definitions:
-            self._apply(definition)
-        self._reload()
+        """Forget everything and load the configured definitions again.
+
+        Safe while requests run: new calls wait, running tasks are cancelled (they apply
+        nothing), calls in flight finish, and only then is the data replaced.
+        """
+        with self._lifecycle.exclusive(self._signal_stop, new_generation=True):
+            self._join_workers()
+            with self._lock:
+                self._store.wipe()
+                self._live.clear()
+                self._poll_counts.clear()
+                self._file_access.clear()
+                self._stopping = False
+            for definition in self._definitions:
+                self._apply(definition)
+            self._reload()
 
     def load_definition(self, text: str, *, source: str = "<request>") -> None:
         """Add the users, workspaces and models of a definition (JSON or TOML text)."""
@@ -450,22 +466,28 @@ class EmulatorEngine(FilesMixin, TasksMixin):
             raise errors.NotFound(f"Model {model_id} not found")
         return self._store.model_data(model_id)
 
-    def _stop_workers(self) -> None:
+    def _signal_stop(self) -> None:
+        """Ask every worker and running task to stop, and release waiting status reads."""
         with self._cond:
             self._stopping = True
             for live in self._live.values():
                 live.cancel_requested = True
                 live.done.set()  # release status reads waiting in `polls` mode
             self._cond.notify_all()
+
+    def _join_workers(self) -> None:
+        """Wait for the worker threads to end (after `_signal_stop`, with no task running)."""
+        with self._cond:
             workers = list(self._workers.values())
             self._workers.clear()
         for worker in workers:
-            worker.thread.join(timeout=30)
+            worker.thread.join()
 
     def close(self) -> None:
-        """Stop worker threads and close the store."""
-        self._stop_workers()
-        self._store.close()
+        """Stop worker threads and close the store, once calls in flight are done."""
+        with self._lifecycle.exclusive(self._signal_stop, close=True):
+            self._join_workers()
+            self._store.close()
 
     # == structure (for ALM) =================================================================
     def structure(self, model_id: str, version: int | None = None) -> ModelDef:

@@ -79,7 +79,8 @@ class _Source:
 
 
 def _open_source(ctx: ActionContext, file_id: str, source: FileDef) -> _Source:
-    content = content_of(ctx.store, ctx.model_id, file_id, ctx.user_id)
+    files = ctx.sources
+    content = content_of(files, ctx.model_id, file_id, ctx.user_id)
     owner, state = content if content is not None else (ctx.user_id, None)
     if state is None or state.chunk_count == 0:
         raise ImportAborted(
@@ -99,7 +100,7 @@ def _open_source(ctx: ActionContext, file_id: str, source: FileDef) -> _Source:
         )
 
     def read_chunk(index: int) -> bytes:
-        data = ctx.store.read_chunk(ctx.model_id, file_id, owner, index)
+        data = files.read_chunk(ctx.model_id, file_id, owner, index)
         if data is None:
             raise ImportAborted(
                 "uploadedFileNoLongerAvailable",

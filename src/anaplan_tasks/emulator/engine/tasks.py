@@ -311,6 +311,12 @@ class TasksMixin(EngineBase):
 
     # -- running -----------------------------------------------------------------------------
     def _run_task(self, task_id: str) -> None:
+        """Run one queued task, holding the store for the run (none begins once a reset waits)."""
+        with self._lifecycle.admit() as admitted:
+            if admitted:
+                self._run_admitted(task_id)
+
+    def _run_admitted(self, task_id: str) -> None:
         with self._cond:
             live = self._live.get(task_id)
             if live is None:
@@ -327,6 +333,10 @@ class TasksMixin(EngineBase):
             live.at_gate = False
             if self._stopping or live.cancel_requested:
                 return
+            # The task reads its files as they are now, before anyone can see it run: an upload
+            # during the run goes to new content that the next task reads, never into this one
+            # (Anaplan holds the model for a task: "no dirty reads").
+            files = self._store.file_snapshot()
             # Durable before visible: a client that saw IN_PROGRESS never finds the task
             # re-queued after a crash. Under the lock, so a cancel sees one state or the other.
             started_ms = self._now_ms()
@@ -343,9 +353,9 @@ class TasksMixin(EngineBase):
         record = self._store.task(task_id)
         assert record is not None
         catalog = self._catalogs[record.model_id]
-        data = self._store.model_data(record.model_id)
         final: TaskOutcome
         try:
+            data = self._store.model_data(record.model_id)
             with data.transaction() as txn:
                 ctx = ActionContext(
                     task_id=task_id,
@@ -356,6 +366,7 @@ class TasksMixin(EngineBase):
                     txn=txn,
                     live=live,
                     mapping=_mapping(record.mapping_json),
+                    files=files,
                 )
                 output = self._execute(ctx, record)
                 self._gate(live)
@@ -410,6 +421,8 @@ class TasksMixin(EngineBase):
                 cancelled_by=None,
                 finished_ms=self._now_ms(),
             )
+        finally:
+            files.close()
         # Under the lock, so a cancel either comes before (and is overwritten by the final
         # state) or finds the task finished: it can never leave a stale CANCELLING behind.
         with self._cond:
@@ -509,6 +522,18 @@ class TasksMixin(EngineBase):
         if not 0 <= index < len(chunks):
             raise errors.NotFound(f"Dump chunk {index} not found")
         return chunks[index]
+
+    def dump_content(
+        self,
+        principal: Principal,
+        model_id: str,
+        kind: ActionKind,
+        action_id: str,
+        task_id: str,
+        object_id: str | None,
+    ) -> list[bytes]:
+        """Every chunk of a failure dump, read at once (404 when there is none)."""
+        return self._dump(principal, model_id, kind, action_id, task_id, object_id)
 
     def _dump(
         self,
