@@ -308,8 +308,11 @@ class EmulatorEngine(FilesMixin, TasksMixin):
         return self._model_wire(self._visible(principal, model_id))
 
     def resolve_model(self, principal: Principal, workspace_id: str | None, model_id: str) -> str:
-        """Check the caller may use this model (and that it is in that workspace when given)."""
-        model = self._visible(principal, model_id)
+        """Check the caller may use this model (and that it is in that workspace when given).
+
+        A member whose model role is No Access gets a 404, as from Anaplan.
+        """
+        model, _ = self._usable(principal, model_id)
         if workspace_id is not None and model.workspace_id != workspace_id:
             raise errors.NotFound(f"Model {model_id} not found in workspace {workspace_id}")
         return model.id
@@ -521,6 +524,10 @@ class EmulatorEngine(FilesMixin, TasksMixin):
         """
         if model_id not in self._models:
             raise errors.NotFound(f"Model {model_id} not found")
+        current = self._catalogs.get(model_id)
+        if current is not None:
+            # Who has which role is the model's own, not structure: an ALM sync keeps it.
+            new = new.model_copy(update={"members": current.structure.members})
         structure = structure_of(new)
         version = self._store.save_structure(model_id, structure)
         object_ids = self._store.assign_object_ids(model_id, wanted_object_ids(structure))

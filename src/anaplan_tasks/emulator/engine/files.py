@@ -133,6 +133,12 @@ class FilesMixin(EngineBase):
             existing = catalog.file_named(file_ref)
             if existing is None:
                 self._check_file_name(file_ref)
+                access = self._access(principal, model_id)
+                if not access.may_create_files:
+                    raise errors.Forbidden(
+                        f"User {principal.email} may not create files in this model "
+                        f"(model role {access.role!r})"
+                    )
                 structure = catalog.structure
                 self.replace_structure(
                     model_id,
@@ -142,12 +148,25 @@ class FilesMixin(EngineBase):
                 )
                 catalog = self._catalogs[model_id]
             file_id = catalog.id_of("file", file_ref)
+        self._check_upload(principal, model_id, catalog, file_id)
         self._expire_private_content(model_id, principal.user_id, touch=False)
         self._store.declare_upload(model_id, file_id, principal.user_id, chunk_count)
         self._accessed(model_id, file_id, principal.user_id)
         info = catalog.file_info(file_id, chunk_count if chunk_count > 0 else 0)
         assert info is not None
         return info
+
+    def _check_upload(
+        self, principal: Principal, model_id: str, catalog: ModelCatalog, file_id: str
+    ) -> None:
+        """403 unless the caller's model role lets them change this file's content."""
+        source = catalog.file(file_id)
+        access = self._access(principal, model_id)
+        if source is not None and not access.may_upload(source.name):
+            raise errors.Forbidden(
+                f"User {principal.email} may not upload to {source.name!r} "
+                f"(model role {access.role!r})"
+            )
 
     @staticmethod
     def _check_file_name(name: str) -> None:
@@ -160,6 +179,7 @@ class FilesMixin(EngineBase):
         """Store one (already decompressed, size-checked) chunk durably before returning."""
         catalog = self._catalog(principal, model_id)
         file_id = self._file_id(catalog, file_id, writable=True)
+        self._check_upload(principal, model_id, catalog, file_id)
         if index < 0 or index >= MAX_CHUNKS:
             raise errors.BadRequest(f"Chunk id must be between 0 and {MAX_CHUNKS - 1}")
         state = self._store.upload_state(model_id, file_id, principal.user_id)
@@ -174,6 +194,7 @@ class FilesMixin(EngineBase):
         """`POST /files/{id}/complete`: freeze the chunk count of a `-1` upload."""
         catalog = self._catalog(principal, model_id)
         file_id = self._file_id(catalog, file_id, writable=True)
+        self._check_upload(principal, model_id, catalog, file_id)
         state = self._store.upload_state(model_id, file_id, principal.user_id)
         if state is not None:
             present = state.chunk_indices
@@ -256,6 +277,7 @@ class FilesMixin(EngineBase):
         """Remove the caller's private content (the default content, if any, shows again)."""
         catalog = self._catalog(principal, model_id)
         file_id = self._file_id(catalog, file_id)
+        self._check_upload(principal, model_id, catalog, file_id)
         self._store.delete_content(model_id, file_id, principal.user_id)
         with self._lock:
             self._file_access.pop((model_id, file_id, principal.user_id), None)

@@ -59,8 +59,11 @@ class TasksMixin(EngineBase):
         action_id: str,
         start: TaskStart,
     ) -> BulkTaskStatus:
-        """Create a task (durably) and queue it; the same idempotency key returns the same task."""
-        model = self._visible(principal, model_id)
+        """Create a task (durably) and queue it; the same idempotency key returns the same task.
+
+        The caller's model role must grant the action (403 otherwise).
+        """
+        model, access = self._usable(principal, model_id)
         if not start.locale_name:
             raise errors.BadRequest("localeName is required")
         if model.state == "ARCHIVED":
@@ -70,8 +73,14 @@ class TasksMixin(EngineBase):
         if model.state == "OFFLINE":
             raise errors.ModelOffline(f"Model {model_id} is offline")
         catalog = self._catalogs[model_id]
-        if self._action(catalog, kind, action_id) is None:
+        definition = self._action(catalog, kind, action_id)
+        if definition is None:
             raise errors.NotFound(f"{kind[:-1].capitalize()} {action_id} not found")
+        if not access.may_run(definition.name):
+            raise errors.Forbidden(
+                f"User {principal.email} does not have access to {definition.name!r} "
+                f"(model role {access.role!r})"
+            )
         self._expire_private_content(model_id, principal.user_id, touch=True)
         record = TaskRecord(
             id=ids.new_task_id(),
@@ -121,7 +130,7 @@ class TasksMixin(EngineBase):
     def _task_record(
         self, principal: Principal, model_id: str, kind: ActionKind, action_id: str, task_id: str
     ) -> TaskRecord:
-        self._visible(principal, model_id)
+        self._usable(principal, model_id)
         task = self._store.task(task_id)
         if task is None or task.model_id != model_id or task.action_id != action_id:
             raise errors.NotFound(f"Task {task_id} not found")
@@ -134,7 +143,7 @@ class TasksMixin(EngineBase):
     ) -> Paged[TaskListItem]:
         """Tasks of one action, oldest first (unknown action → empty, like Anaplan)."""
         try:
-            self._visible(principal, model_id)
+            self._usable(principal, model_id)
         except errors.NotFound:
             return Paged(items=[], total_size=0, offset=page.offset)
         items: list[TaskListItem] = []
@@ -260,8 +269,18 @@ class TasksMixin(EngineBase):
     def cancel_task(
         self, principal: Principal, model_id: str, kind: ActionKind, action_id: str, task_id: str
     ) -> BulkTaskStatus:
-        """Ask a task to cancel; a finished task is returned unchanged."""
+        """Ask a task to cancel; a finished task is returned unchanged.
+
+        Only a workspace administrator may cancel another user's task (403 otherwise).
+        """
         record = self._task_record(principal, model_id, kind, action_id, task_id)
+        if record.user_id != principal.user_id:
+            access = self._access(principal, model_id)
+            if not access.may_cancel_others:
+                raise errors.Forbidden(
+                    f"Task {task_id} was started by another user: only a workspace "
+                    "administrator may cancel it"
+                )
         with self._cond:
             live = self._live.get(task_id)
             if live is not None and not live.cancel_requested:
