@@ -33,7 +33,7 @@ from ..errors import EmulatorError
 from .alm_routes import alm_routes
 from .auth import DEFAULT_TOKEN_LIFETIME, ReplayGuard, RequireToken, TokenStore, token_routes
 from .catalog import catalog_routes
-from .control import EmulatorControl, control_routes
+from .control import ControlGate, EmulatorControl, control_routes
 from .faults import RAW_SEND, FaultInjector, RequestCounter, apply_fault
 from .files import file_routes
 from .openapi import openapi_document
@@ -74,6 +74,7 @@ class EmulatorApp:
         clock: epoch-seconds clock for token expiry and certificate timestamps.
         progression: how tasks progress after a reset.
         extra_routes: more routes (same conventions) to serve.
+        control: who may call the `/_emulator/…` routes (default: loopback peers, no token).
     """
 
     def __init__(
@@ -84,8 +85,10 @@ class EmulatorApp:
         clock: Callable[[], float] = time.time,
         progression: Progression | None = None,
         extra_routes: Sequence[BaseRoute] = (),
+        control: ControlGate | None = None,
     ):
         self.engine = engine
+        self.control_gate = control or ControlGate()
         self.tokens = TokenStore(token_lifetime, clock)
         self.faults = FaultInjector()
         self.requests = RequestCounter()
@@ -136,6 +139,10 @@ class EmulatorApp:
             raw_path: bytes = scope.get("raw_path") or path.encode("utf-8")
             scope = {**scope, "path": path, "raw_path": raw_path.rstrip(b"/") or b"/"}
         if path.startswith(CONTROL_PREFIX + "/"):
+            refused = self.control_gate.refusal(scope)
+            if refused is not None:
+                await error_response(*refused, path)(scope, receive, send)
+                return
             await self.starlette(scope, receive, send)
             return
         method: str = scope["method"]
