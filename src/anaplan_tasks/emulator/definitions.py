@@ -26,13 +26,14 @@ the format is documented in `docs/emulator-definitions.md`.
 
 from __future__ import annotations
 
-import json
 import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .jsontext import MAX_JSON_DEPTH, JsonTooDeep, json_depth, load_json
 
 Format = Literal["number", "text", "boolean", "date", "list"]
 """Formats of a list property or a module line item."""
@@ -245,9 +246,14 @@ def parse_definition(
     """
     stripped = text.lstrip()
     try:
-        data: Any = json.loads(text) if stripped.startswith("{") else tomllib.loads(text)
+        data: Any = load_json(text) if stripped.startswith("{") else tomllib.loads(text)
+        if json_depth(data) > MAX_JSON_DEPTH:
+            raise JsonTooDeep(f"nested more than {MAX_JSON_DEPTH} levels deep")
     except (ValueError, tomllib.TOMLDecodeError) as error:
         raise DefinitionError(source, [f"not valid JSON or TOML: {error}"]) from None
+    except RecursionError:  # TOML nested a thousand levels down
+        message = f"not valid JSON or TOML: nested more than {MAX_JSON_DEPTH} levels deep"
+        raise DefinitionError(source, [message]) from None
     try:
         definition = Definition.model_validate(data)
     except ValidationError as error:

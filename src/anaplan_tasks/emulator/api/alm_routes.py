@@ -16,7 +16,6 @@ Control (no token, like every `/_emulator/…` path):
 
 from __future__ import annotations
 
-import json
 import weakref
 from collections.abc import Awaitable, Callable
 from functools import partial
@@ -32,6 +31,7 @@ from ..alm.service import AlmService
 from ..alm.store import AlmStore, TaskKind
 from ..engine.contract import Principal
 from ..errors import BadRequest, NotAcceptable
+from ..jsontext import load_json
 from .auth import principal_of
 from .context import engine_of, leased, model_scoped
 from .wire import MAX_JSON_BODY, envelope, listing, no_content, parse_page, read_body, wire
@@ -87,7 +87,7 @@ async def _json_body(request: Request) -> dict[str, Any] | None:
     if not body.strip():
         return None
     try:
-        data = json.loads(body)
+        data = load_json(body)
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("Check if the content is compatible with JSON format.") from None
     if data is None:
@@ -273,7 +273,7 @@ async def structure_control(request: Request) -> Response:
     else:
         raw = await read_body(request, MAX_JSON_BODY)
         try:
-            data = json.loads(raw)
+            data = load_json(raw)
         except (ValueError, UnicodeDecodeError):
             raise BadRequest("The body must be a JSON structural edit or a list of them.") from None
         structure = await anyio.to_thread.run_sync(

@@ -23,7 +23,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import Receive, Scope, Send
@@ -55,6 +55,13 @@ async def _error_handler(request: Request, exc: Exception) -> Response:
         return error_response(exc.status_code, message, request.scope["path"], headers=exc.headers)
     logger.error("internal error on %s %s", request.method, request.scope["path"], exc_info=exc)
     return error_response(500, "Internal Server Error", request.scope["path"])
+
+
+async def _client_left(request: Request, exc: Exception) -> Response:
+    """A client that went away before its body was read: nothing to answer, nothing to log
+    but one line (it is the client's doing, not the emulator's)."""
+    logger.info("client left before its request was read: %s %s", request.method, request.url.path)
+    return Response(status_code=400)
 
 
 async def _openapi(request: Request) -> Response:
@@ -112,6 +119,7 @@ class EmulatorApp:
             Route("/_emulator/openapi.json", _openapi, methods=["GET"], name="control_openapi"),
         ]
         handlers: dict[Any, Any] = {
+            ClientDisconnect: _client_left,
             EmulatorError: _error_handler,
             HTTPException: _error_handler,
             Exception: _error_handler,

@@ -31,6 +31,7 @@ from ..definitions import (
     ModuleDef,
     PropertyDef,
 )
+from ..jsontext import is_number
 from ..storage import KEY_SEPARATOR
 from . import results
 from .context import ActionContext, ActionOutcome, split_chunks
@@ -130,7 +131,7 @@ def _open_source(ctx: ActionContext, file_id: str, source: FileDef) -> _Source:
 def _column_index(source: _Source, column: str, target: str) -> int:
     if column in source.header:
         return source.header.index(column)
-    if column.startswith("Column ") and column[7:].isdigit():
+    if column.startswith("Column ") and is_number(column[7:]):
         return int(column[7:]) - 1
     raise ImportAborted(
         "missingFields",
