@@ -6,7 +6,6 @@ Files are in `files.py`, tasks (queueing, running, status, cancel, dumps) in `ta
 
 from __future__ import annotations
 
-import hmac
 import threading
 import time
 from collections.abc import Sequence
@@ -44,6 +43,7 @@ from .context import split_chunks
 from .contract import Page, Paged, Principal, Progression
 from .files import DEFAULT_OWNER, FilesMixin, encode_default
 from .lifecycle import Lifecycle
+from .passwords import PasswordHasher
 from .tasks import TasksMixin, encode_result
 
 INTERRUPTED_TEXT = "The emulator stopped while this task ran; nothing was applied."
@@ -78,6 +78,7 @@ class EmulatorEngine(FilesMixin, TasksMixin):
     ):
         self._store = store
         self._lifecycle = Lifecycle()
+        self._passwords = PasswordHasher()
         self._definitions = list(definitions)
         self._progression = progression or Progression()
         self._clock = clock or SystemClock()
@@ -107,7 +108,11 @@ class EmulatorEngine(FilesMixin, TasksMixin):
                 UserRecord(
                     id=ids.user_id(user.email),
                     email=user.email,
-                    password=user.password,
+                    password=(
+                        None
+                        if user.password is None
+                        else self._passwords.hashed(user.email, user.password)
+                    ),
                     first_name=user.first_name,
                     last_name=user.last_name,
                     customer_id=ids.CUSTOMER_ID,
@@ -212,7 +217,7 @@ class EmulatorEngine(FilesMixin, TasksMixin):
         user = self._users.get(email.lower())
         if user is None or user.password is None:
             return None
-        if not hmac.compare_digest(user.password.encode(), password.encode()):
+        if not self._passwords.verify(user.email, user.password, password):
             return None
         return self._principal(user)
 
