@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from anaplan_tasks.emulator import errors
@@ -86,6 +88,26 @@ def test_posting_to_a_name_creates_a_file_once(dev: DemoModel) -> None:
     assert names.count("budget.csv") == 1
     with pytest.raises(errors.BadRequest):
         engine.set_chunk_count(p, m, "  ", 1)
+
+
+def test_files_created_at_once_from_many_threads_all_exist(dev: DemoModel) -> None:
+    engine, p, m = dev.engine, dev.principal, dev.model_id
+    names = [f"made-{index}.csv" for index in range(24)]
+    barrier = threading.Barrier(8)
+
+    def create(mine: list[str]) -> None:
+        barrier.wait()
+        for name in mine:
+            engine.set_chunk_count(p, m, name, 1)
+            engine.set_chunk_count(p, m, names[0], 1)  # and one name they all share
+
+    threads = [threading.Thread(target=create, args=(names[i::8],)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    listed = [f.name for f in engine.files(p, m, Page()).items]
+    assert sorted(name for name in listed if name.startswith("made-")) == sorted(names)
 
 
 @pytest.mark.parametrize("count", [0, -2, 1001])

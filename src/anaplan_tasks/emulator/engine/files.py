@@ -139,14 +139,18 @@ class FilesMixin(EngineBase):
                         f"User {principal.email} may not create files in this model "
                         f"(model role {access.role!r})"
                     )
-                structure = catalog.structure
-                self.replace_structure(
-                    model_id,
-                    structure.model_copy(
-                        update={"files": [*structure.files, FileDef(name=file_ref)]}
-                    ),
-                )
-                catalog = self._catalogs[model_id]
+                # Read, add and write the structure under the engine's lock: two uploads
+                # creating two files at once must not each write a structure without the other.
+                with self._lock:
+                    structure = self._catalogs[model_id].structure
+                    if not any(f.name == file_ref for f in structure.files):
+                        self.replace_structure(
+                            model_id,
+                            structure.model_copy(
+                                update={"files": [*structure.files, FileDef(name=file_ref)]}
+                            ),
+                        )
+                    catalog = self._catalogs[model_id]
             file_id = catalog.id_of("file", file_ref)
         self._check_upload(principal, model_id, catalog, file_id)
         self._expire_private_content(model_id, principal.user_id, touch=False)
