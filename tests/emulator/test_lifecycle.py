@@ -1,10 +1,10 @@
 """Resets while requests run: uploads, imports, downloads and resets interleaved over loopback.
 
 Several threads upload, import, poll and download for ~30 s while two others reset the emulator,
-one through `POST /_emulator/reset` and one the way the pytest fixture does
-(`control.reset()`). The server must stay up and answer every request: a success, a 401 (a
-reset drops tokens) or a 404 (a reset drops tasks) — never a 5xx, never a dropped connection —
-and log no error.
+one through `POST /_emulator/reset` and one the way the pytest fixture does (`control.reset()`),
+and another adds definitions. The server must stay up and answer every request: a success, a
+401 (a reset drops tokens) or a 404 (a reset drops tasks); never a 5xx, never a dropped
+connection; and log no error.
 """
 
 from __future__ import annotations
@@ -127,6 +127,26 @@ def work(caller: Caller, ids: tuple[str, str, str], seed: int, until: float) -> 
         caller.call("GET", tasks)
 
 
+def keep_loading_definitions(base_url: str, until: float, failures: list[str]) -> None:
+    """Another lifecycle operation: definitions added (a new user and workspace each time)."""
+    number = 0
+    with httpx2.Client(base_url=base_url, timeout=60) as http:
+        while time.monotonic() < until:
+            number += 1
+            text = (
+                f'{{"users": [{{"email": "u{number}@example.com", "password": "x"}}], '
+                f'"workspaces": [{{"name": "W{number}", "admins": ["u{number}@example.com"]}}]}}'
+            )
+            try:
+                response = http.post("/_emulator/definitions", content=text)
+            except httpx2.TransportError as error:
+                failures.append(f"POST /_emulator/definitions: {error!r}")
+                return
+            if response.status_code != 204:
+                failures.append(f"POST /_emulator/definitions: {response.status_code}")
+            time.sleep(0.2)
+
+
 def keep_resetting(reset: Callable[[], None], seed: int, until: float, count: list[int]) -> None:
     rng = random.Random(seed)
     while time.monotonic() < until:
@@ -171,11 +191,14 @@ def test_resets_while_requests_run_leave_the_server_up_and_every_request_answere
     threads.append(
         threading.Thread(target=keep_resetting, args=(emulator.control.reset, 2, until, resets))
     )
+    threads.append(
+        threading.Thread(target=keep_loading_definitions, args=(emulator.base_url, until, failures))
+    )
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert failures == []
+    assert failures == [], "\n".join(failures)
     assert httpx2.get(f"{emulator.base_url}/_emulator/health").status_code == 200
     assert len(resets) >= 10
     for kind in ("PUT 204", "POST 200", "GET 200", "POST 201"):

@@ -155,21 +155,26 @@ class EmulatorEngine(FilesMixin, TasksMixin):
                             )
 
     def _reload(self) -> None:
+        # Requests read these maps without the lock: build new ones, then swap them in, the
+        # catalogues before the models, so a reader never finds a model without its catalogue.
         store = self._store
         with self._lock:
-            self._users = {u.email.lower(): u for u in store.users()}
-            self._users_by_id = {u.id: u for u in self._users.values()}
-            self._workspaces = {w.id: w for w in store.workspaces()}
-            self._grants = {}
+            users = {u.email.lower(): u for u in store.users()}
+            grants: dict[str, dict[str, bool]] = {}
             for grant in store.grants():
-                self._grants.setdefault(grant.user_id, {})[grant.workspace_id] = grant.admin
-            self._models = {m.id: m for m in store.models()}
-            self._catalogs = {}
-            for model_id in self._models:
+                grants.setdefault(grant.user_id, {})[grant.workspace_id] = grant.admin
+            models = {m.id: m for m in store.models()}
+            catalogs = dict(self._catalogs)
+            for model_id in models:
                 version, structure = store.structure(model_id)
-                self._catalogs[model_id] = ModelCatalog(
-                    structure, version, store.object_ids(model_id)
-                )
+                catalogs[model_id] = ModelCatalog(structure, version, store.object_ids(model_id))
+            self._catalogs = catalogs
+            self._workspaces = {w.id: w for w in store.workspaces()}
+            self._users_by_id = {u.id: u for u in users.values()}
+            self._users = users
+            self._grants = grants
+            self._models = models
+            self._catalogs = {model_id: catalogs[model_id] for model_id in models}
 
     def _recover(self) -> None:
         """Finish what a previous process left: outcomes that committed, interrupted tasks."""
@@ -411,10 +416,14 @@ class EmulatorEngine(FilesMixin, TasksMixin):
             self._reload()
 
     def load_definition(self, text: str, *, source: str = "<request>") -> None:
-        """Add the users, workspaces and models of a definition (JSON or TOML text)."""
+        """Add the users, workspaces and models of a definition (JSON or TOML text).
+
+        Holds the store like a request: a reset waits for it, and it for a reset.
+        """
         definition = parse_definition(text, source=source, known_users=list(self._users))
-        self._apply(definition)
-        self._reload()
+        with self._lifecycle.shared():
+            self._apply(definition)
+            self._reload()
 
     def set_progression(self, progression: Progression) -> None:
         """Change how tasks progress from now on."""
