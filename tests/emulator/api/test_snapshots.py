@@ -44,7 +44,7 @@ def codes(content: bytes) -> set[str]:
 def test_a_re_upload_during_a_running_import_goes_to_the_next_task(
     api: httpx2.Client, demo: Demo, emulator: RunningEmulator
 ) -> None:
-    first = employees(300_000)
+    first = employees(150_000)
     second = employees(20, prefix=b"R")
     path = f"{demo.base}/files/{demo.file_id}"
     upload(api, path, first, 4 * 1024 * 1024)
