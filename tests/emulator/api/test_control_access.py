@@ -15,6 +15,7 @@ from anaplan_tasks.emulator.__main__ import parse_arguments
 from anaplan_tasks.emulator.api import ControlGate, EmulatorApp
 from anaplan_tasks.emulator.server import RunningEmulator, control_gate, run_emulator
 
+from ..subprocess_server import EmulatorProcess
 from .conftest import assert_error
 
 DEFINITION = '{"users": [{"email": "intruder@example.com", "password": "x"}]}'
@@ -86,3 +87,17 @@ def test_with_a_token_even_loopback_must_show_it(guarded: RunningEmulator) -> No
         reset = http.post("/_emulator/reset", headers={"Authorization": "Bearer s3cret"})
         assert reset.status_code == 204
         assert http.get("/_emulator/health").status_code == 200
+
+
+@pytest.mark.parametrize("how", ["option", "environment"])
+def test_the_module_takes_a_control_token(how: str) -> None:
+    arguments = ["--memory", "--control-token", "s3cret"] if how == "option" else ["--memory"]
+    env = {"ANAPLAN_EMULATOR_CONTROL_TOKEN": "s3cret"} if how == "environment" else {}
+    server = EmulatorProcess(arguments, env=env)
+    try:
+        with httpx2.Client(base_url=server.base_url, timeout=30) as http:
+            assert_error(http.post("/_emulator/reset"), 401)
+            token = {"Authorization": "Bearer s3cret"}
+            assert http.post("/_emulator/reset", headers=token).status_code == 204
+    finally:
+        server.terminate()
