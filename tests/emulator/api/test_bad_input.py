@@ -165,3 +165,10 @@ def test_the_openapi_document_declares_the_token_error_body(http: httpx2.Client)
     api_route = document["paths"]["/2/0/users/me"]["get"]["responses"]
     assert "401" not in api_route  # the API's own 401 is the envelope (4XX)
     assert "status" in api_route["4XX"]["content"]["application/json"]["schema"]["properties"]
+
+
+@pytest.mark.parametrize("value", ["\u0661", "²", " 1", "1_0", "+1", "\uff11"])
+def test_paging_numbers_are_ascii_digits(api: httpx2.Client, value: str) -> None:
+    for name in ("limit", "offset"):
+        assert_error(api.get("/2/0/workspaces", params={name: value}), 400)
+    assert ok(api.get("/2/0/workspaces", params={"limit": "1", "offset": "0"}))

@@ -164,10 +164,10 @@ def _int_param(request: Request, name: str, default: int) -> int:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise BadRequest(f"The '{name}' parameter must be a number, got '{raw}'.") from None
+    digits = raw.removeprefix("-")
+    if not is_number(digits):  # int() would also take Arabic-Indic digits, " 1", "1_000"
+        raise BadRequest(f"The '{name}' parameter must be a number, got '{raw}'.")
+    return int(raw)
 
 
 def flag(request: Request, name: str) -> bool:
