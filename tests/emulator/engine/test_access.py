@@ -76,3 +76,9 @@ def test_a_structure_change_keeps_who_has_which_role(prod: DemoModel, dev: DemoM
         engine.start_task(
             viewer, prod.model_id, "imports", prod.ids["Load Employees"], TaskStart("en_US")
         )
+
+
+def test_a_role_that_a_sync_removed_leaves_no_access() -> None:
+    without_roles = SHOP.model_copy(update={"roles": []})
+    assert not access_of(without_roles, "a@x.com", admin=False).visible
+    assert access_of(without_roles, "someone@x.com", admin=False).full

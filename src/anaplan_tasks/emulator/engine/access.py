@@ -71,9 +71,10 @@ def access_of(structure: ModelDef, email: str, *, admin: bool) -> Access:
     role_name = members.get(email.lower(), FULL_ACCESS)
     if role_name == FULL_ACCESS:
         return Access(role=FULL_ACCESS)
-    if role_name == NO_ACCESS:
+    role = next((r for r in structure.roles if r.name == role_name), None)
+    if role_name == NO_ACCESS or role is None:
+        # A role a structure change (an ALM sync) removed leaves its members with No Access.
         return Access(role=NO_ACCESS, actions=frozenset(), files=frozenset())
-    role = next(r for r in structure.roles if r.name == role_name)
     actions = frozenset(role.actions)
     files = set(role.files)
     for definition in structure.imports:
