@@ -110,11 +110,21 @@ async def run_async(caller: Caller) -> None:
 
 
 def wait_for_late_commits(emulator: Emulator) -> None:
+    """Until every late start has committed and every task has ended (so the reset that ends
+    the test finds the emulator idle)."""
     for _ in range(400):
         if emulator.running.control.faults.snapshot()["lateCommitsPending"] == 0:
-            return
+            break
         threading.Event().wait(0.05)
-    raise AssertionError("late commits never ran")
+    else:
+        raise AssertionError("late commits never ran")
+    with Client(**emulator.client_settings()) as client:  # type: ignore[arg-type]
+        for _ in range(400):
+            listed = client.imports.list_tasks(IMPORT)
+            if all(item.task_state in ("COMPLETE", "CANCELLED") for item in listed):
+                return
+            threading.Event().wait(0.05)
+    raise AssertionError("tasks never ended")
 
 
 def landed(emulator: Emulator) -> set[str]:
