@@ -59,6 +59,15 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--quiet", "-q", action="store_true", help="no request log (--log-level warning)"
     )
+    parser.add_argument(
+        "--control-token",
+        metavar="TOKEN",
+        help=(
+            "require this token (Authorization: Bearer TOKEN) on the /_emulator/ control routes, "
+            "from any peer; without it they answer loopback peers only, and are disabled on a "
+            "non-loopback --host (default: $ANAPLAN_EMULATOR_CONTROL_TOKEN)"
+        ),
+    )
     arguments = parser.parse_args(argv)
     if arguments.token_lifetime <= 0:
         parser.error("--token-lifetime must be above 0")
@@ -84,6 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             token_lifetime=arguments.token_lifetime,
             announce=lambda line: print(line, flush=True),
             log_level="warning" if arguments.quiet else arguments.log_level,
+            control_token=arguments.control_token,
         )
     except KeyboardInterrupt:  # Ctrl-C is how the server is stopped: no traceback
         return 0

@@ -91,6 +91,12 @@ select_when = false
 [[workspaces.models.processes]]
 name = "Nightly Load"
 actions = ["Load Employees", "Load Headcount", "Remove Inactive Employees", "Headcount Export"]
+
+[[workspaces.models.roles]]
+name = "Viewer"
+
+[workspaces.models.members]
+"{viewer}" = "Viewer"
 """
 
 DEMO_DEFINITION_TOML = (
@@ -116,7 +122,7 @@ users = ["{VIEWER_USER}"]
 name = "{DEV_MODEL}"
 origin = "{PROD_MODEL}"
 """
-    + _MODEL_BODY
+    + _MODEL_BODY.replace("{viewer}", VIEWER_USER)
     + f"""
 [[workspaces.models.lists]]
 name = "{UNRELEASED_LIST}"
@@ -124,7 +130,7 @@ name = "{UNRELEASED_LIST}"
 [[workspaces.models]]
 name = "{PROD_MODEL}"
 """
-    + _MODEL_BODY
+    + _MODEL_BODY.replace("{viewer}", VIEWER_USER)
 )
 """The demo workspace as a definition file (TOML): also an example of the format.
 
