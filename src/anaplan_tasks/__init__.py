@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from .client import AsyncClient, Client
     from .errors import (
         AlmTaskFailedError,
+        AmbiguousStartError,
         AnaplanError,
         AuthenticationError,
         TaskCancelledError,
@@ -41,6 +42,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AlmTaskFailedError",
+    "AmbiguousStartError",
     "AnaplanError",
     "AsyncClient",
     "AuthenticationError",
@@ -75,6 +77,7 @@ _SOURCES = {
     "AsyncClient": ".client",
     "Client": ".client",
     "AlmTaskFailedError": ".errors",
+    "AmbiguousStartError": ".errors",
     "AnaplanError": ".errors",
     "AuthenticationError": ".errors",
     "TaskCancelledError": ".errors",

@@ -228,4 +228,4 @@ class EmulatorApp:
         if rule is None:
             await self.starlette(scope, receive, send)
         else:
-            await apply_fault(rule, self.starlette, scope, receive, send)
+            await apply_fault(rule, self.starlette, scope, receive, send, self.faults)
