@@ -32,7 +32,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 FILE_ID = "113000000001"
-PREFIX = "/2/0/workspaces/w1/models/m1"
+WORKSPACE_ID = "8a81b09d5e4f6a7b015e8c1d2f3a4b5c"
+MODEL_ID = "75A40874E6B64FA3AE0F1E6FCE6B1BC0"
+PREFIX = f"/2/0/workspaces/{WORKSPACE_ID}/models/{MODEL_ID}"
 PIECE = 1 << 20
 
 
@@ -170,8 +172,8 @@ def _ours(port: int, out: Path) -> int:
         base_url=f"http://127.0.0.1:{port}",
         email="demo@example.com",
         password="demo",
-        workspace_id="w1",
-        model_id="m1",
+        workspace_id=WORKSPACE_ID,
+        model_id=MODEL_ID,
         env={},
     ) as client:
         if out.name != "null":
