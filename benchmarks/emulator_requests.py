@@ -2,9 +2,12 @@
 
 Two servers run in turn, each in its own process, as `serve` runs the emulator (uvicorn, h11):
 
-- `emulator`: `python -m anaplan_tasks.emulator --demo --memory`; the requests are status reads
-  of one import task (`GET …/imports/{importId}/tasks/{taskId}`), which stays queued (the
-  `manual` progression), with a token.
+- `emulator`: `python -m anaplan_tasks.emulator --demo --memory` (access log on, to /dev/null);
+  the requests are status reads of one import task
+  (`GET …/imports/{importId}/tasks/{taskId}`), which stays queued (the `manual` progression),
+  with a token.
+- `emulator, no log`: the same through `run_emulator(demo=True)`, as the pytest fixture runs it
+  (no access log).
 - `bare starlette`: one Starlette route answering a small JSON body: what the web stack alone
   costs, for the ratio.
 
@@ -38,6 +41,18 @@ from dataclasses import dataclass
 
 import httpx2
 from _client_common import DEMO_PASSWORD, DEMO_USER, ROOT, _free_port, process_cpu_seconds
+
+FIXTURE_WAY = textwrap.dedent(
+    """
+    import sys, time
+
+    from anaplan_tasks.emulator.server import run_emulator
+
+    with run_emulator(demo=True, port=int(sys.argv[1])):
+        while True:
+            time.sleep(60)
+    """
+)
 
 BARE_APP = textwrap.dedent(
     """
@@ -85,13 +100,16 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def emulator() -> Iterator[Target]:
+def emulator(name: str = "emulator") -> Iterator[Target]:
     """The emulator with one queued import task to read."""
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    command = [sys.executable, "-m", "anaplan_tasks.emulator", "--demo", "--memory"]
+    if name == "emulator":
+        command = [sys.executable, "-m", "anaplan_tasks.emulator", "--demo", "--memory", "--port"]
+    else:
+        command = [sys.executable, "-c", FIXTURE_WAY]
     process = subprocess.Popen(
-        [*command, "--port", str(port)],
+        [*command, str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -111,7 +129,7 @@ def emulator() -> Iterator[Target]:
             task_id = started.json()["task"]["taskId"]
         path = f"{prefix}/imports/{import_id}/tasks/{task_id}"
         headers = f"Authorization: {auth['Authorization']}\r\n"
-        yield Target("emulator", port, process.pid, path, headers)
+        yield Target(name, port, process.pid, path, headers)
     finally:
         process.terminate()
         process.wait(10)
@@ -229,10 +247,11 @@ def main() -> None:
     use_wrk = not options.python and shutil.which("wrk") is not None
     print(f"load generator: {'wrk' if use_wrk else 'Python asyncio'}")
     print(
-        f"{'server':<15} | {'CPU/request':>11} | {options.clients} clients: {'req/s':>7} | "
+        f"{'server':<16} | {'CPU/request':>11} | {options.clients} clients: {'req/s':>7} | "
         f"{'p50':>7} | {'p99':>7}"
     )
-    for make in (emulator, bare):
+    servers = (emulator, lambda: emulator("emulator, no log"), bare)
+    for make in servers:
         with make() as target:
             cpu = asyncio.run(sequential(target, options.sequential))
             if use_wrk:
@@ -240,7 +259,7 @@ def main() -> None:
             else:
                 rate, p50, p99 = asyncio.run(concurrent(target, options.clients, options.seconds))
             print(
-                f"{target.name:<15} | {cpu:>8.3f} ms | {'':>11}{rate:>7.0f} | {p50:>4.1f} ms | "
+                f"{target.name:<16} | {cpu:>8.3f} ms | {'':>11}{rate:>7.0f} | {p50:>4.1f} ms | "
                 f"{p99:>4.1f} ms",
                 flush=True,
             )
