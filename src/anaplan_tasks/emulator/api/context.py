@@ -51,16 +51,23 @@ def _limiter(request: Request) -> anyio.CapacityLimiter:
     return limiter
 
 
+def leased(engine: Engine, work: Callable[[], T]) -> T:
+    """Run `work()` holding the engine's store (a reset waits for it; see `engine/lifecycle`)."""
+    with engine.use():
+        return work()
+
+
 async def run(
     request: Request, work: Callable[[Engine, Principal], T], *, inline: bool = False
 ) -> T:
-    """Run `work(engine, principal)` in a worker thread, or here when `inline` (short work)."""
+    """Run `work(engine, principal)` holding the engine's store: in a worker thread, or here on
+    the event loop when `inline` (short work such as a status read, which a reset only delays)."""
     engine = engine_of(request)
     principal = principal_of(request)
     if inline:
-        return work(engine, principal)
+        return leased(engine, partial(work, engine, principal))
     return await anyio.to_thread.run_sync(
-        partial(work, engine, principal), limiter=_limiter(request)
+        leased, engine, partial(work, engine, principal), limiter=_limiter(request)
     )
 
 
