@@ -110,3 +110,15 @@ def test_status_of_a_cancelled_task_exits_1(cli: Cli, cli_env: EmulatorHandle) -
     status = cli("status", "import", "Load Employees", task_id, "--json")
     assert isinstance(parse_task(status.json()), CancelledTask)
     assert status.code == ExitCode.TASK_FAILED
+
+
+def test_a_start_whose_outcome_cannot_be_known_exits_6_and_says_what_to_check(
+    cli: Cli, cli_env: EmulatorHandle
+) -> None:
+    # The start runs but its answer is lost, and the task list that would tell cannot be read.
+    cli_env.fail("POST", "*/imports/*/tasks", fault="reset_after", times=1)
+    cli_env.fail("GET", "*/imports/*/tasks", status=500, times=None)
+    outcome = cli("run", "import", "Load Employees")
+    assert outcome.code == ExitCode.START_UNKNOWN == 6, outcome.err
+    assert "may have run" in outcome.error
+    assert "starting again may run it twice" in outcome.error

@@ -139,6 +139,14 @@ def cli() -> None:
     help="info logs every request; warning only problems.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No request log (--log-level warning).")
+@click.option(
+    "--control-token",
+    envvar="ANAPLAN_EMULATOR_CONTROL_TOKEN",
+    metavar="TOKEN",
+    help="Require 'Authorization: Bearer TOKEN' on the /_emulator control routes (needed to "
+    "reach them from other hosts; without it they answer loopback only, and are off when "
+    "--host is not a loopback address).",
+)
 def serve(
     host: str,
     port: int,
@@ -149,6 +157,7 @@ def serve(
     token_lifetime: float,
     log_level: str,
     quiet: bool,
+    control_token: str | None,
 ) -> int:
     """Serve the Anaplan emulator (Anaplan's API on the wire) until Ctrl-C.
 
@@ -178,6 +187,7 @@ def serve(
             token_lifetime=token_lifetime,
             announce=_announcer(sign_in),
             log_level="warning" if quiet else log_level,
+            control_token=control_token,
         )
     except ValueError as error:  # a definition that does not load names its file and path
         _render().print_error(str(error))
