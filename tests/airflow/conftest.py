@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -135,7 +137,7 @@ class Run:
             return None if row is None else XComModel.deserialize_value(row)
 
 
-_RUN_AFTER = datetime(2030, 1, 1, tzinfo=timezone.utc)
+_RUN_AFTER = datetime(2030, 1, 1, tzinfo=UTC)
 
 
 def run_id_for(run_after: datetime) -> str:
@@ -213,3 +215,44 @@ def employees_csv(first: int, count: int, *, region: str = "EMEA") -> bytes:
     for number in range(first, first + count):
         lines.append(f"E{number:07d},Person {number},{region},2020-01-01,true,50000,1")
     return ("\n".join(lines) + "\n").encode()
+
+
+def deferred(caplog: pytest.LogCaptureFixture) -> bool:
+    """Whether a task of the run deferred and its trigger ran (dag.test runs it in line)."""
+    return any("running trigger in line" in record.getMessage() for record in caplog.records)
+
+
+def failure_logged(caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]) -> str:
+    """Everything the run logged, where the task's failure message shows."""
+    out, err = capfd.readouterr()
+    return "\n".join([out, err, *(record.getMessage() for record in caplog.records)])
+
+
+@contextmanager
+def cancelled_once_started(emulator: Emulator, kind: str, action: str) -> Iterator[list[str]]:
+    """Cancel the action's first task from outside (another user) as soon as it exists.
+
+    Tasks stay queued (manual progression) until cancelled, so the cancel lands mid-wait.
+    """
+    emulator.progress("manual")
+    cancelled: list[str] = []
+    stop = threading.Event()
+
+    def watch() -> None:
+        with emulator.client() as client:
+            namespace = getattr(client, kind)
+            while not stop.is_set():
+                listed = namespace.list_tasks(action)
+                if listed:
+                    namespace.cancel(action, listed[0].id)
+                    cancelled.append(listed[0].id)
+                    return
+                stop.wait(0.05)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        yield cancelled
+    finally:
+        stop.set()
+        watcher.join(10)

@@ -21,9 +21,18 @@ def _part(result: TaskResult) -> dict[str, Any]:
         "failed_rows": result.failed_row_count,
         "failure_dump_available": result.failure_dump_available,
         "counts": counts,
-        "failures": [detail.text for detail in result.failure_details()],
+        "failures": _failures(result),
         "nested_results": [_part(nested) for nested in result.nested_results],
     }
+
+
+def _failures(result: TaskResult) -> list[str]:
+    """The failing details' texts; for a result that failed without one, its own details
+    (an action that could not run says why in a detail named for no failure)."""
+    failures = [detail.text for detail in result.failure_details()]
+    if not failures and not result.successful:
+        failures = [detail.text for detail in result.details]
+    return failures
 
 
 def task_summary(ref: TaskRef, task: CompletedTask) -> dict[str, Any]:

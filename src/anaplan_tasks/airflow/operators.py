@@ -27,7 +27,7 @@ from airflow.sdk import BaseOperator, ObjectStoragePath
 from airflow.sdk.exceptions import AirflowException
 
 from ..client import AlmTaskRef, Client, TaskRef
-from ..errors import NotFoundError, TaskFailedError
+from ..errors import AnaplanError, NotFoundError, TaskFailedError
 from ..models import CancelledTask, CompletedSyncTask, CompletedTask, TaskListItem
 from ._results import alm_summary, task_summary
 from .hooks import AnaplanHook
@@ -337,28 +337,34 @@ class _BulkOperator(BaseAnaplanOperator):
         )
 
     def _push_dumps(self, client: Client, ref: TaskRef, task: CompletedTask, context: Any) -> None:
-        """Save the failure dumps (rows rejected) and push where they are."""
+        """Save the failure dumps (rows rejected) and push where they are.
+
+        A dump that cannot be saved is logged, not raised: the task's own outcome stands.
+        """
         if task.result.failed_row_count == 0:
             return
         dumps = client.tasks.dumps(ref, task)
-        if not dumps.available:
-            return
         folder = self._dump_dir(context)
         saved: list[str] = []
         for dump in dumps.available:
             name = f"{ref.task_id}-{dump.object_id}.csv" if dump.object_id else f"{ref.task_id}.csv"
-            if isinstance(folder, ObjectStoragePath):
-                target_path = folder / name
-                with target_path.open("wb") as stream:
-                    dumps.save(stream, dump.object_id)
-                saved.append(str(target_path))
-            else:
-                os.makedirs(folder, exist_ok=True)
-                local = os.path.join(folder, name)
-                dumps.save(local, dump.object_id)
-                saved.append(local)
-        self.log.info("rows rejected; failure dumps saved to %s", ", ".join(saved))
-        context["ti"].xcom_push(key="failure_dumps", value=saved)
+            try:
+                if isinstance(folder, ObjectStoragePath):
+                    folder.mkdir(parents=True, exist_ok=True)
+                    target_path = folder / name
+                    with target_path.open("wb") as stream:
+                        dumps.save(stream, dump.object_id)
+                    saved.append(str(target_path))
+                else:
+                    os.makedirs(folder, exist_ok=True)
+                    local = os.path.join(folder, name)
+                    dumps.save(local, dump.object_id)
+                    saved.append(local)
+            except (OSError, AnaplanError) as error:
+                self.log.warning("could not save the failure dump %s: %s", name, error)
+        if saved:
+            self.log.info("rows rejected; failure dumps saved to %s", ", ".join(saved))
+            context["ti"].xcom_push(key="failure_dumps", value=saved)
 
 
 class AnaplanImportOperator(_BulkOperator):
