@@ -80,8 +80,10 @@ class Emulator:
             env={},
         )
 
-    def progress(self, mode: str, *, seconds: float = 0.0) -> None:
-        self.running.control.set_progression(Progression(mode=mode, seconds=seconds))  # type: ignore[arg-type]
+    def progress(self, mode: str, *, seconds: float = 0.0, polls: int = 0) -> None:
+        """How tasks progress (ALM tasks follow only `polls`)."""
+        progression = Progression(mode=mode, seconds=seconds, polls=polls)  # type: ignore[arg-type]
+        self.running.control.set_progression(progression)
 
     def task_ids(self, kind: str, action: str, model: str | None = None) -> list[str]:
         """The action's tasks as the emulator lists them (everyone's), oldest first."""

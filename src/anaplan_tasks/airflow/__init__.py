@@ -40,7 +40,7 @@ _CONN_FIELDS: dict[str, Any] = {
     },
     "private_key": {
         "label": "Private key (path or PEM)",
-        "schema": {"type": ["string", "null"]},
+        "schema": {"type": ["string", "null"], "format": "password"},
     },
 }
 
