@@ -1,13 +1,12 @@
 """Sync and async Anaplan clients, built on one no-I/O core (`anaplan_tasks._core`).
 
 `Client` and `AsyncClient` have the same surface: `workspaces`, `models`, `files`, `imports`,
-`exports`, `actions`, `processes`, `tasks` and `alm` namespaces; `with_model()` / `with_options()`
-copies; context managers that sign out on close.
+`exports`, `actions`, `processes`, `tasks` and `alm` namespaces; `with_model()` /
+`with_options()` copies; context managers that sign out on close.
 
-More namespaces (ALM's `client.alm`) plug in with `register_namespace(name, factory)` /
-`register_async_namespace(name, factory)`: the factory gets the client and builds its flows on
-`anaplan_tasks._core` (`calls.call`, `calls.get_json`, `polling.PollSchedule`, …), run with
-the client's driver (`client._run(flow)`).
+How it is built (`docs/client-internals.md`): every namespace is written once, as async code, in
+`client/_async/`, over the core's flows; the sync client in `client/_sync/` is generated from it
+by `scripts/unasync.py`, and CI fails when the generated files are stale.
 """
 
 from .._core.alm import AlmTaskRef
@@ -15,11 +14,13 @@ from .._core.dumps import DumpRef
 from .._core.polling import PollPolicy
 from .._core.retry import RetryBudget, RetryPolicy
 from .._core.types import DumpRow, ProgressUpdate, TaskRef
-from ._async import AsyncClient, register_async_namespace
-from ._async_resources import AsyncFailureDumps
-from ._sync import Client, register_namespace
-from ._sync_resources import FailureDumps
-from .alm import Alm, AsyncAlm, ComparisonReportResult, SummaryReportResult
+from ._async.alm import AsyncAlm
+from ._async.client import AsyncClient
+from ._async.tasks import AsyncFailureDumps
+from ._sync.alm import Alm
+from ._sync.client import Client
+from ._sync.tasks import FailureDumps
+from .alm import ComparisonReportResult, SummaryReportResult
 from .config import ClientConfig
 
 __all__ = [
@@ -40,6 +41,4 @@ __all__ = [
     "RetryPolicy",
     "SummaryReportResult",
     "TaskRef",
-    "register_async_namespace",
-    "register_namespace",
 ]

@@ -16,6 +16,7 @@ from .._core.chunks import line_chunks, plan_chunk_size, plan_ranges
 from .._core.files import RangeSource, StreamSource
 from .._core.flow import Context
 from .._core.retry import RetryBudget
+from .._core.scope import Scope
 from ..errors import ConfigurationError
 from .config import ClientConfig
 
@@ -38,6 +39,8 @@ class SessionState:
     budget: RetryBudget = field(default_factory=RetryBudget)
     token: TokenState | None = None
     claimed_tasks: set[str] = field(default_factory=set)
+    scopes: dict[Scope, Scope] = field(default_factory=dict)
+    """Workspace and model names resolved to ids, for this client and its copies."""
     users: int = 1
     closed: bool = False
 

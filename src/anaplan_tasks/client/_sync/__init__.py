@@ -1,0 +1,1 @@
+"""The sync client, generated from `client/_async/` by `scripts/unasync.py`: do not edit."""
