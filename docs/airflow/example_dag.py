@@ -38,9 +38,7 @@ with DAG(
         dump_dir=LANDING / "{{ ds }}" / "rejected",
         deferrable=True,
     )
-    nightly = AnaplanProcessOperator(
-        task_id="nightly_load", action="Nightly Load", deferrable=True
-    )
+    nightly = AnaplanProcessOperator(task_id="nightly_load", action="Nightly Load", deferrable=True)
     export = AnaplanExportOperator(
         task_id="export_headcount",
         action="Headcount Export",

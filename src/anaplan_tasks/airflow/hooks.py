@@ -17,14 +17,12 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
 from airflow.sdk import BaseHook
 
 from ..client import AsyncClient, Client, ClientConfig
-from ..errors import NotFoundError
 
 AUTH_TYPES = ("basic", "certificate", "token")
 
@@ -118,46 +116,12 @@ class AnaplanHook(BaseHook):
         return ClientConfig.resolve(**self.settings(connection))
 
     def get_conn(self) -> Client:
-        """A new `Client` (use it as a context manager: it signs out on close).
-
-        A workspace or model given by name is looked up once and the client uses its id.
-        """
-        client = Client(config=self.config())
-        config = client.config
-        try:
-            workspace, model = config.workspace_id, config.model_id
-            if workspace and not _is_workspace_id(workspace):
-                workspace = _pick("workspace", workspace, client.workspaces.list())
-            if workspace and model and not _is_model_id(model):
-                model = _pick("model", model, client.models.list(workspace))
-        except BaseException:
-            client.close()
-            raise
-        if (workspace, model) == (config.workspace_id, config.model_id):
-            return client
-        resolved = client.with_options(workspace_id=workspace, model_id=model)
-        client.close()  # the copy keeps the session
-        return resolved
+        """A new `Client` (use it as a context manager: it signs out on close)."""
+        return Client(config=self.config())
 
     async def get_async_conn(self) -> AsyncClient:
-        """A new `AsyncClient` (use it as an async context manager); names looked up as in
-        `get_conn`."""
-        client = AsyncClient(config=await self.aconfig())
-        config = client.config
-        try:
-            workspace, model = config.workspace_id, config.model_id
-            if workspace and not _is_workspace_id(workspace):
-                workspace = _pick("workspace", workspace, await client.workspaces.list())
-            if workspace and model and not _is_model_id(model):
-                model = _pick("model", model, await client.models.list(workspace))
-        except BaseException:
-            await client.aclose()
-            raise
-        if (workspace, model) == (config.workspace_id, config.model_id):
-            return client
-        resolved = client.with_options(workspace_id=workspace, model_id=model)
-        await client.aclose()
-        return resolved
+        """A new `AsyncClient` (use it as an async context manager)."""
+        return AsyncClient(config=await self.aconfig())
 
     def test_connection(self) -> tuple[bool, str]:
         """Sign in and read the model's imports (the UI's Test button)."""
@@ -170,23 +134,6 @@ class AnaplanHook(BaseHook):
                 return True, f"signed in; {len(workspaces)} workspaces visible"
         except Exception as error:
             return False, f"{type(error).__name__}: {error}"
-
-
-def _is_workspace_id(text: str) -> bool:
-    return len(text) == 32 and all(c in "0123456789abcdef" for c in text)
-
-
-def _is_model_id(text: str) -> bool:
-    return len(text) == 32 and all(c in "0123456789ABCDEF" for c in text)
-
-
-def _pick(what: str, wanted: str, items: Sequence[Any]) -> str:
-    """The id of the item named `wanted` (or with that id)."""
-    for item in items:
-        if wanted in (item.id, item.name):
-            return str(item.id)
-    names = ", ".join(sorted(str(item.name) for item in items)) or "none"
-    raise NotFoundError(f"no {what} named {wanted!r} (visible: {names})", status_code=404)
 
 
 def _pem_path(value: Any, what: str) -> str | None:
