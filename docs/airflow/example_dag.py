@@ -7,6 +7,7 @@ and model in its extra; for the emulator, its URL as the host) and `pip install
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
 
 from airflow.sdk import DAG, ObjectStoragePath
@@ -19,7 +20,8 @@ from anaplan_tasks.airflow.operators import (
 )
 from anaplan_tasks.airflow.sensors import AnaplanTaskSensor
 
-LANDING = ObjectStoragePath("file:///data/anaplan")  # or s3://…, gs://… with their providers
+# Where the warehouse lands its extracts: file://…, or s3://…, gs://… with their providers.
+LANDING = ObjectStoragePath(os.environ.get("ANAPLAN_LANDING", "file:///data/anaplan"))
 
 with DAG(
     dag_id="anaplan_nightly",

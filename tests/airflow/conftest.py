@@ -166,15 +166,19 @@ def run_dag(airflow_db: Path) -> Callable[..., Run]:
     DagBundlesManager().sync_bundles_to_db()
 
     def run(
-        build: Callable[[], object],
+        build: Callable[[], object] | None = None,
         *,
         before: Callable[[str], object] | None = None,
         dag_id: str | None = None,
+        dag: Any = None,
     ) -> Run:
         number = next(_counter)
-        name = dag_id or f"anaplan_test_{number}"
-        with DAG(name, schedule=None, start_date=datetime(2024, 1, 1), catchup=False) as dag:
-            build()
+        if dag is None:
+            name = dag_id or f"anaplan_test_{number}"
+            with DAG(name, schedule=None, start_date=datetime(2024, 1, 1), catchup=False) as dag:
+                assert build is not None
+                build()
+        name = dag.dag_id
         bag = DagBag(dag_folder=str(airflow_db / "dags"))
         bag.bag_dag(dag)
         sync_bag_to_db(bag, "dags-folder", None)
