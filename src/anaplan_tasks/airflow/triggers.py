@@ -8,16 +8,44 @@ again to build the result, the failure message and the dumps, exactly as a plain
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from ..client import AlmTaskRef, TaskRef
+from ..client import AlmTaskRef, AsyncClient, TaskRef
 from ..errors import AnaplanError, TaskCancelledError, TaskFailedError, TaskTimeoutError
 from .hooks import AnaplanHook
 
 ALM_KINDS = ("syncTasks", "comparisonReportTasks", "summaryReportTasks")
+
+_Key = tuple[str, str | None, str | None, int]
+_SHARED: dict[_Key, list[Any]] = {}
+"""Clients of this triggerer process, per connection, workspace, model and event loop, with
+how many triggers use each: the triggers of one connection sign in once, not once each."""
+
+
+@asynccontextmanager
+async def _shared_client(hook: AnaplanHook) -> AsyncIterator[AsyncClient]:
+    key: _Key = (hook.anaplan_conn_id, hook.workspace, hook.model, id(asyncio.get_running_loop()))
+    entry = _SHARED.get(key)
+    if entry is None:
+        client = await hook.get_async_conn()  # reads the connection: other triggers run meanwhile
+        entry = _SHARED.get(key)
+        if entry is None:
+            entry = _SHARED[key] = [client, 0]
+        else:
+            await client.aclose()  # never signed in: another trigger made one first
+    entry[1] += 1
+    try:
+        yield entry[0]
+    finally:
+        entry[1] -= 1
+        if entry[1] == 0 and _SHARED.get(key) is entry:
+            del _SHARED[key]
+            await entry[0].aclose()
 
 
 class AnaplanTaskTrigger(BaseTrigger):
@@ -87,7 +115,7 @@ class AnaplanTaskTrigger(BaseTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Wait with the async client's schedule; yield one event."""
         try:
-            async with await self._hook().get_async_conn() as client:
+            async with _shared_client(self._hook()) as client:
                 if self.kind in ALM_KINDS:
                     ref = AlmTaskRef(self.kind, self.action_id, self.anaplan_task_id)  # type: ignore[arg-type]
                     await client.alm.wait(ref, timeout=self.timeout)
@@ -113,6 +141,6 @@ class AnaplanTaskTrigger(BaseTrigger):
         """The user killed the deferred task: cancel the Anaplan task (ALM tasks cannot be)."""
         if self.kind in ALM_KINDS:
             return
-        async with await self._hook().get_async_conn() as client:
+        async with _shared_client(self._hook()) as client:
             ref = TaskRef(self.kind, self.action_id, self.anaplan_task_id)  # type: ignore[arg-type]
             await client.tasks.cancel(ref)
