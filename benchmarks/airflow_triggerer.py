@@ -294,6 +294,7 @@ def main() -> None:
             triggerer.wait(30)
             log.close()
         trigger_reads = sum(emulator.control.poll_counts().values()) - polls_before
+        sign_ins = emulator.control.request_counts().get("POST /token/authenticate", 0)
         resumed = states(run_id)
 
         # 2. The async client alone, the same number of tasks of the same length.
@@ -313,6 +314,7 @@ def main() -> None:
         "triggerer_wall_seconds": round(elapsed, 1),
         "triggerer_cpu_seconds": round(cpu_used, 2),
         "trigger_status_reads": trigger_reads,
+        "sign_ins_before_the_client_phase": sign_ins,
         "triggerer_cpu_ms_per_status_read": round(1000 * cpu_used / max(trigger_reads, 1), 2),
         "client_status_reads": client_reads,
         "client_wall_seconds": round(client_elapsed, 1),

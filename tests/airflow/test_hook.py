@@ -13,7 +13,7 @@ from anaplan_tasks.airflow.hooks import AnaplanHook
 from anaplan_tasks.airflow.triggers import AnaplanTaskTrigger
 from anaplan_tasks.emulator.demo import DEMO_PASSWORD, DEMO_USER, DEMO_WORKSPACE, DEV_MODEL
 
-from .conftest import CONN_ID, Emulator
+from .conftest import CONN_ID, Emulator, employees_csv
 
 
 def test_airflow_finds_the_provider_and_its_connection_type(airflow_db: Path) -> None:
@@ -143,3 +143,39 @@ def test_the_trigger_serialises_to_plain_values() -> None:
     assert path == "anaplan_tasks.airflow.triggers.AnaplanTaskTrigger"
     assert json.loads(json.dumps(kwargs)) == kwargs
     assert AnaplanTaskTrigger(**kwargs).serialize() == (path, kwargs)
+
+
+async def test_triggers_of_one_connection_share_one_sign_in(emulator: Emulator) -> None:
+    import asyncio
+
+    emulator.progress("fixed", seconds=1.0)
+    with emulator.client() as client:
+        client.files.upload("employees.csv", employees_csv(1, 3))
+        first = client.imports.start("Load Employees")
+        other = client.with_model(emulator.prod_id)
+        other.files.upload("employees.csv", employees_csv(1, 3))
+        second = other.imports.start("Load Employees")
+        other.close()
+    before = emulator.running.control.request_counts().get("POST /token/authenticate", 0)
+    triggers = [
+        AnaplanTaskTrigger(
+            anaplan_conn_id=CONN_ID,
+            kind="imports",
+            action_id=ref.action_id,
+            task_id=ref.task_id,
+            model=model,
+        )
+        for ref, model in ((first, None), (second, emulator.prod_id))
+    ]
+
+    async def fire(trigger: AnaplanTaskTrigger) -> dict[str, object]:
+        events = [event.payload async for event in trigger.run()]
+        assert len(events) == 1
+        return events[0]
+
+    events = await asyncio.gather(*(fire(trigger) for trigger in triggers))
+
+    assert [event["status"] for event in events] == ["ended", "ended"]
+    assert [event["task_id"] for event in events] == [first.task_id, second.task_id]
+    after = emulator.running.control.request_counts().get("POST /token/authenticate", 0)
+    assert after - before == 1

@@ -21,27 +21,35 @@ from .hooks import AnaplanHook
 
 ALM_KINDS = ("syncTasks", "comparisonReportTasks", "summaryReportTasks")
 
-_Key = tuple[str, str | None, str | None, int]
-_SHARED: dict[_Key, list[Any]] = {}
-"""Clients of this triggerer process, per connection, workspace, model and event loop, with
-how many triggers use each: the triggers of one connection sign in once, not once each."""
+_SHARED: dict[tuple[str, int], list[Any]] = {}
+"""The clients of this triggerer process, one per connection and event loop, with how many
+triggers use each: the triggers of a connection sign in once, not once each (a trigger with
+another workspace or model uses a copy, which shares the sign-in)."""
 
 
 @asynccontextmanager
 async def _shared_client(hook: AnaplanHook) -> AsyncIterator[AsyncClient]:
-    key: _Key = (hook.anaplan_conn_id, hook.workspace, hook.model, id(asyncio.get_running_loop()))
+    key = (hook.anaplan_conn_id, id(asyncio.get_running_loop()))
     entry = _SHARED.get(key)
     if entry is None:
-        client = await hook.get_async_conn()  # reads the connection: other triggers run meanwhile
+        made = await AnaplanHook(hook.anaplan_conn_id).get_async_conn()  # others run meanwhile
         entry = _SHARED.get(key)
         if entry is None:
-            entry = _SHARED[key] = [client, 0]
+            entry = _SHARED[key] = [made, 0]
         else:
-            await client.aclose()  # never signed in: another trigger made one first
+            await made.aclose()  # never signed in: another trigger made one first
     entry[1] += 1
+    base: AsyncClient = entry[0]
+    client = base
+    if hook.model:
+        client = base.with_model(hook.model, hook.workspace)
+    elif hook.workspace:
+        client = base.with_options(workspace_id=hook.workspace)
     try:
-        yield entry[0]
+        yield client
     finally:
+        if client is not base:
+            await client.aclose()
         entry[1] -= 1
         if entry[1] == 0 and _SHARED.get(key) is entry:
             del _SHARED[key]
