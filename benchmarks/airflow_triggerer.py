@@ -13,7 +13,8 @@ task taking the same fixed time. Reported:
 
 Run (from the repository root, in the project's venv):
 
-    .venv/bin/python benchmarks/airflow_triggerer.py [--tasks 200] [--seconds 20]
+    .venv/bin/python benchmarks/airflow_triggerer.py [--tasks 200] [--seconds 20] \
+        [--log-level WARNING]
 """
 
 from __future__ import annotations
@@ -228,6 +229,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=20.0, help="length of every task")
+    parser.add_argument(
+        "--log-level", default="INFO", help="the triggerer's logging level (INFO logs each read)"
+    )
     options = parser.parse_args()
     logging.getLogger("httpx2").setLevel(logging.WARNING)
     definition_file = HOME / "bench.toml"
@@ -249,6 +253,7 @@ def main() -> None:
             **{k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")},
             **ENV,
             "AIRFLOW_CONN_ANAPLAN_DEFAULT": json.dumps(connection),
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": options.log_level,
         }
         os.environ["AIRFLOW_CONN_ANAPLAN_DEFAULT"] = env["AIRFLOW_CONN_ANAPLAN_DEFAULT"]
         emulator.control.set_progression(Progression(mode="fixed", seconds=options.seconds))
@@ -307,6 +312,7 @@ def main() -> None:
 
     report: dict[str, Any] = {
         "tasks": options.tasks,
+        "triggerer_log_level": options.log_level,
         "task_seconds": options.seconds,
         "task_instances_deferred_at_once": deferred_max,
         "worker_slots_held_while_waiting": running_seen,

@@ -140,6 +140,7 @@ class BaseAnaplanOperator(BaseOperator):
             raise AirflowException(
                 f"waiting for Anaplan task {task_id} stopped: {event.get('message')}"
             )
+        context["ti"].xcom_push(key="anaplan_task_id", value=task_id)  # kept across the deferral
         with self.hook().get_conn() as client:
             self._running = (target, task_id)
             return self._done(client, target, task_id, context)
