@@ -18,7 +18,7 @@ from anaplan_tasks import TaskFailedError
 from anaplan_tasks.airflow.operators import AnaplanImportOperator
 from anaplan_tasks.client import TaskRef
 
-from .conftest import Emulator, Run, employees_csv, read_state, seed_state
+from .conftest import Emulator, Run, employees_csv, failure_logged, read_state, seed_state
 
 pytestmark = pytest.mark.slow
 
@@ -111,6 +111,28 @@ def test_an_attempt_that_died_right_after_its_start_post_is_adopted(
     assert run.states == {"load": "success"}
     assert emulator.task_ids("imports", "Load Employees") == [started]
     assert run.xcom("load")["task_id"] == started
+
+
+def test_two_tasks_created_since_the_attempt_are_not_guessed_between(
+    emulator: Emulator,
+    run_load: Callable[..., Run],
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    emulator.progress("manual")
+    since_ms = time.time() * 1000
+    first = _start_elsewhere(emulator, employees_csv(1, 2))
+    second = _start_elsewhere(emulator, employees_csv(1, 2))
+
+    run = run_load(_record(emulator, since_ms=since_ms, task_id=None))
+
+    assert run.states == {"load": "failed"}
+    assert emulator.task_ids("imports", "Load Employees") == [first, second]  # none started
+    assert run.xcom("load", "anaplan_task_id") is None
+    logged = failure_logged(caplog, capfd)
+    assert "AmbiguousStartError" in logged
+    assert first in logged
+    assert second in logged
 
 
 def test_an_attempt_that_died_before_its_start_post_starts_the_task(

@@ -27,7 +27,7 @@ from airflow.sdk import BaseOperator, ObjectStoragePath
 from airflow.sdk.exceptions import AirflowException
 
 from ..client import AlmTaskRef, Client, TaskRef
-from ..errors import AnaplanError, NotFoundError, TaskFailedError
+from ..errors import AmbiguousStartError, AnaplanError, NotFoundError, TaskFailedError
 from ..models import CancelledTask, CompletedSyncTask, CompletedTask, TaskListItem
 from ._results import alm_summary, task_summary
 from .hooks import AnaplanHook
@@ -35,6 +35,9 @@ from .triggers import AnaplanTaskTrigger
 
 STATE_KEY = "anaplan_task"
 """The task state store key holding the attempt: `{"what", "since_ms", "task_id", "exclude"}`."""
+
+ADOPT_CLOCK_MARGIN = 5.0
+"""Seconds between this worker's clock and Anaplan's `creationTime` tolerated when adopting."""
 
 Phase = Literal["active", "succeeded", "failed"]
 
@@ -207,18 +210,35 @@ class BaseAnaplanOperator(BaseOperator):
     def _adopt(
         self, client: Client, target: str, since_ms: float, exclude: list[str]
     ) -> str | None:
-        """The task an attempt that died right after its start POST created, if any."""
-        skew_ms = client.config.retry.start_clock_skew * 1000.0
+        """The task an earlier try created right before it died, if one can be proven.
+
+        The candidates are the action's tasks created since the recorded attempt (within
+        `ADOPT_CLOCK_MARGIN` of this worker's clock). None: the start never ran. One: it is
+        adopted, as the client adopts a start whose answer was lost. More than one, or one
+        while `RetryPolicy.shared_actions` says others start this action too: which is ours
+        cannot be told, and `AmbiguousStartError` names them; nothing is started.
+        """
         created = [
             item
             for item in self._listed(client, target)
-            if item.creation_time >= since_ms - skew_ms and item.id not in exclude
+            if item.creation_time >= since_ms - ADOPT_CLOCK_MARGIN * 1000.0
+            and item.id not in exclude
         ]
         if not created:
             return None
-        chosen = min(created, key=lambda item: item.creation_time)
-        self.log.info("adopting Anaplan task %s, started by an attempt that died", chosen.id)
-        return chosen.id
+        if len(created) > 1 or client.config.retry.shared_actions:
+            names = ", ".join(f"{item.id} ({item.task_state})" for item in created)
+            raise AmbiguousStartError(
+                f"an earlier try of this Airflow task died right after starting {self.kind} "
+                f"{target}; the task it started is one of: {names}. Check them before "
+                "running the action again.",
+                action=f"{self.kind} {target}",
+                candidates=created,
+                idempotency_key=None,
+                cause=AnaplanError("the earlier try died before recording its task id"),
+            )
+        self.log.info("adopting Anaplan task %s, started by an attempt that died", created[0].id)
+        return created[0].id
 
     def _phase_or_gone(self, client: Client, target: str, task_id: str) -> Phase:
         try:
