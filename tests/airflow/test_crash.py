@@ -37,7 +37,8 @@ from airflow.sdk import DAG
 
 from anaplan_tasks.airflow.operators import AnaplanActionOperator, AnaplanImportOperator
 
-RETRY = {"retries": 1, "retry_delay": timedelta(seconds=1)}
+# Spare retries: on a loaded machine Airflow itself may end a try (its API server too slow).
+RETRY = {"retries": 3, "retry_delay": timedelta(seconds=1)}
 
 with DAG("killed_while_waiting", schedule="@once", start_date=datetime(2024, 1, 1)):
     AnaplanImportOperator(
@@ -155,6 +156,8 @@ def stack(emulator: Emulator, tmp_path: Path) -> Iterator[Stack]:
         "AIRFLOW__API_AUTH__JWT_SECRET": "a-secret-for-this-test-only-0123456789",
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "1",
         "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
+        "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "30",
+        "AIRFLOW__WORKERS__EXECUTION_API_RETRIES": "10",
         "AIRFLOW_CONN_ANAPLAN_DEFAULT": json.dumps(connection),
     }
     subprocess.run(
@@ -215,7 +218,8 @@ def test_sigkill_of_the_task_process_never_starts_a_second_anaplan_task(
     runs = dict(stack.wait_for("both DAG runs to end", finished, timeout=240))
     assert runs == {"killed_while_waiting": "success", "killed_after_start_post": "success"}
     tries = dict(stack.query("SELECT dag_id, try_number FROM task_instance"))
-    assert tries == {"killed_while_waiting": 2, "killed_after_start_post": 2}
+    assert tries["killed_while_waiting"] >= 2
+    assert tries["killed_after_start_post"] >= 2
     # Counted by the emulator: one Anaplan task per DAG run.
     [imported] = emulator.task_ids("imports", "Load Employees")
     [removed] = emulator.task_ids("actions", "Remove Inactive Employees")
