@@ -13,12 +13,24 @@ from the outcome; one without an outcome applied nothing (SQLite rolled it back)
 
 Every database runs in WAL mode with `synchronous=FULL`: a method that acknowledges a write has
 committed it to disk before it returns. The ephemeral mode (`memory=True`) keeps the same code
-path in a temporary directory with `synchronous=OFF`, deleted on `close()`.
+path in a temporary directory with `synchronous=OFF` (and no fsync of chunk files), deleted on
+`close()`.
+
+File content lives in chunk files beside the databases (`chunks/<random name>.chunk`), not in
+SQLite: a 200 MB upload is written once, not copied through the WAL and checkpointed again. A
+chunk's row in `meta.sqlite` (`chunks.path`) is what makes it visible, and it commits only after
+its file was written under a temporary name, fsynced, renamed and the directory fsynced; so a
+chunk file that a crash left without a row is never seen, and is removed when the store opens
+(with any half-written temporary file). A file is never rewritten: a replaced or deleted chunk's
+file is unlinked once no file snapshot that could still read it is open (see `_ChunkFiles`).
+Rows written before chunk files existed keep their bytes in `chunks.data` and are read from there.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import secrets
 import shutil
 import sqlite3
 import tempfile
@@ -71,7 +83,7 @@ CREATE TABLE IF NOT EXISTS uploads(
     PRIMARY KEY(model_id, file_id, user_id));
 CREATE TABLE IF NOT EXISTS chunks(
     model_id TEXT NOT NULL, file_id TEXT NOT NULL, user_id TEXT NOT NULL, idx INTEGER NOT NULL,
-    data BLOB NOT NULL, PRIMARY KEY(model_id, file_id, user_id, idx));
+    data BLOB NOT NULL, path TEXT, size INTEGER, PRIMARY KEY(model_id, file_id, user_id, idx));
 CREATE TABLE IF NOT EXISTS tasks(
     seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, model_id TEXT NOT NULL,
     kind TEXT NOT NULL, action_id TEXT NOT NULL, user_id TEXT NOT NULL, user_email TEXT NOT NULL,
@@ -401,6 +413,96 @@ class SqliteModelData(_SqliteReader):
         self._connections.close()
 
 
+_CHUNK_SUFFIX = ".chunk"
+_TEMP_SUFFIX = ".tmp"
+
+
+class _ChunkFiles:
+    """The directory of chunk files: written once under a fresh name, unlinked when unreachable.
+
+    A chunk file is reachable from the row that names it and from every file snapshot opened
+    before that row was replaced or deleted. `retire` unlinks at once the files no open snapshot
+    can reach, and keeps the others until the last snapshot that could read them closes.
+    Snapshots are registered (`opened`) under the store's lock before their read transaction
+    starts, and `retire` runs under the same lock after the commit that unlinked the rows, so a
+    snapshot either counts or already sees the new rows.
+    """
+
+    def __init__(self, directory: Path, durable: bool):
+        self.directory = directory
+        self._durable = durable
+        self._open: set[object] = set()
+        self._waiting: list[tuple[set[object], list[str]]] = []
+
+    def write(self, data: bytes) -> str:
+        """Write a new chunk file durably (unless ephemeral); returns its name."""
+        name = secrets.token_hex(16) + _CHUNK_SUFFIX
+        temporary = self.directory / (name + _TEMP_SUFFIX)
+        with temporary.open("wb") as handle:
+            handle.write(data)
+            if self._durable:
+                handle.flush()
+                os.fsync(handle.fileno())
+        os.rename(temporary, self.directory / name)
+        if self._durable:
+            descriptor = os.open(self.directory, os.O_RDONLY)
+            try:
+                os.fsync(descriptor)
+            finally:
+                os.close(descriptor)
+        return name
+
+    def read(self, name: str) -> bytes | None:
+        """A chunk file's bytes, or None when it is gone."""
+        try:
+            with (self.directory / name).open("rb") as handle:
+                return handle.read()
+        except FileNotFoundError:
+            return None
+
+    def discard(self, name: str) -> None:
+        """Unlink a file no row ever named (its commit failed)."""
+        (self.directory / name).unlink(missing_ok=True)
+
+    def opened(self, snapshot: object) -> None:
+        """A snapshot is about to start (call under the store's lock)."""
+        self._open.add(snapshot)
+
+    def closed(self, snapshot: object) -> None:
+        """A snapshot ended: unlink what only it (and other closed ones) could still read."""
+        self._open.discard(snapshot)
+        still: list[tuple[set[object], list[str]]] = []
+        for readers, names in self._waiting:
+            readers.discard(snapshot)
+            if readers:
+                still.append((readers, names))
+            else:
+                self._unlink(names)
+        self._waiting = still
+
+    def retire(self, names: Sequence[str | None]) -> None:
+        """Files whose rows were just deleted (call under the store's lock, after the commit)."""
+        files = [name for name in names if name]
+        if not files:
+            return
+        if self._open:
+            self._waiting.append((set(self._open), files))
+        else:
+            self._unlink(files)
+
+    def _unlink(self, names: Sequence[str]) -> None:
+        for name in names:
+            (self.directory / name).unlink(missing_ok=True)
+
+    def sweep(self, referenced: set[str]) -> None:
+        """Remove temporary files and chunk files no row names (left by a crash)."""
+        for path in self.directory.iterdir():
+            if path.name.endswith(_TEMP_SUFFIX) or (
+                path.name.endswith(_CHUNK_SUFFIX) and path.name not in referenced
+            ):
+                path.unlink(missing_ok=True)
+
+
 def _upload_state(
     db: sqlite3.Connection, model_id: str, file_id: str, user_id: str
 ) -> UploadState | None:
@@ -411,8 +513,8 @@ def _upload_state(
     if row is None:
         return None
     chunks = db.execute(
-        "SELECT idx, length(data) FROM chunks WHERE model_id=? AND file_id=? AND user_id=? "
-        "ORDER BY idx",
+        "SELECT idx, coalesce(size, length(data)) FROM chunks "
+        "WHERE model_id=? AND file_id=? AND user_id=? ORDER BY idx",
         (model_id, file_id, user_id),
     ).fetchall()
     return UploadState(
@@ -423,14 +525,38 @@ def _upload_state(
     )
 
 
-def _read_chunk(
+def _chunk_row(
     db: sqlite3.Connection, model_id: str, file_id: str, user_id: str, index: int
-) -> bytes | None:
+) -> tuple[str | None, bytes] | None:
     row = db.execute(
-        "SELECT data FROM chunks WHERE model_id=? AND file_id=? AND user_id=? AND idx=?",
+        "SELECT path, data FROM chunks WHERE model_id=? AND file_id=? AND user_id=? AND idx=?",
         (model_id, file_id, user_id, index),
     ).fetchone()
-    return bytes(row[0]) if row else None
+    return (row[0], row[1]) if row else None
+
+
+def _chunk_paths(db: sqlite3.Connection, model_id: str, file_id: str, user_id: str) -> list[str]:
+    rows = db.execute(
+        "SELECT path FROM chunks WHERE model_id=? AND file_id=? AND user_id=? AND path IS NOT NULL",
+        (model_id, file_id, user_id),
+    )
+    return [path for (path,) in rows]
+
+
+def _insert_chunk(
+    db: sqlite3.Connection,
+    model_id: str,
+    file_id: str,
+    user_id: str,
+    index: int,
+    name: str,
+    size: int,
+) -> None:
+    db.execute(
+        "INSERT OR REPLACE INTO chunks(model_id, file_id, user_id, idx, data, path, size) "
+        "VALUES(?, ?, ?, ?, x'', ?, ?)",
+        (model_id, file_id, user_id, index, name, size),
+    )
 
 
 class SqliteFileSnapshot:
@@ -439,7 +565,15 @@ class SqliteFileSnapshot:
     Used by one thread at a time; `close` may come from the store (reset, close) or its user.
     """
 
-    def __init__(self, path: Path, registry: set[SqliteFileSnapshot]):
+    def __init__(
+        self,
+        path: Path,
+        files: _ChunkFiles,
+        store_lock: threading.Lock,
+        registry: set[SqliteFileSnapshot],
+    ):
+        self._files = files
+        self._store_lock = store_lock
         self._registry = registry
         self._lock = threading.Lock()
         self._connection: sqlite3.Connection | None = sqlite3.connect(
@@ -460,15 +594,31 @@ class SqliteFileSnapshot:
 
     def read_chunk(self, model_id: str, file_id: str, user_id: str, index: int) -> bytes | None:
         """One chunk's bytes as of the snapshot, or None."""
-        return _read_chunk(self._db(), model_id, file_id, user_id, index)
+        row = _chunk_row(self._db(), model_id, file_id, user_id, index)
+        if row is None:
+            return None
+        path, data = row
+        if path is None:
+            return bytes(data)
+        content = self._files.read(path)  # kept for this snapshot until it closes
+        if content is None:
+            self._db()  # closed (reset) meanwhile: say so, as for any read after close
+            raise sqlite3.ProgrammingError(f"chunk file {path} is missing")
+        return content
 
     def close(self) -> None:
         """End the read transaction and close the connection (idempotent)."""
+        self.end()
+        with self._store_lock:
+            self._registry.discard(self)
+            self._files.closed(self)  # unlink the chunk files only this snapshot still reached
+
+    def end(self) -> None:
+        """Close the connection only (the store does this, under its lock, on reset and close)."""
         with self._lock:
             connection, self._connection = self._connection, None
         if connection is not None:
             connection.close()
-        self._registry.discard(self)
 
 
 class SqliteStore:
@@ -492,8 +642,19 @@ class SqliteStore:
 
     def _open(self) -> None:
         (self.root / "models").mkdir(parents=True, exist_ok=True)
+        (self.root / "chunks").mkdir(exist_ok=True)
         self._meta = _Connections(self.root / "meta.sqlite", _META_SCHEMA, self._synchronous)
         self._model_data: dict[str, SqliteModelData] = {}
+        self._files = _ChunkFiles(self.root / "chunks", durable=not self.memory)
+        db = self._meta.get()
+        columns = {row[1] for row in db.execute("PRAGMA table_info(chunks)")}
+        for column in ("path TEXT", "size INTEGER"):  # a database from before chunk files
+            if column.split()[0] not in columns:
+                db.execute(f"ALTER TABLE chunks ADD COLUMN {column}")
+        referenced = {
+            path for (path,) in db.execute("SELECT path FROM chunks WHERE path IS NOT NULL")
+        }
+        self._files.sweep(referenced)
 
     # -- directory ---------------------------------------------------------------------------
     def add_user(self, user: UserRecord) -> None:
@@ -651,6 +812,7 @@ class SqliteStore:
     def declare_upload(self, model_id: str, file_id: str, user_id: str, chunk_count: int) -> None:
         """Start a new private upload: forget earlier content, declare the chunk count."""
         with self._meta.write() as db:
+            old = _chunk_paths(db, model_id, file_id, user_id)
             db.execute(
                 "DELETE FROM chunks WHERE model_id=? AND file_id=? AND user_id=?",
                 (model_id, file_id, user_id),
@@ -660,20 +822,28 @@ class SqliteStore:
                 "VALUES(?, ?, ?, ?, 0)",
                 (model_id, file_id, user_id, chunk_count),
             )
+        self._retire(old)
 
     def put_chunk(self, model_id: str, file_id: str, user_id: str, index: int, data: bytes) -> None:
-        """Store one chunk (replacing one of the same index)."""
-        with self._meta.write() as db:
-            db.execute(
-                "INSERT OR IGNORE INTO uploads(model_id, file_id, user_id, declared, completed) "
-                "VALUES(?, ?, ?, -1, 0)",
-                (model_id, file_id, user_id),
-            )
-            db.execute(
-                "INSERT OR REPLACE INTO chunks(model_id, file_id, user_id, idx, data) "
-                "VALUES(?, ?, ?, ?, ?)",
-                (model_id, file_id, user_id, index, data),
-            )
+        """Store one chunk (replacing one of the same index): its file, then its row."""
+        name = self._files.write(data)
+        try:
+            with self._meta.write() as db:
+                db.execute(
+                    "INSERT OR IGNORE INTO uploads(model_id, file_id, user_id, declared, "
+                    "completed) VALUES(?, ?, ?, -1, 0)",
+                    (model_id, file_id, user_id),
+                )
+                old = _chunk_row(db, model_id, file_id, user_id, index)
+                _insert_chunk(db, model_id, file_id, user_id, index, name, len(data))
+        except BaseException:
+            self._files.discard(name)
+            raise
+        self._retire([old[0] if old else None])
+
+    def _retire(self, paths: Sequence[str | None]) -> None:
+        with self._lock:
+            self._files.retire(paths)
 
     def complete_upload(self, model_id: str, file_id: str, user_id: str) -> UploadState:
         """Freeze an open upload's chunk count at the number of chunks received."""
@@ -699,35 +869,54 @@ class SqliteStore:
 
     def read_chunk(self, model_id: str, file_id: str, user_id: str, index: int) -> bytes | None:
         """One chunk's bytes, or None."""
-        return _read_chunk(self._meta.get(), model_id, file_id, user_id, index)
+        db = self._meta.get()
+        missing = None
+        while True:
+            row = _chunk_row(db, model_id, file_id, user_id, index)
+            if row is None:
+                return None
+            path, data = row
+            if path is None:
+                return bytes(data)
+            if path == missing:
+                raise FileNotFoundError(f"chunk file {path} is missing")
+            content = self._files.read(path)
+            if content is not None:
+                return content
+            missing = path  # replaced and unlinked between the row and the file: read anew
 
     def replace_content(
         self, model_id: str, file_id: str, user_id: str, chunks: Iterable[bytes]
     ) -> int:
         """Replace the user's content with complete chunks (an export); returns the count."""
-        with self._meta.write() as db:
-            db.execute(
-                "DELETE FROM chunks WHERE model_id=? AND file_id=? AND user_id=?",
-                (model_id, file_id, user_id),
-            )
-            count = 0
-            for index, data in enumerate(chunks):
+        written: list[tuple[str, int]] = []
+        try:
+            for data in chunks:  # files first: the transaction below stays short
+                written.append((self._files.write(data), len(data)))
+            with self._meta.write() as db:
+                old = _chunk_paths(db, model_id, file_id, user_id)
                 db.execute(
-                    "INSERT INTO chunks(model_id, file_id, user_id, idx, data) "
-                    "VALUES(?, ?, ?, ?, ?)",
-                    (model_id, file_id, user_id, index, data),
+                    "DELETE FROM chunks WHERE model_id=? AND file_id=? AND user_id=?",
+                    (model_id, file_id, user_id),
                 )
-                count += 1
-            db.execute(
-                "INSERT OR REPLACE INTO uploads(model_id, file_id, user_id, declared, completed) "
-                "VALUES(?, ?, ?, ?, 1)",
-                (model_id, file_id, user_id, count),
-            )
-        return count
+                for index, (name, size) in enumerate(written):
+                    _insert_chunk(db, model_id, file_id, user_id, index, name, size)
+                db.execute(
+                    "INSERT OR REPLACE INTO uploads(model_id, file_id, user_id, declared, "
+                    "completed) VALUES(?, ?, ?, ?, 1)",
+                    (model_id, file_id, user_id, len(written)),
+                )
+        except BaseException:
+            for name, _ in written:
+                self._files.discard(name)
+            raise
+        self._retire(old)
+        return len(written)
 
     def delete_content(self, model_id: str, file_id: str, user_id: str) -> None:
         """Forget the user's private content."""
         with self._meta.write() as db:
+            old = _chunk_paths(db, model_id, file_id, user_id)
             db.execute(
                 "DELETE FROM chunks WHERE model_id=? AND file_id=? AND user_id=?",
                 (model_id, file_id, user_id),
@@ -736,16 +925,21 @@ class SqliteStore:
                 "DELETE FROM uploads WHERE model_id=? AND file_id=? AND user_id=?",
                 (model_id, file_id, user_id),
             )
+        self._retire(old)
 
     def file_snapshot(self) -> SqliteFileSnapshot:
         """Every file's content frozen as it is now: a read transaction on its own connection.
 
         WAL mode gives a reader the database as of its first read for as long as its transaction
         lasts, while writers go on committing; so a snapshot costs no copy. (The WAL cannot be
-        checkpointed past an open snapshot, so it grows while one is held.)
+        checkpointed past an open snapshot, so it grows while one is held.) Chunk files its rows
+        name stay on disk until it closes, even when their rows are replaced or deleted.
         """
         with self._lock:
-            snapshot = SqliteFileSnapshot(self.root / "meta.sqlite", self._snapshots)
+            snapshot = SqliteFileSnapshot(
+                self.root / "meta.sqlite", self._files, self._lock, self._snapshots
+            )
+            self._files.opened(snapshot)
             self._snapshots.add(snapshot)
             return snapshot
 
@@ -875,13 +1069,15 @@ class SqliteStore:
         with self._lock:
             self._close_connections()
             shutil.rmtree(self.root / "models", ignore_errors=True)
+            shutil.rmtree(self.root / "chunks", ignore_errors=True)
             for name in ("meta.sqlite", "meta.sqlite-wal", "meta.sqlite-shm"):
                 (self.root / name).unlink(missing_ok=True)
             self._open()
 
     def _close_connections(self) -> None:
         for snapshot in list(self._snapshots):
-            snapshot.close()
+            snapshot.end()
+        self._snapshots.clear()
         self._meta.close()
         for data in self._model_data.values():
             data.close()
