@@ -80,16 +80,20 @@ def gunzip_capped(data: bytes, limit: int = MAX_CHUNK_BYTES) -> bytes:
     """
     if not data:
         raise BadRequest("The chunk is empty, which is not valid gzip.")
-    output = bytearray()
+    # The pieces are kept as they come and joined once: a one-member chunk (what clients send)
+    # is a single piece, returned without a copy.
+    pieces: list[bytes] = []
+    size = 0
     remaining = data
     try:
         while remaining:
             decompressor = _DECOMPRESSOBJ(wbits=16 + zlib.MAX_WBITS)
             pending = remaining
             while not decompressor.eof:
-                piece = decompressor.decompress(pending, limit + 1 - len(output))
-                output += piece
-                if len(output) > limit:
+                piece = decompressor.decompress(pending, limit + 1 - size)
+                pieces.append(piece)
+                size += len(piece)
+                if size > limit:
                     raise PayloadTooLarge(
                         f"The chunk is over {limit // (1024 * 1024)} MB uncompressed."
                     )
@@ -99,7 +103,7 @@ def gunzip_capped(data: bytes, limit: int = MAX_CHUNK_BYTES) -> bytes:
             remaining = decompressor.unused_data
     except _GZIP_ERRORS as error:
         raise BadRequest(f"The chunk is not valid gzip: {error}.") from None
-    return bytes(output)
+    return pieces[0] if len(pieces) == 1 else b"".join(pieces)
 
 
 def _content_type(request: Request) -> str:
