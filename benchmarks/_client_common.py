@@ -64,16 +64,20 @@ class Emulator:
 
 
 @contextlib.contextmanager
-def emulator(python: str, definition: Path | None = None) -> Iterator[Emulator]:
+def emulator(
+    python: str, definition: Path | None = None, data_dir: Path | None = None
+) -> Iterator[Emulator]:
     """Start `python -m anaplan_tasks.emulator --demo --memory` on a free port.
 
-    With `definition`, that file's workspaces are loaded too (the first is the one used).
+    With `definition`, that file's workspaces are loaded too (the first is the one used); with
+    `data_dir`, the store is on disk there instead of `--memory`.
     """
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     extra = ["--definition", str(definition)] if definition is not None else []
+    store = ["--data", str(data_dir)] if data_dir is not None else ["--memory"]
     process = subprocess.Popen(
-        [python, "-m", "anaplan_tasks.emulator", "--demo", "--memory", "--port", str(port), *extra],
+        [python, "-m", "anaplan_tasks.emulator", "--demo", *store, "--port", str(port), *extra],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

@@ -1,0 +1,171 @@
+"""Uploading 200 MB with anaplan-tasks: to the emulator against a server that does nothing.
+
+The do-nothing server (a thread per connection on a raw socket, in its own process) answers the
+sign-in, the file listing, the chunk count and every chunk `PUT` (read whole, then dropped), so
+its time is the client's own: reading the file and compressing it (isal level 1, the client's
+upload workers). The emulator (`--demo`, in its own process; `--memory` by default, `--data` for
+a store on disk with fsync) also decompresses each chunk, checks it and stores it durably before
+answering. Each upload runs in a fresh client process; wall time is the best of `--repeat`, and
+"server CPU" what the server process used meanwhile.
+
+    PYTHONPATH=src .venv/bin/python benchmarks/client_upload.py [--megabytes 200] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from _client_common import (
+    Emulator,
+    emulator,
+    our_client,
+    process_cpu_seconds,
+    write_employees_csv,
+)
+
+FILE_ID = "113000000000"
+NULL_WORKSPACE = "8a81b09d5e4f6a7b015e8c1d2f3a4b5c"
+NULL_MODEL = "75A40874E6B64FA3AE0F1E6FCE6B1BC0"
+
+
+def _answer(connection: socket.socket, status: str, body: bytes = b"") -> None:
+    head = f"HTTP/1.1 {status}\r\ncontent-type: application/json\r\n"
+    connection.sendall(f"{head}content-length: {len(body)}\r\n\r\n".encode() + body)
+
+
+def _serve_connection(connection: socket.socket) -> None:
+    buffer = bytearray()
+    with connection:
+        while True:
+            while b"\r\n\r\n" not in buffer:
+                data = connection.recv(1 << 20)
+                if not data:
+                    return
+                buffer += data
+            end = buffer.index(b"\r\n\r\n")
+            lines = bytes(buffer[:end]).decode().split("\r\n")
+            del buffer[: end + 4]
+            method, path, _ = lines[0].split(" ", 2)
+            length = 0
+            for line in lines[1:]:
+                name, _, value = line.partition(":")
+                if name.lower() == "content-length":
+                    length = int(value)
+            while len(buffer) < length:
+                data = connection.recv(1 << 20)
+                if not data:
+                    return
+                buffer += data
+            del buffer[:length]
+            file = {"id": FILE_ID, "name": "employees.csv", "chunkCount": 0}
+            if path.startswith("/token/"):
+                expires = int((time.time() + 3600) * 1000)
+                token = {"tokenValue": "t0", "expiresAt": expires, "tokenId": "t"}
+                body = {"tokenInfo": {**token, "refreshTokenId": "r"}}
+                _answer(connection, "201 Created", json.dumps(body).encode())
+            elif method == "PUT":
+                _answer(connection, "204 No Content")
+            elif method == "GET" and path.split("?")[0].endswith("/files"):
+                paging = {"currentPageSize": 1, "totalSize": 1, "offset": 0}
+                body = {"meta": {"paging": paging}, "files": [file]}
+                _answer(connection, "200 OK", json.dumps(body).encode())
+            elif method == "POST":
+                _answer(connection, "200 OK", json.dumps({"file": file}).encode())
+            else:
+                _answer(connection, "404 Not Found", b"{}")
+
+
+def serve(port_file: Path) -> None:
+    """The do-nothing server: runs until killed."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port_file.write_text(str(listener.getsockname()[1]))
+    while True:
+        connection, _ = listener.accept()
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        threading.Thread(target=_serve_connection, args=(connection,), daemon=True).start()
+
+
+def _upload(base_url: str, ids: str, csv_path: Path) -> float:
+    workspace, model = ids.split(",")
+    client = our_client(Emulator(base_url, workspace, model, ""), model)
+    began = time.perf_counter()
+    client.files.upload("employees.csv", csv_path)
+    seconds = time.perf_counter() - began
+    client.close()
+    return seconds
+
+
+def _best(name: str, base_url: str, ids: str, pid: int, csv_path: Path, repeat: int) -> float:
+    runs = []
+    cpus = []
+    for _ in range(repeat):
+        before = process_cpu_seconds(pid) or 0.0
+        command = [sys.executable, __file__, "--worker", base_url, "--ids", ids, "--csv"]
+        done = subprocess.run([*command, str(csv_path)], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(done.stderr[-2000:])
+        cpus.append((process_cpu_seconds(pid) or 0.0) - before)
+        runs.append(float(done.stdout.strip().splitlines()[-1]))
+    shown = ", ".join(f"{seconds:.2f}" for seconds in runs)
+    print(
+        f"{name:<28} best {min(runs):6.2f} s  (runs {shown})  "
+        f"server CPU {min(cpus):5.2f}-{max(cpus):5.2f} s",
+        flush=True,
+    )
+    return min(runs)
+
+
+def main() -> None:
+    """Measure the do-nothing server, then the emulator, with the same file."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--megabytes", type=int, default=200)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--data", action="store_true", help="emulator store on disk (fsync)")
+    parser.add_argument("--emulator-python", default=sys.executable)
+    parser.add_argument("--worker")
+    parser.add_argument("--ids")
+    parser.add_argument("--csv")
+    parser.add_argument("--serve")
+    options = parser.parse_args()
+    if options.serve:
+        serve(Path(options.serve))
+        return
+    if options.worker:
+        print(_upload(options.worker, options.ids, Path(options.csv)))
+        return
+    with tempfile.TemporaryDirectory() as scratch:
+        csv_path = Path(scratch) / "employees.csv"
+        size = write_employees_csv(csv_path, options.megabytes)
+        print(f"file: {size / 1e6:.0f} MB, best of {options.repeat}")
+        port_file = Path(scratch) / "port"
+        server = subprocess.Popen([sys.executable, __file__, "--serve", str(port_file)])
+        try:
+            while not port_file.exists() or not port_file.read_text():
+                time.sleep(0.05)
+            null_url = f"http://127.0.0.1:{port_file.read_text()}"
+            ids = f"{NULL_WORKSPACE},{NULL_MODEL}"
+            null = _best("do-nothing server", null_url, ids, server.pid, csv_path, options.repeat)
+        finally:
+            server.kill()
+            server.wait()
+        data = Path(scratch) / "data" if options.data else None
+        with emulator(options.emulator_python, data_dir=data) as emu:
+            ids = f"{emu.workspace_id},{emu.dev_model_id}"
+            assert emu.pid is not None
+            name = "emulator (on disk)" if data else "emulator (--memory)"
+            took = _best(name, emu.base_url, ids, emu.pid, csv_path, options.repeat)
+        print(f"emulator / do-nothing: {took / null:.2f}")
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    main()
