@@ -24,6 +24,7 @@ chunk file that a crash left without a row is never seen, and is removed when th
 (with any half-written temporary file). A file is never rewritten: a replaced or deleted chunk's
 file is unlinked once no file snapshot that could still read it is open (see `_ChunkFiles`).
 Rows written before chunk files existed keep their bytes in `chunks.data` and are read from there.
+The ephemeral store keeps chunk bytes in memory instead of files (the rows stay in SQLite).
 """
 
 from __future__ import annotations
@@ -433,10 +434,15 @@ class _ChunkFiles:
         self._durable = durable
         self._open: set[object] = set()
         self._waiting: list[tuple[set[object], list[str]]] = []
+        self._memory: dict[str, bytes] | None = None if durable else {}
+        """An ephemeral store keeps chunk bytes in memory: nothing of them outlives the process."""
 
     def write(self, data: bytes) -> str:
-        """Write a new chunk file durably (unless ephemeral); returns its name."""
+        """Write a new chunk file durably (an ephemeral store: keep the bytes); returns its name."""
         name = secrets.token_hex(16) + _CHUNK_SUFFIX
+        if self._memory is not None:
+            self._memory[name] = data
+            return name
         temporary = self.directory / (name + _TEMP_SUFFIX)
         with temporary.open("wb") as handle:
             handle.write(data)
@@ -454,6 +460,8 @@ class _ChunkFiles:
 
     def read(self, name: str) -> bytes | None:
         """A chunk file's bytes, or None when it is gone."""
+        if self._memory is not None:
+            return self._memory.get(name)
         try:
             with (self.directory / name).open("rb") as handle:
                 return handle.read()
@@ -462,7 +470,7 @@ class _ChunkFiles:
 
     def discard(self, name: str) -> None:
         """Unlink a file no row ever named (its commit failed)."""
-        (self.directory / name).unlink(missing_ok=True)
+        self._unlink([name])
 
     def opened(self, snapshot: object) -> None:
         """A snapshot is about to start (call under the store's lock)."""
@@ -492,7 +500,10 @@ class _ChunkFiles:
 
     def _unlink(self, names: Sequence[str]) -> None:
         for name in names:
-            (self.directory / name).unlink(missing_ok=True)
+            if self._memory is not None:
+                self._memory.pop(name, None)
+            else:
+                (self.directory / name).unlink(missing_ok=True)
 
     def sweep(self, referenced: set[str]) -> None:
         """Remove temporary files and chunk files no row names (left by a crash)."""
