@@ -23,6 +23,7 @@ These paths need no token: the emulator binds 127.0.0.1 and holds no real data.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import anyio.to_thread
@@ -60,6 +61,8 @@ class EmulatorControl:
         self._initial_progression = progression
         self._progression = progression
         self._lock = threading.Lock()
+        self.on_reset: list[Callable[[], None]] = []
+        """Also run on reset (the OAuth server forgets its codes and refresh tokens)."""
 
     def reset(self) -> None:
         """Forget data, tokens, faults and counts; reload the configured definitions."""
@@ -71,6 +74,8 @@ class EmulatorControl:
         self.faults.clear()
         self.requests.clear()
         self.rate_limiter.configure(None)
+        for forget in self.on_reset:
+            forget()
 
     def load_definition(self, text: str, *, source: str = "<request>") -> None:
         """Add the users, workspaces and models of a definition (JSON or TOML)."""
