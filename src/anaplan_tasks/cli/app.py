@@ -16,6 +16,7 @@ from . import render
 from .alm_commands import alm
 from .catalog_commands import actions, exports, files, imports, models, processes, workspaces
 from .exit_codes import ExitCode, exit_code_for
+from .login_commands import login, logout
 from .options import common_options, current_settings, output_options
 from .task_commands import cancel, download, dump, run, status, tasks, upload
 
@@ -53,6 +54,8 @@ for command in (
     cancel,
     dump,
     alm,
+    login,
+    logout,
 ):
     cli.add_command(command)
 

@@ -16,6 +16,11 @@ password_env = "ANAPLAN_PROD_PASSWORD"  # read the secret from this variable
 base_url = "http://127.0.0.1:8080"
 email = "demo@example.com"
 password = "demo"
+
+[oauth]                           # after `anaplan-tasks --profile oauth login`
+region = "eu3"                    # picks the OAuth server (eu3.app.anaplan.com)
+oauth_client_id = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
+workspace = "Demo Workspace"
 ```
 """
 
@@ -46,6 +51,12 @@ PROFILE_KEYS: dict[str, str] = {
     "private_key": "ANAPLAN_PRIVATE_KEY",
     "private_key_password": "ANAPLAN_PRIVATE_KEY_PASSWORD",
     "timeout": "ANAPLAN_TIMEOUT",
+    "oauth_client_id": "ANAPLAN_OAUTH_CLIENT_ID",
+    "oauth_client_secret": "ANAPLAN_OAUTH_CLIENT_SECRET",
+    "oauth_redirect_uri": "ANAPLAN_OAUTH_REDIRECT_URI",
+    "oauth_base_url": "ANAPLAN_OAUTH_BASE_URL",
+    "region": "ANAPLAN_REGION",
+    "token_store": "ANAPLAN_TOKEN_STORE",
 }
 """Profile keys and the environment variable each stands in for."""
 
@@ -55,6 +66,7 @@ _CREDENTIAL_VARIABLES = (
     "ANAPLAN_TOKEN",
     "ANAPLAN_CERTIFICATE",
     "ANAPLAN_PRIVATE_KEY",
+    "ANAPLAN_OAUTH_CLIENT_ID",
 )
 _WORKSPACE_ID = re.compile(r"[0-9a-f]{32}")
 _MODEL_ID = re.compile(r"[0-9A-F]{32}")
@@ -147,7 +159,8 @@ def client_config(settings: Settings, environ: Mapping[str, str] | None = None) 
     if not any(given):
         raise ConfigurationError(
             "no credentials: pass --email and --password (or --token, or --certificate and "
-            "--private-key), set ANAPLAN_EMAIL and ANAPLAN_PASSWORD, or use a --profile"
+            "--private-key), set ANAPLAN_EMAIL and ANAPLAN_PASSWORD, sign in with "
+            "`anaplan-tasks login` and set ANAPLAN_OAUTH_CLIENT_ID, or use a --profile"
         )
     return ClientConfig.resolve(
         base_url=settings.base_url,

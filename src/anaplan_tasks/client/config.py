@@ -219,6 +219,34 @@ class ClientConfig:
             raise ConfigurationError(f"unknown client option: {error}") from None
 
 
+def oauth_credentials(
+    *,
+    client_id: str | None = None,
+    client_secret: str | None = None,
+    store: Any = None,
+    env: Mapping[str, str] | None = None,
+) -> OAuthCredentials:
+    """OAuth credentials from arguments, then `ANAPLAN_OAUTH_*` and `ANAPLAN_TOKEN_STORE`.
+
+    Their OAuth server is left for `ClientConfig.resolve` to fill in from the other settings.
+
+    Raises:
+        ConfigurationError: No client id.
+    """
+    environ = os.environ if env is None else env
+    chosen = client_id or environ.get("ANAPLAN_OAUTH_CLIENT_ID")
+    if not chosen:
+        raise ConfigurationError(
+            "signing in with OAuth needs the OAuth client's id: pass client_id= "
+            "(or set ANAPLAN_OAUTH_CLIENT_ID)"
+        )
+    return OAuthCredentials(
+        client_id=chosen,
+        store=_token_store(store or environ.get("ANAPLAN_TOKEN_STORE") or None, environ),
+        client_secret=client_secret or environ.get("ANAPLAN_OAUTH_CLIENT_SECRET") or None,
+    )
+
+
 def _token_store(store: Any, environ: Mapping[str, str]) -> TokenStore:
     from .token_store import default_token_store, open_token_store
 

@@ -9,7 +9,6 @@ saved in the store, so later programs find it with `oauth_client_id=` alone.
 from __future__ import annotations
 
 import contextlib
-import os
 import secrets
 import webbrowser
 from collections.abc import Callable
@@ -18,11 +17,11 @@ from typing import Any
 from ..._core import oauth
 from ..._core.oauth import DEFAULT_SCOPE, DeviceCode, OAuthCredentials
 from ..._transport import HttpClient, HttpTransport, SyncTransport
-from ...errors import ConfigurationError, OAuthError
+from ...errors import OAuthError
 from .._backends import SleepFunction, SyncBackend
 from .._loopback import RedirectReceiver
 from .._shared import Hooks, new_session
-from ..config import ClientConfig, _token_store
+from ..config import ClientConfig, oauth_credentials
 from .driver import Driver, Session
 
 DEFAULT_REDIRECT_URI = "http://127.0.0.1:8765/callback"
@@ -32,19 +31,8 @@ DEFAULT_REDIRECT_URI = "http://127.0.0.1:8765/callback"
 def _config(
     client_id: str | None, client_secret: str | None, store: Any, settings: dict[str, Any]
 ) -> ClientConfig:
-    environ = settings.get("env")
-    environ = os.environ if environ is None else environ
-    chosen = client_id or environ.get("ANAPLAN_OAUTH_CLIENT_ID")
-    if not chosen:
-        raise ConfigurationError(
-            "signing in with OAuth needs the OAuth client's id: pass client_id= "
-            "(or set ANAPLAN_OAUTH_CLIENT_ID)"
-        )
-    secret = client_secret or environ.get("ANAPLAN_OAUTH_CLIENT_SECRET") or None
-    credentials = OAuthCredentials(
-        client_id=chosen,
-        store=_token_store(store or environ.get("ANAPLAN_TOKEN_STORE") or None, environ),
-        client_secret=secret,
+    credentials = oauth_credentials(
+        client_id=client_id, client_secret=client_secret, store=store, env=settings.get("env")
     )
     return ClientConfig.resolve(credentials=credentials, **settings)
 
