@@ -478,3 +478,47 @@ def test_a_lock_waits_for_its_holder(tmp_path: Path) -> None:
     waiter.join(10)
     assert got
     assert got[0] >= released
+
+
+# -- lifecycle events mid-flow -----------------------------------------------------------------
+
+
+def test_an_emulator_reset_during_the_device_flow_ends_it_cleanly(
+    emulator: Emulator, store_path: Path
+) -> None:
+    with fast_device_polls(emulator.running.app), pytest.raises(OAuthError) as forgotten:
+        device_login(
+            client_id=DEMO_DEVICE_CLIENT_ID,
+            store=str(store_path),
+            on_code=lambda code: emulator.running.control.reset(),  # before anyone approves
+            base_url=emulator.base_url,
+            env={},
+        )
+    assert forgotten.value.error == "invalid_grant"
+    assert not store_path.exists()
+
+
+async def test_a_task_cancelled_while_waiting_for_the_store_leaves_it_unlocked(
+    emulator: Emulator, store_path: Path
+) -> None:
+    credentials = sign_in_device(emulator, store_path)
+    emulator.running.control.tokens.expire_all()
+    settings: dict[str, Any] = {
+        "credentials": credentials,
+        "base_url": emulator.base_url,
+        "workspace_id": emulator.workspace_id,
+        "model_id": emulator.model_id,
+        "env": {},
+    }
+    held = FileTokenStore(store_path).lock()  # another program is refreshing
+    async with AsyncClient(**settings) as client:
+        waiting = asyncio.create_task(client.files.list())
+        await asyncio.sleep(0.2)
+        assert not waiting.done()
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+    held.release()
+    async with AsyncClient(**settings) as client:
+        assert await asyncio.wait_for(client.files.list(), 30) is not None
+    assert token_requests(emulator) == 2
