@@ -8,6 +8,7 @@ from . import errors
 from .client import AsyncClient, Client
 from .errors import (
     AlmTaskFailedError,
+    AmbiguousStartError,
     AnaplanError,
     AuthenticationError,
     TaskCancelledError,
@@ -38,6 +39,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AlmTaskFailedError",
+    "AmbiguousStartError",
     "AnaplanError",
     "AsyncClient",
     "AuthenticationError",

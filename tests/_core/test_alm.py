@@ -149,7 +149,7 @@ def test_a_start_that_may_have_run_is_adopted_not_repeated() -> None:
     def server(request: Request) -> Response:
         if request.method == "POST":
             posts.append(request)
-            return json_response(503, {"status": {"code": 503, "message": "down"}})
+            return json_response(504, {"message": "gateway timeout"})
         return json_response(
             200,
             {

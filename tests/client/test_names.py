@@ -52,6 +52,12 @@ def test_a_model_name_alone_finds_its_workspace(emulator: Emulator) -> None:
         assert client.models.list()  # the resolved workspace, not the name
 
 
+def test_a_model_id_alone_finds_its_workspace(emulator: Emulator) -> None:
+    settings = _named(emulator, workspace_id=None, model_id=emulator.model_id)
+    with Client(**settings) as client:  # type: ignore[arg-type]
+        assert "Load Employees" in {action.name for action in client.imports.list()}
+
+
 def test_copies_share_what_was_resolved(emulator: Emulator) -> None:
     settings = _named(emulator, workspace_id=DEMO_WORKSPACE, model_id=DEV_MODEL)
     with Client(**settings) as client:  # type: ignore[arg-type]

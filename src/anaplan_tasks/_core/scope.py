@@ -3,7 +3,8 @@
 Anaplan's URLs take ids only (`/workspaces/8a81…/models/75A4…`). A client configured with names
 (`workspace_id="Demo Workspace"`, `model_id="FP&A Dev"`) resolves them here: the workspace among
 the workspaces the user can see, the model among the workspace's models (or all the user's
-models when no workspace is given, which then comes from the model). A name that matches nothing
+models when no workspace is given, which then comes from the model; so does the workspace of a
+model given by id alone). A name that matches nothing
 raises `ConfigurationError` naming what was not found and what can be seen instead.
 """
 
@@ -34,10 +35,12 @@ class Scope:
     model: str | None
 
     @property
-    def named(self) -> bool:
-        """True when either is a name rather than an id."""
-        return (self.workspace is not None and not WORKSPACE_ID.fullmatch(self.workspace)) or (
-            self.model is not None and not MODEL_ID.fullmatch(self.model)
+    def needs_lookup(self) -> bool:
+        """True when either is a name, or a model is given without its workspace."""
+        if self.workspace is not None and not WORKSPACE_ID.fullmatch(self.workspace):
+            return True
+        return self.model is not None and (
+            self.workspace is None or not MODEL_ID.fullmatch(self.model)
         )
 
 
@@ -72,19 +75,21 @@ def resolve(ctx: Context, given: Scope) -> Flow[Scope]:
         url = endpoints.api_url(ctx, "/workspaces")
         workspaces = yield from list_all(ctx, url, "workspaces")
         workspace = match_name("workspace", workspace, _pairs(workspaces))
-    if model is not None and not MODEL_ID.fullmatch(model):
+    if model is not None and (workspace is None or not MODEL_ID.fullmatch(model)):
         path = "/models" if workspace is None else f"/workspaces/{workspace}/models"
         models = yield from list_all(ctx, endpoints.api_url(ctx, path), "models")
-        where = "" if given.workspace is None else f" in workspace {given.workspace!r}"
-        model = match_name("model", model, _pairs(models), where)
+        if not MODEL_ID.fullmatch(model):
+            where = "" if given.workspace is None else f" in workspace {given.workspace!r}"
+            model = match_name("model", model, _pairs(models), where)
         if workspace is None:
             workspace = _workspace_of(models, model)
     return Scope(workspace, model)
 
 
-def _workspace_of(models: Sequence[Mapping[str, Any]], model_id: str) -> str | None:
+def _workspace_of(models: Sequence[Mapping[str, Any]], model_id: str) -> str:
     for item in models:
-        if item.get("id") == model_id:
-            found = item.get("currentWorkspaceId")
-            return str(found) if found else None
-    return None
+        if item.get("id") == model_id and item.get("currentWorkspaceId"):
+            return str(item["currentWorkspaceId"])
+    raise ConfigurationError(
+        f"model {model_id} is not in any workspace you can see: give its workspace too"
+    )

@@ -17,6 +17,7 @@ from .._core.files import RangeSource, StreamSource
 from .._core.flow import Context
 from .._core.retry import RetryBudget
 from .._core.scope import Scope
+from .._core.state import ClientState
 from ..errors import ConfigurationError
 from .config import ClientConfig
 
@@ -41,6 +42,7 @@ class SessionState:
     claimed_tasks: set[str] = field(default_factory=set)
     scopes: dict[Scope, Scope] = field(default_factory=dict)
     """Workspace and model names resolved to ids, for this client and its copies."""
+    learned: ClientState = field(default_factory=ClientState)
     users: int = 1
     closed: bool = False
 
@@ -66,6 +68,7 @@ def make_context(config: ClientConfig, session: SessionState, hooks: Hooks) -> C
         new_key=hooks.new_key,
         locale=config.locale,
         claimed_tasks=session.claimed_tasks,
+        state=session.learned,
     )
 
 

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 # plugin is registered in every pytest run where anaplan-tasks is installed, with or without
 # the `emulator` extra.
 
-FaultKind = Literal["status", "reset_before", "reset_after", "latency"]
+FaultKind = Literal["status", "reset_before", "reset_after", "late_commit", "latency"]
 
 DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "demo"
@@ -97,11 +97,15 @@ class EmulatorHandle:
         probability: float = 1.0,
         latency: float = 0.0,
         seed: int | None = None,
+        delay: float = 1.0,
+        hold: bool = False,
     ) -> None:
         """Add a fault rule (see `anaplan_tasks.emulator.api.faults`).
 
-        By default the next matching request answers 503. Passing `seed` first removes the
-        rules in force and reseeds the generator, so a run can be repeated exactly.
+        By default the next matching request answers 503. `fault="late_commit"` resets the
+        connection (or, with `hold`, keeps it silent) and runs the request `delay` seconds
+        later. Passing `seed` first removes the rules in force and reseeds the generator, so a
+        run can be repeated exactly.
         """
         from .api.faults import FaultRule
 
@@ -114,6 +118,8 @@ class EmulatorHandle:
             status=status,
             retry_after=retry_after,
             latency=latency,
+            delay=delay,
+            hold=hold,
         )
         if seed is not None:
             self.running.control.set_faults([], seed)

@@ -74,7 +74,7 @@ class AsyncDriver:
         self._sleep = sleep
         self._ctx = make_context(config, session.state, hooks)
         self._scope = scope.Scope(config.workspace_id, config.model_id)
-        self._scope_ready = not self._scope.named
+        self._scope_ready = not self._scope.needs_lookup
         self._scope_lock: AsyncLock = AsyncBackend.new_lock()
 
     @property

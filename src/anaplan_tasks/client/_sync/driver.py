@@ -76,7 +76,7 @@ class Driver:
         self._sleep = sleep
         self._ctx = make_context(config, session.state, hooks)
         self._scope = scope.Scope(config.workspace_id, config.model_id)
-        self._scope_ready = not self._scope.named
+        self._scope_ready = not self._scope.needs_lookup
         self._scope_lock: Lock = SyncBackend.new_lock()
 
     @property

@@ -158,7 +158,7 @@ class EmulatorApp:
         if rule is None:
             await self.starlette(scope, receive, send)
         else:
-            await apply_fault(rule, self.starlette, scope, receive, send)
+            await apply_fault(rule, self.starlette, scope, receive, send, self.faults)
 
     def _template(self, scope: Scope) -> str:
         for route in self.routes:

@@ -9,6 +9,8 @@ from typing import Any
 
 from starlette.routing import BaseRoute, Route
 
+from .faults import FAULT_KINDS
+
 _PARAMETER = re.compile(r"{([^}:]+)(?::[^}]+)?}")
 
 _ERROR_SCHEMA = {
@@ -75,7 +77,7 @@ _JSON_BODIES: dict[str, dict[str, Any]] = {
                     "type": "object",
                     "required": ["fault"],
                     "properties": {
-                        "fault": {"enum": ["status", "reset_before", "reset_after", "latency"]},
+                        "fault": {"enum": list(FAULT_KINDS)},
                         "method": {"type": "string"},
                         "path": {"type": "string"},
                         "probability": {"type": "number", "minimum": 0, "maximum": 1},
@@ -83,6 +85,8 @@ _JSON_BODIES: dict[str, dict[str, Any]] = {
                         "status": {"type": "integer", "minimum": 400, "maximum": 599},
                         "retryAfter": {"type": ["integer", "null"], "minimum": 0},
                         "latency": {"type": "number", "minimum": 0, "maximum": 60},
+                        "delay": {"type": "number", "minimum": 0, "maximum": 60},
+                        "hold": {"type": "boolean"},
                     },
                 },
             },

@@ -3,7 +3,8 @@
 `POST …/{kind}/{id}/tasks` needs a JSON body with `localeName` (a 400 without it, as on
 Anaplan) and may carry `mappingParameters`. An `Idempotency-Key` header (not an Anaplan feature:
 our client sends one so that a retried start never runs an action twice) is passed to the engine,
-which answers a repeated key with the task it already created.
+which answers a repeated key with the task it already created; the answer echoes the key, which
+is how a client learns that this server honours it.
 """
 
 from __future__ import annotations
@@ -89,7 +90,10 @@ async def start_task(request: Request) -> Response:
             principal, model_id, kind, action_id, start
         ),
     )
-    return _task_response(request, task)
+    response = _task_response(request, task)
+    if start.idempotency_key is not None:
+        response.headers["Idempotency-Key"] = start.idempotency_key  # says: keys are honoured
+    return response
 
 
 async def list_tasks(request: Request) -> Response:
