@@ -9,7 +9,7 @@ import pytest
 from anaplan_tasks._core import oauth
 from anaplan_tasks._core.flow import Request, Response
 from anaplan_tasks._core.oauth import DeviceCode, OAuthCredentials, SavedTokens
-from anaplan_tasks.errors import OAuthError, ServerError, TransportError
+from anaplan_tasks.errors import ConfigurationError, OAuthError, ServerError, TransportError
 
 from .scripted import Scripted, json_response
 
@@ -22,8 +22,9 @@ class MemoryStore:
         self.locked = False
         self.saves = 0
 
-    def lock(self) -> MemoryStore:
-        assert not self.locked
+    def try_lock(self) -> MemoryStore | None:
+        if self.locked:
+            return None
         self.locked = True
         return self
 
@@ -199,3 +200,33 @@ def test_the_authorize_url_carries_state_and_the_exact_redirect() -> None:
     assert url.startswith("https://oauth.test/auth/authorize?response_type=code&client_id=client")
     assert "redirect_uri=http%3A%2F%2F127.0.0.1%3A8765%2Fcallback" in url
     assert "state=s-1" in url
+
+
+class BusyStore(MemoryStore):
+    """Locked by another program for the first `busy` tries."""
+
+    def __init__(self, busy: int, saved: SavedTokens | None = None):
+        super().__init__(saved)
+        self.busy = busy
+        self.tries = 0
+
+    def try_lock(self) -> MemoryStore | None:
+        self.tries += 1
+        if self.tries <= self.busy:
+            return None
+        return super().try_lock()
+
+
+def test_obtain_waits_for_another_programs_lock() -> None:
+    store = BusyStore(3, SavedTokens("r1", "a1", 10.0, 0.0))
+    script = Scripted(handler_of(answers()))
+    assert obtain(store, script, usable=True).access_token == "a1"
+    assert script.sleeps == [oauth.LOCK_POLL] * 3
+
+
+def test_a_lock_never_released_is_an_error_not_a_hang() -> None:
+    store = BusyStore(10**9, SavedTokens("r1"))
+    script = Scripted(handler_of(answers()))
+    with pytest.raises(ConfigurationError, match="stayed locked"):
+        obtain(store, script)
+    assert script.sent == []

@@ -15,7 +15,8 @@ Rotating clients get a new refresh token at every refresh and the old one stops 
   non-rotating clients); when the server says `invalid_grant`, the sign-in is gone: the error
   says to sign in again, and the store is left as it was.
 
-Flows here do no I/O: store calls are `Offload` effects, requests `Send` effects.
+Flows here do no I/O: store reads and writes are `Offload` effects, requests `Send` effects;
+only the store's lock is tried directly (`TokenStore.try_lock` never blocks).
 """
 
 from __future__ import annotations
@@ -58,6 +59,12 @@ LOGIN_AGAIN = "run `anaplan-tasks login` again"
 
 SLOW_DOWN_STEP = 5.0
 """Seconds added to the polling interval at each `slow_down` (RFC 8628)."""
+
+LOCK_WAIT = 120.0
+"""Seconds to wait for another program's refresh (the store's lock) before giving up."""
+
+LOCK_POLL = 0.02
+"""Seconds between tries of a locked store."""
 
 
 def oauth_base_url(
@@ -134,14 +141,18 @@ class StoreLock(Protocol):
 
 
 class TokenStore(Protocol):
-    """Where sign-ins are kept, one per key. `load`, `save` and `delete` run under `lock()`.
+    """Where sign-ins are kept, one per key. `load`, `save` and `delete` run under its lock.
 
     `save` must be atomic: a reader sees the old or the new tokens, never a mix, and a crash
     loses nothing already saved.
     """
 
-    def lock(self) -> StoreLock:
-        """Wait until this store is locked against other threads and processes."""
+    def try_lock(self) -> StoreLock | None:
+        """Lock the store against other threads and processes, or None when it is locked.
+
+        Never blocks: flows call it directly (not in a worker thread), so a caller cancelled
+        while waiting cannot leave a lock behind.
+        """
         ...
 
     def load(self, key: str) -> SavedTokens | None:
@@ -400,6 +411,21 @@ def refresh(ctx: Context, credentials: OAuthCredentials, refresh_token: str) -> 
         return parse_tokens(body, ctx.wall_clock(), previous=refresh_token)
 
 
+def hold(ctx: Context, store: TokenStore) -> Flow[StoreLock]:
+    """Wait for the store's lock (another program may be refreshing)."""
+    deadline = ctx.clock() + LOCK_WAIT
+    while True:
+        held = store.try_lock()
+        if held is not None:
+            return held
+        if ctx.clock() >= deadline:
+            raise ConfigurationError(
+                f"the token store {store!r} stayed locked for {LOCK_WAIT:.0f} s "
+                "(another program is refreshing, or hangs)"
+            )
+        yield Sleep(LOCK_POLL)
+
+
 def obtain(
     ctx: Context,
     credentials: OAuthCredentials,
@@ -411,7 +437,7 @@ def obtain(
     (not refused by the server, not due for refresh).
     """
     store, key = credentials.store, credentials.store_key
-    held: StoreLock = yield Offload(store.lock)
+    held = yield from hold(ctx, store)
     try:
         saved: SavedTokens | None = yield Offload(partial(store.load, key))
         if saved is None:
@@ -437,10 +463,10 @@ def obtain(
         held.release()
 
 
-def save_sign_in(credentials: OAuthCredentials, tokens: SavedTokens) -> Flow[None]:
+def save_sign_in(ctx: Context, credentials: OAuthCredentials, tokens: SavedTokens) -> Flow[None]:
     """Save a new sign-in (from a login flow) under the store's lock."""
     store = credentials.store
-    held: StoreLock = yield Offload(store.lock)
+    held = yield from hold(ctx, store)
     try:
         yield Offload(partial(store.save, credentials.store_key, tokens))
     finally:

@@ -63,24 +63,28 @@ class FileLock:
         self._timeout = timeout
         self._fd: int | None = None
 
-    def acquire(self) -> FileLock:
-        """Wait until the lock is held (polling, so a waiter is never stuck in the kernel)."""
+    def try_acquire(self) -> bool:
+        """Take the lock if it is free; never blocks."""
         self._path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
-        deadline = time.monotonic() + self._timeout
-        while True:
-            try:
-                _lock_fd(fd)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    os.close(fd)
-                    raise ConfigurationError(
-                        f"the token store {self._path} stayed locked for {self._timeout:.0f} s "
-                        "(another program is refreshing, or hangs)"
-                    ) from None
-                time.sleep(_POLL)  # another program refreshes: wait for it, briefly
+        try:
+            _lock_fd(fd)
+        except BlockingIOError:
+            os.close(fd)
+            return False
         self._fd = fd
+        return True
+
+    def acquire(self) -> FileLock:
+        """Wait until the lock is held (for blocking callers; flows use `try_acquire`)."""
+        deadline = time.monotonic() + self._timeout
+        while not self.try_acquire():
+            if time.monotonic() > deadline:
+                raise ConfigurationError(
+                    f"the token store lock {self._path} stayed taken for {self._timeout:.0f} s "
+                    "(another program is refreshing, or hangs)"
+                )
+            time.sleep(_POLL)  # another program refreshes: wait for it, briefly
         return self
 
     def release(self) -> None:
@@ -150,8 +154,13 @@ class FileTokenStore:
     def __repr__(self) -> str:
         return f"FileTokenStore({str(self.path)!r})"
 
+    def try_lock(self) -> StoreLock | None:
+        """Lock the store against other threads and processes, or None when it is locked."""
+        lock = FileLock(self._lock_path)
+        return lock if lock.try_acquire() else None
+
     def lock(self) -> StoreLock:
-        """Wait until the store is locked against other threads and processes."""
+        """Wait until the store is locked (for blocking callers)."""
         return FileLock(self._lock_path).acquire()
 
     def _read(self) -> dict[str, Any]:
@@ -212,8 +221,13 @@ class KeyringTokenStore:
     def __repr__(self) -> str:
         return f"KeyringTokenStore({self.service!r})"
 
+    def try_lock(self) -> StoreLock | None:
+        """Lock the store against other threads and processes, or None when it is locked."""
+        lock = FileLock(self._lock_path)
+        return lock if lock.try_acquire() else None
+
     def lock(self) -> StoreLock:
-        """Wait until the store is locked against other threads and processes."""
+        """Wait until the store is locked (for blocking callers)."""
         return FileLock(self._lock_path).acquire()
 
     def load(self, key: str) -> SavedTokens | None:
@@ -271,13 +285,22 @@ def default_token_store(environ: Mapping[str, str] | None = None) -> TokenStore:
     return FileTokenStore(config_dir(environ) / "oauth-tokens.json")
 
 
+def _wait_for(store: TokenStore, timeout: float = LOCK_TIMEOUT) -> StoreLock:
+    deadline = time.monotonic() + timeout
+    while (held := store.try_lock()) is None:
+        if time.monotonic() > deadline:
+            raise ConfigurationError(f"the token store {store!r} stayed locked for {timeout:.0f} s")
+        time.sleep(_POLL)
+    return held
+
+
 def forget_sign_in(credentials: OAuthCredentials) -> bool:
     """Delete a saved OAuth sign-in from its store (`anaplan-tasks logout`); False: none saved.
 
     The access token last issued stays valid until it expires (at most 35 minutes): Anaplan
     documents no OAuth revocation endpoint.
     """
-    held = credentials.store.lock()
+    held = _wait_for(credentials.store)
     try:
         return credentials.store.delete(credentials.store_key)
     finally:

@@ -99,7 +99,7 @@ async def device_login(
         tokens = await driver.run(
             oauth.poll_device(driver.ctx, credentials, device), in_scope=False
         )
-        await driver.run(oauth.save_sign_in(credentials, tokens), in_scope=False)
+        await driver.run(oauth.save_sign_in(driver.ctx, credentials, tokens), in_scope=False)
     finally:
         await driver.session.transport.aclose()
     return credentials
@@ -171,7 +171,7 @@ async def browser_login(
             oauth.exchange_code(driver.ctx, credentials, answer["code"], redirect_uri),
             in_scope=False,
         )
-        await driver.run(oauth.save_sign_in(credentials, tokens), in_scope=False)
+        await driver.run(oauth.save_sign_in(driver.ctx, credentials, tokens), in_scope=False)
     finally:
         await driver.session.transport.aclose()
     return credentials

@@ -97,7 +97,7 @@ def device_login(
         if on_code is not None:
             on_code(device)
         tokens = driver.run(oauth.poll_device(driver.ctx, credentials, device), in_scope=False)
-        driver.run(oauth.save_sign_in(credentials, tokens), in_scope=False)
+        driver.run(oauth.save_sign_in(driver.ctx, credentials, tokens), in_scope=False)
     finally:
         driver.session.transport.close()
     return credentials
@@ -169,7 +169,7 @@ def browser_login(
             oauth.exchange_code(driver.ctx, credentials, answer["code"], redirect_uri),
             in_scope=False,
         )
-        driver.run(oauth.save_sign_in(credentials, tokens), in_scope=False)
+        driver.run(oauth.save_sign_in(driver.ctx, credentials, tokens), in_scope=False)
     finally:
         driver.session.transport.close()
     return credentials
