@@ -17,7 +17,7 @@ from anaplan_tasks.emulator.demo import (
     DEMO_WEB_CLIENT_SECRET,
 )
 
-from .conftest import DEMO_EMAIL, DEMO_PASSWORD, FakeClock
+from .conftest import DEMO_EMAIL, DEMO_PASSWORD, Demo, FakeClock, ok
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 REDIRECT = DEMO_REDIRECT_URIS[0]
@@ -365,3 +365,29 @@ def test_definitions_check_oauth_clients() -> None:
         parse_definition(
             '[[oauth_clients]]\nname = "x"\nclient_id = "XYZ"\ngrant = "device_code"\n'
         )
+
+
+def test_oauth_tokens_work_on_every_api_route_and_revoked_ones_on_none(
+    http: httpx2.Client, clock: FakeClock
+) -> None:
+    tokens = device_tokens(http, clock)
+    bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+    workspaces = ok(http.get("/2/0/workspaces", headers=bearer))["workspaces"]
+    models = ok(http.get(f"/2/0/workspaces/{workspaces[0]['id']}/models", headers=bearer))
+    model_id = next(m["id"] for m in models["models"] if m["name"] == "FP&A Dev")
+    demo = Demo(workspaces[0]["id"], model_id, model_id, file_id="0")
+    known = {"workspaceId": demo.workspace_id, "modelId": demo.model_id}
+    document = ok(http.get("/_emulator/openapi.json"))
+    routes = [
+        re.sub(r"{([^}]+)}", lambda m: known.get(m.group(1), "1"), template)
+        for template, item in document["paths"].items()
+        if template.startswith("/2/0/") and "get" in item
+    ]
+    assert len(routes) > 20
+    for path in routes:
+        assert http.get(path, headers=bearer).status_code != 401, path
+    http.post(
+        "/token/logout", headers={"Authorization": f"AnaplanAuthToken {tokens['access_token']}"}
+    )
+    for path in routes:
+        assert http.get(path, headers=bearer).status_code == 401, path
