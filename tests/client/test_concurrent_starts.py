@@ -110,11 +110,21 @@ async def run_async(caller: Caller) -> None:
 
 
 def wait_for_late_commits(emulator: Emulator) -> None:
+    """Until every late start has committed and every task has ended (so the reset that ends
+    the test finds the emulator idle)."""
     for _ in range(400):
         if emulator.running.control.faults.snapshot()["lateCommitsPending"] == 0:
-            return
+            break
         threading.Event().wait(0.05)
-    raise AssertionError("late commits never ran")
+    else:
+        raise AssertionError("late commits never ran")
+    with Client(**emulator.client_settings()) as client:  # type: ignore[arg-type]
+        for _ in range(400):
+            listed = client.imports.list_tasks(IMPORT)
+            if all(item.task_state in ("COMPLETE", "CANCELLED") for item in listed):
+                return
+            threading.Event().wait(0.05)
+    raise AssertionError("tasks never ended")
 
 
 def landed(emulator: Emulator) -> set[str]:
@@ -217,3 +227,24 @@ def test_an_uncertain_start_is_sent_again_with_its_key_without_listing(
     assert emulator.requests("GET", "/tasks") == 0
     assert emulator.requests("POST", "/tasks") == 3
     assert len(client.imports.list_tasks(IMPORT)) == 2
+
+
+@pytest.mark.parametrize("mode", ["honoured", "ignored"])
+def test_a_start_that_commits_after_the_client_timed_out_runs_once(
+    emulator: Emulator, client: Client, mode: str
+) -> None:
+    retry = replace(FAST_RETRY, idempotency_keys=mode, start_settle=1.5)  # type: ignore[arg-type]
+    emulator.fail(
+        FaultRule("late_commit", method="POST", path="*/tasks", times=1, delay=0.6, hold=True)
+    )
+    settings = {**emulator.client_settings(), "retry": retry, "timeout": 0.3}
+    with Client(**settings) as impatient:  # type: ignore[arg-type]
+        task = impatient.imports.run(IMPORT, employees_csv(1, 5))
+    lists = emulator.requests("GET", "/tasks")
+    wait_for_late_commits(emulator)
+    assert total_rows(task) == 5
+    (only,) = client.imports.list_tasks(IMPORT)
+    assert only.id == task.id
+    # With keys the start is sent again at once and wins; without, the task list is read after
+    # the settle time, when the late start has committed, and the task is adopted.
+    assert lists == (0 if mode == "honoured" else 1)

@@ -46,7 +46,7 @@ async def test_coroutines_on_one_async_client_all_succeed_paced_by_the_server(
     assert refused(emulator) > 0  # the limit was reached ...
     # ... and once the server said when, the coroutines waited together instead of each
     # finding out with a 429 of its own.
-    assert refused(emulator) < 16
+    assert refused(emulator) < 16  # fewer than one per coroutine
 
 
 def test_threads_on_a_client_and_its_copy_all_succeed_paced_by_the_server(
@@ -75,4 +75,4 @@ def test_threads_on_a_client_and_its_copy_all_succeed_paced_by_the_server(
             thread.join()
     assert failures == []
     assert len(done) == CALLS
-    assert 0 < refused(emulator) < 4 * 2
+    assert 0 < refused(emulator) < 10  # a few, not several per thread

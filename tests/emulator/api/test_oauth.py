@@ -391,3 +391,12 @@ def test_oauth_tokens_work_on_every_api_route_and_revoked_ones_on_none(
     )
     for path in routes:
         assert http.get(path, headers=bearer).status_code == 401, path
+
+
+def test_deeply_nested_json_is_a_400_not_a_crash(http: httpx2.Client) -> None:
+    for path in ("/oauth/token", "/oauth/device/code"):
+        answer = http.post(
+            path, content=b"{" + b'"a":[' * 5000, headers={"Content-Type": "application/json"}
+        )
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["error"] == "invalid_request"

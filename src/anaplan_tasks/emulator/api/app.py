@@ -23,7 +23,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import Receive, Scope, Send
@@ -34,8 +34,8 @@ from ..errors import EmulatorError
 from .alm_routes import alm_routes
 from .auth import DEFAULT_TOKEN_LIFETIME, ReplayGuard, RequireToken, TokenStore, token_routes
 from .catalog import catalog_routes
-from .control import EmulatorControl, control_routes
-from .faults import FaultInjector, RequestCounter, apply_fault
+from .control import ControlGate, EmulatorControl, control_routes
+from .faults import RAW_SEND, FaultInjector, RequestCounter, apply_fault
 from .files import file_routes
 from .oauth import OAuthSite, oauth_routes
 from .openapi import openapi_document
@@ -59,6 +59,13 @@ async def _error_handler(request: Request, exc: Exception) -> Response:
     return error_response(500, "Internal Server Error", request.scope["path"])
 
 
+async def _client_left(request: Request, exc: Exception) -> Response:
+    """A client that went away before its body was read: nothing to answer, nothing to log
+    but one line (it is the client's doing, not the emulator's)."""
+    logger.info("client left before its request was read: %s %s", request.method, request.url.path)
+    return Response(status_code=400)
+
+
 async def _openapi(request: Request) -> Response:
     """The OpenAPI 3.1 description of every route served."""
     emulator: EmulatorApp = request.app.state.emulator
@@ -76,6 +83,7 @@ class EmulatorApp:
         clock: epoch-seconds clock for token expiry and certificate timestamps.
         progression: how tasks progress after a reset.
         extra_routes: more routes (same conventions) to serve.
+        control: who may call the `/_emulator/…` routes (default: loopback peers, no token).
     """
 
     def __init__(
@@ -86,8 +94,10 @@ class EmulatorApp:
         clock: Callable[[], float] = time.time,
         progression: Progression | None = None,
         extra_routes: Sequence[BaseRoute] = (),
+        control: ControlGate | None = None,
     ):
         self.engine = engine
+        self.control_gate = control or ControlGate()
         self.tokens = TokenStore(token_lifetime, clock)
         self.faults = FaultInjector()
         self.requests = RequestCounter()
@@ -113,6 +123,7 @@ class EmulatorApp:
             Route("/_emulator/openapi.json", _openapi, methods=["GET"], name="control_openapi"),
         ]
         handlers: dict[Any, Any] = {
+            ClientDisconnect: _client_left,
             EmulatorError: _error_handler,
             HTTPException: _error_handler,
             Exception: _error_handler,
@@ -135,12 +146,17 @@ class EmulatorApp:
         if scope["type"] != "http":
             await self.starlette(scope, receive, send)
             return
+        scope[RAW_SEND] = send  # the server's own send: what can reset the connection
         path: str = scope["path"]
         if len(path) > 1 and path.endswith("/"):
             path = path.rstrip("/") or "/"
             raw_path: bytes = scope.get("raw_path") or path.encode("utf-8")
             scope = {**scope, "path": path, "raw_path": raw_path.rstrip(b"/") or b"/"}
         if path.startswith(CONTROL_PREFIX + "/"):
+            refused = self.control_gate.refusal(scope)
+            if refused is not None:
+                await error_response(*refused, path)(scope, receive, send)
+                return
             await self.starlette(scope, receive, send)
             return
         method: str = scope["method"]

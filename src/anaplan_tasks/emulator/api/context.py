@@ -48,12 +48,18 @@ def _limiter(request: Request) -> anyio.CapacityLimiter:
     return limiter
 
 
+def leased(engine: Engine, work: Callable[[], T]) -> T:
+    """Run `work()` holding the engine's store (a reset waits for it; see `engine/lifecycle`)."""
+    with engine.use():
+        return work()
+
+
 async def run(request: Request, work: Callable[[Engine, Principal], T]) -> T:
-    """Run `work(engine, principal)` in a worker thread."""
+    """Run `work(engine, principal)` in a worker thread, holding the engine's store."""
     engine = engine_of(request)
     principal = principal_of(request)
     return await anyio.to_thread.run_sync(
-        partial(work, engine, principal), limiter=_limiter(request)
+        leased, engine, partial(work, engine, principal), limiter=_limiter(request)
     )
 
 

@@ -49,6 +49,9 @@ FAULT_KINDS: tuple[FaultKind, ...] = (
     "latency",
 )
 
+RAW_SEND = "anaplan_tasks.emulator.send"
+"""Scope key of the server's own `send`, kept by the app for `abort_connection` further in."""
+
 MAX_LATE_DELAY = 60.0
 """Longest `delay` of a `late_commit` rule (seconds)."""
 

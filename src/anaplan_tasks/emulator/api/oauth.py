@@ -40,6 +40,7 @@ from starlette.routing import Route
 
 from ..engine.contract import Engine, Principal
 from ..engine.oauth import DEVICE_GRANT, Grant, OAuthFailure, OAuthService
+from ..jsontext import load_json
 from . import oauth_pages
 from .auth import TokenStore
 from .wire import read_body
@@ -110,7 +111,7 @@ async def _fields(request: Request) -> dict[str, str]:
     content_type = request.headers.get("content-type", "")
     if "json" in content_type or body.lstrip().startswith(b"{"):
         try:
-            data: Any = json.loads(body)
+            data: Any = load_json(body)
         except (ValueError, UnicodeDecodeError):
             raise OAuthFailure("invalid_request", "The body is not valid JSON.") from None
         if not isinstance(data, dict):
