@@ -230,3 +230,18 @@ def test_a_lock_never_released_is_an_error_not_a_hang() -> None:
     with pytest.raises(ConfigurationError, match="stayed locked"):
         obtain(store, script)
     assert script.sent == []
+
+
+class FullDiskStore(MemoryStore):
+    def save(self, key: str, tokens: SavedTokens) -> None:
+        raise OSError(28, "No space left on device")
+
+
+def test_a_rotated_token_that_cannot_be_saved_is_never_used() -> None:
+    store = FullDiskStore(SavedTokens("r1", "a1", 10.0, 0.0))
+    script = Scripted(handler_of(answers(json_response(200, TOKENS))))
+    flow = oauth.obtain(script.context(), credentials(store), lambda saved: False)
+    with pytest.raises(OSError, match="No space"):
+        script.run(flow)  # the new access token never reaches the caller
+    assert store.entries[KEY] == SavedTokens("r1", "a1", 10.0, 0.0)
+    assert not store.locked

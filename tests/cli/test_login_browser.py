@@ -22,6 +22,7 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 from anaplan_tasks.emulator.demo import (
@@ -219,3 +220,20 @@ def test_authorization_code_flow_in_chromium(
     ran = cli("--json", "run", "export", "Headcount Export", "--out", oauth_only.parent / "h.csv")
     assert ran.code == 0, ran.err
     assert ran.json()["result"]["successful"] is True
+
+
+def test_the_device_page_works_with_the_keyboard_alone(
+    cli_env: EmulatorHandle, chromium: webdriver.Chrome
+) -> None:
+    service = cli_env.running.app.oauth
+    device = service.start_device(DEMO_DEVICE_CLIENT_ID, None)
+    chromium.get(f"{cli_env.base_url}/activate?user_code={device.user_code}")
+    body = chromium.find_element(By.TAG_NAME, "body")
+    body.send_keys(Keys.TAB)  # the first stop is the code field, already filled in
+    assert chromium.switch_to.active_element.get_attribute("id") == "user_code"
+    chromium.switch_to.active_element.send_keys(Keys.TAB, DEMO_USER, Keys.TAB, DEMO_PASSWORD)
+    assert chromium.switch_to.active_element.get_attribute("id") == "password"
+    chromium.switch_to.active_element.send_keys(Keys.ENTER)  # the default button: Approve
+    WebDriverWait(chromium, 30).until(lambda d: "approved" in d.title.lower())
+    assert service.pending_device(device.user_code) is None
+    assert device.state == "approved"
