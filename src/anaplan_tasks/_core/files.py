@@ -174,8 +174,9 @@ def chunk_list(ctx: Context, url: str) -> Flow[list[ChunkInfo]]:
 def download_chunks(ctx: Context, list_url: str, chunk_url: Callable[[int], str]) -> Flow[int]:
     """Emit every chunk listed at `list_url`, in order, as its bytes arrive; returns the count.
 
-    Bodies are streamed (about 1 MB held at a time). A connection that breaks mid-chunk is
-    retried like any idempotent GET, and the bytes already emitted are skipped on the new read.
+    Bodies are streamed (a piece of up to 64 KB held at a time). A connection that breaks
+    mid-chunk is retried like any idempotent GET, and the bytes already emitted are skipped on
+    the new read.
     """
     chunks = yield from chunk_list(ctx, list_url)
     numbers: list[int] = []

@@ -26,14 +26,13 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 
-from .engine.contract import Progression, ProgressionMode
-
 if TYPE_CHECKING:
+    from .engine.contract import ProgressionMode
     from .server import RunningEmulator
 
-# The server's own modules (starlette, uvicorn) are imported only when a fixture is used: the
-# plugin is registered in every pytest run where anaplan-tasks is installed, with or without
-# the `emulator` extra.
+# The plugin is registered in every pytest run where anaplan-tasks is installed, with or without
+# the `emulator` extra: it imports nothing of the emulator (nor the client) until a test uses a
+# fixture, so a suite that does not use it pays only for this module.
 
 FaultKind = Literal["status", "reset_before", "reset_after", "late_commit", "latency"]
 
@@ -79,6 +78,8 @@ class EmulatorHandle:
         self, mode: ProgressionMode = "real", *, seconds: float = 0.0, polls: int = 0
     ) -> None:
         """How tasks progress: `real`, `fixed` (seconds), `polls` (status reads) or `manual`."""
+        from .engine.contract import Progression
+
         self.running.control.set_progression(Progression(mode=mode, seconds=seconds, polls=polls))
 
     def advance(self, task_id: str | None = None) -> None:

@@ -3,7 +3,9 @@
 Layers, outermost first:
 
 1. `EmulatorApp.__call__` (plain ASGI, so it can break connections): drops a trailing slash,
-   counts the request per route, applies the optional rate limit, then fault rules.
+   finds the request's route (once: `RouteIndex` looks only at routes of the path's shape, and
+   Starlette's router dispatches to the route found), counts the request per route, applies
+   the optional rate limit, then fault rules.
 2. Starlette: `RequireToken` guards `/2/0/…`; routes parse requests, call the engine in a worker
    thread and serialise the shared models; one handler maps every `EmulatorError` (and routing's
    404/405) to Anaplan's error envelope.
@@ -25,7 +27,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Match, Route
+from starlette.routing import BaseRoute, Match, Route, Router
 from starlette.types import Receive, Scope, Send
 
 from ..engine.contract import Engine, Progression
@@ -46,6 +48,73 @@ from .wire import error_response, status_message
 logger = logging.getLogger("anaplan_tasks.emulator")
 
 CONTROL_PREFIX = "/_emulator"
+MATCHED = "anaplan_tasks.emulator.route"
+"""Scope key of the route `EmulatorApp` found for a request, with its child scope."""
+
+
+class RouteIndex:
+    """Finds a path's route as Starlette's router would, looking only at routes of its shape.
+
+    A `{param}` matches one path segment, so a plain route can only match a path with as many
+    segments, whose literal segments equal the route's. Other routes (`{param:path}`, mounts)
+    are tried for every path. Candidates are tried in the routes' order, so the first full
+    match wins, else the first partial one (a known path with another method: 405), exactly as
+    in `starlette.routing.Router`.
+    """
+
+    def __init__(self, routes: Sequence[BaseRoute]):
+        self._by_length: dict[int, list[tuple[int, BaseRoute, tuple[tuple[int, str], ...]]]] = {}
+        self._always: list[tuple[int, BaseRoute, tuple[tuple[int, str], ...]]] = []
+        for order, route in enumerate(routes):
+            if isinstance(route, Route) and ":" not in route.path:
+                segments = route.path.split("/")
+                literals = tuple((i, seg) for i, seg in enumerate(segments) if "{" not in seg)
+                self._by_length.setdefault(len(segments), []).append((order, route, literals))
+            else:
+                self._always.append((order, route, ()))
+
+    def match(self, scope: Scope) -> tuple[str | None, tuple[BaseRoute, Scope] | None]:
+        """The template of the first route the path fits (any method), and the route to run."""
+        segments = scope["path"].split("/")
+        candidates = self._by_length.get(len(segments), [])
+        if scope.get("root_path"):  # routes match the path below it: try them all
+            candidates = sorted(
+                [entry for entries in self._by_length.values() for entry in entries],
+                key=lambda entry: entry[0],
+            )
+            segments = []
+        if self._always:
+            candidates = sorted([*candidates, *self._always], key=lambda entry: entry[0])
+        template: str | None = None
+        partial: tuple[BaseRoute, Scope] | None = None
+        for _, route, literals in candidates:
+            if segments and any(segments[i] != literal for i, literal in literals):
+                continue
+            match, child = route.matches(scope)
+            if match is Match.NONE:
+                continue
+            if template is None and isinstance(route, Route):
+                template = route.path
+            if match is Match.FULL:
+                return template, (route, child)
+            if partial is None:
+                partial = (route, child)
+        return template, partial
+
+
+class _MatchedRouter(Router):
+    """Starlette's router, dispatching to the route `EmulatorApp` already found."""
+
+    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        matched: tuple[BaseRoute, Scope] | None = scope.pop(MATCHED, None)
+        if matched is None or scope["type"] != "http":
+            await super().app(scope, receive, send)
+            return
+        route, child = matched
+        scope.setdefault("router", self)
+        scope["route"] = route
+        scope.update(child)
+        await route.handle(scope, receive, send)
 
 
 async def _error_handler(request: Request, exc: Exception) -> Response:
@@ -133,6 +202,8 @@ class EmulatorApp:
             middleware=[Middleware(RequireToken, tokens=self.tokens)],
             exception_handlers=handlers,
         )
+        self.starlette.router = _MatchedRouter(self.routes)
+        self._index = RouteIndex(self.routes)
         self.starlette.state.engine = engine
         self.starlette.state.tokens = self.tokens
         self.starlette.state.replay_guard = ReplayGuard()
@@ -152,6 +223,9 @@ class EmulatorApp:
             path = path.rstrip("/") or "/"
             raw_path: bytes = scope.get("raw_path") or path.encode("utf-8")
             scope = {**scope, "path": path, "raw_path": raw_path.rstrip(b"/") or b"/"}
+        template, matched = self._index.match(scope)
+        if matched is not None:
+            scope[MATCHED] = matched
         if path.startswith(CONTROL_PREFIX + "/"):
             refused = self.control_gate.refusal(scope)
             if refused is not None:
@@ -160,7 +234,9 @@ class EmulatorApp:
             await self.starlette(scope, receive, send)
             return
         method: str = scope["method"]
-        self.requests.count(f"{method} {self._template(scope)}")
+        if template is None:
+            template = path if path.startswith("/token/") else "<unknown>"
+        self.requests.count(f"{method} {template}")
         wait = self.rate_limiter.take()
         if wait is not None:
             limit = self.rate_limiter.limit
@@ -175,10 +251,3 @@ class EmulatorApp:
             await self.starlette(scope, receive, send)
         else:
             await apply_fault(rule, self.starlette, scope, receive, send, self.faults)
-
-    def _template(self, scope: Scope) -> str:
-        for route in self.routes:
-            match, _ = route.matches(scope)
-            if match is not Match.NONE and isinstance(route, Route):
-                return route.path
-        return scope["path"] if scope["path"].startswith("/token/") else "<unknown>"

@@ -116,11 +116,15 @@ async def get_task(request: Request) -> Response:
     action_id: str = request.path_params["actionId"]
     task_id: str = request.path_params["taskId"]
     details = flag(request, "includeProcessDetails")
+    # A status read takes microseconds, except under the `polls` progression, where the read
+    # that completes a task waits for it to finish: only then does it need a worker thread.
+    polls_mode = request.app.state.control.progression.mode == "polls"
     task = await in_model(
         request,
         lambda engine, principal, model_id: engine.task(
             principal, model_id, kind, action_id, task_id, include_process_details=details
         ),
+        inline=not polls_mode,
     )
     return _task_response(request, task)
 
