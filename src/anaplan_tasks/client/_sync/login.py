@@ -19,7 +19,6 @@ from ..._core.oauth import DEFAULT_SCOPE, DeviceCode, OAuthCredentials
 from ..._transport import HttpClient, HttpTransport, SyncTransport
 from ...errors import OAuthError
 from .._backends import SleepFunction, SyncBackend
-from .._loopback import RedirectReceiver
 from .._shared import Hooks, new_session
 from ..config import ClientConfig, oauth_credentials
 from .driver import Driver, Session
@@ -143,6 +142,8 @@ def browser_login(
         OAuthError: The person denied (`access_denied`), the answer's `state` did not match,
             no answer came in time, or the code was refused.
     """
+    from .._loopback import RedirectReceiver  # http.server: only when a browser signs in
+
     config = _config(client_id, client_secret, store, settings)
     credentials = config.credentials
     assert isinstance(credentials, OAuthCredentials)
