@@ -18,11 +18,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from anaplan_tasks.emulator.demo import (
@@ -102,18 +104,26 @@ def check_page(driver: webdriver.Chrome, screenshots: Path, name: str) -> None:
 
 
 def sign_in(driver: webdriver.Chrome, password: str = DEMO_PASSWORD) -> None:
+    """Fill in the form and approve; returns once the answer's page has replaced it."""
+    page = driver.find_element(By.TAG_NAME, "html")
     email = driver.find_element(By.ID, "email")
     email.clear()
     email.send_keys(DEMO_USER)
     driver.find_element(By.ID, "password").send_keys(password)
     driver.find_element(By.CSS_SELECTOR, 'button[value="approve"]').click()
+    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(page))
 
 
 class Browser:
-    """Stands in for `webbrowser.open`: the URL goes to Chromium, driven in a thread."""
+    """Stands in for `webbrowser.open`: the URL goes to Chromium, driven in a thread.
 
-    def __init__(self, drive: Callable[[str], None]):
+    When driving fails, `abort(url)` runs so that the waiting command ends instead of waiting
+    for an approval that will never come.
+    """
+
+    def __init__(self, drive: Callable[[str], None], abort: Callable[[str], None]):
         self.drive = drive
+        self.abort = abort
         self.opened: list[str] = []
         self.failures: list[BaseException] = []
         self.threads: list[threading.Thread] = []
@@ -126,6 +136,7 @@ class Browser:
                 self.drive(url)
             except BaseException as failure:
                 self.failures.append(failure)
+                self.abort(url)
 
         thread = threading.Thread(target=run, daemon=True)
         thread.start()
@@ -166,7 +177,13 @@ def test_device_flow_in_chromium(
         WebDriverWait(chromium, 30).until(lambda d: "approved" in d.title.lower())
         check_page(chromium, screenshots, "device-approved")
 
-    browser = Browser(approve)
+    def deny(url: str) -> None:
+        user_code = url.rsplit("=", 1)[-1]
+        principal = cli_env.running.engine.authenticate_basic(DEMO_USER, DEMO_PASSWORD)
+        assert principal is not None
+        cli_env.running.app.oauth.decide_device(user_code, principal, approve=False)
+
+    browser = Browser(approve, deny)
     monkeypatch.setattr(webbrowser, "open", browser)
     with fast_device_polls(cli_env.running.app):
         outcome = cli("login", "--client-id", DEMO_DEVICE_CLIENT_ID)
@@ -198,7 +215,10 @@ def test_authorization_code_flow_in_chromium(
         assert "Signed in" in chromium.find_element(By.TAG_NAME, "h1").text
         chromium.save_screenshot(str(screenshots / "oauth-callback.png"))
 
-    browser = Browser(allow)
+    def answer_the_listener(url: str) -> None:  # so that the command stops waiting
+        httpx2.get(f"{redirect_uri}?error=test_failed&state=x", timeout=10)
+
+    browser = Browser(allow, answer_the_listener)
     monkeypatch.setattr(webbrowser, "open", browser)
     outcome = cli(
         "login",
