@@ -49,6 +49,8 @@ def wanted_object_ids(structure: ModelDef) -> list[tuple[ObjectKind, str]]:
     wanted += [("export", e.name) for e in structure.exports]
     wanted += [("action", a.name) for a in structure.delete_actions]
     wanted += [("process", p.name) for p in structure.processes]
+    wanted += [("list", lst.name) for lst in structure.lists]
+    wanted += [("module", m.name) for m in structure.modules]
     return wanted
 
 
