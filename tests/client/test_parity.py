@@ -16,6 +16,7 @@ NAMESPACES = (
     "actions",
     "processes",
     "tasks",
+    "lists",
 )
 
 

@@ -63,6 +63,16 @@ from .tasks import (
     TaskSummary,
     TaskWithUrl,
 )
+from .transactional import (
+    ListInfo,
+    ListItem,
+    ListItemFailure,
+    ListMetadata,
+    ListProperty,
+    ListWriteResult,
+    ObjectRef,
+    parse_list_write,
+)
 
 __all__ = [
     "ACTION_KIND_BY_PREFIX",
@@ -88,8 +98,15 @@ __all__ = [
     "ImportAction",
     "ImportMetadata",
     "ImportSource",
+    "ListInfo",
+    "ListItem",
+    "ListItemFailure",
+    "ListMetadata",
+    "ListProperty",
+    "ListWriteResult",
     "Model",
     "ModelAction",
+    "ObjectRef",
     "PendingTask",
     "Process",
     "ProcessAction",
@@ -115,6 +132,7 @@ __all__ = [
     "Workspace",
     "action_kind_of",
     "decode_payload",
+    "parse_list_write",
     "parse_report_task",
     "parse_sync_task",
     "parse_task",

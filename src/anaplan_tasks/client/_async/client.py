@@ -14,6 +14,7 @@ from .actions import AsyncActions, AsyncExports, AsyncImports, AsyncProcesses
 from .alm import AsyncAlm
 from .driver import AsyncDriver, AsyncSession
 from .files import AsyncFiles
+from .lists import AsyncLists
 from .tasks import AsyncTasks
 from .workspaces import AsyncModels, AsyncWorkspaces
 
@@ -61,6 +62,8 @@ class AsyncClient:
     """Any task given its `TaskRef`: status, list, cancel, wait, failure dumps."""
     alm: AsyncAlm
     """ALM: revisions, syncs, comparison and summary reports."""
+    lists: AsyncLists
+    """The model's lists and their items (transactional API)."""
 
     def __init__(
         self,
@@ -108,6 +111,7 @@ class AsyncClient:
         self.processes = AsyncProcesses(driver, "processes")
         self.tasks = AsyncTasks(driver)
         self.alm = AsyncAlm(driver)
+        self.lists = AsyncLists(driver)
 
     def __repr__(self) -> str:
         config = self._config

@@ -16,6 +16,7 @@ from .actions import Actions, Exports, Imports, Processes
 from .alm import Alm
 from .driver import Driver, Session
 from .files import Files
+from .lists import Lists
 from .tasks import Tasks
 from .workspaces import Models, Workspaces
 
@@ -63,6 +64,8 @@ class Client:
     """Any task given its `TaskRef`: status, list, cancel, wait, failure dumps."""
     alm: Alm
     """ALM: revisions, syncs, comparison and summary reports."""
+    lists: Lists
+    """The model's lists and their items (transactional API)."""
 
     def __init__(
         self,
@@ -110,6 +113,7 @@ class Client:
         self.processes = Processes(driver, "processes")
         self.tasks = Tasks(driver)
         self.alm = Alm(driver)
+        self.lists = Lists(driver)
 
     def __repr__(self) -> str:
         config = self._config
