@@ -202,6 +202,10 @@ class Store(Protocol):
         """Change a model's state (UNLOCKED, LOCKED, ARCHIVED, OFFLINE)."""
         ...
 
+    def delete_model(self, model_id: str) -> None:
+        """Forget a model: its record, structure, ids, files, tasks and data."""
+        ...
+
     # -- structure ---------------------------------------------------------------------------
     def structure(self, model_id: str, version: int | None = None) -> tuple[int, ModelDef]:
         """A structure version of a model (the latest by default) and its document."""

@@ -614,6 +614,20 @@ class SqliteStore:
         with self._meta.write() as db:
             db.execute("UPDATE models SET state=? WHERE id=?", (state, model_id))
 
+    def delete_model(self, model_id: str) -> None:
+        """Forget a model: its record, structure, ids, files, tasks and data."""
+        with self._meta.write() as db:
+            for table in ("structures", "object_ids", "uploads", "chunks", "tasks"):
+                db.execute(f"DELETE FROM {table} WHERE model_id=?", (model_id,))
+            db.execute("DELETE FROM models WHERE id=?", (model_id,))
+        with self._lock:
+            data = self._model_data.pop(model_id, None)
+        if data is not None:
+            data.close()
+        if model_id.isalnum():
+            for suffix in ("", "-wal", "-shm"):
+                (self.root / "models" / f"{model_id}.sqlite{suffix}").unlink(missing_ok=True)
+
     # -- structure ---------------------------------------------------------------------------
     def structure(self, model_id: str, version: int | None = None) -> tuple[int, ModelDef]:
         """A structure version of a model (the latest by default) and its document."""
