@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -296,7 +296,7 @@ class Lists:
                         raise _Failure("INCOMPLETE_DATA", f"code already exists: {key}")
                     parent = _text(item.get("parent"))
                     if parent:
-                        parents.check(parent, extra=seen_names | seen_codes)
+                        parents.check(parent, seen_names, seen_codes)
                     values = _property_values(props, item.get("properties"), self._members)
                     _check_subsets(item.get("subsets"))
                 except _Failure as failure:
@@ -413,7 +413,7 @@ class Lists:
         definition = self.list_def(list_ref)
         _check_count(items)
         failures: list[ListItemFailure] = []
-        doomed: list[str] = []
+        doomed: dict[str, None] = {}  # ordered, and a fast membership test
         with self.data.transaction() as txn:
             table = self.table(definition, txn)
             for position, raw in enumerate(items):
@@ -448,9 +448,9 @@ class Lists:
                 except _Failure as failure:
                     failures.append(failure.at(position))
                     continue
-                doomed.append(stored.code)
+                doomed[stored.code] = None
             deleted = txn.delete_items(
-                definition.name, doomed, self.catalog.modules_by_list(definition.name)
+                definition.name, list(doomed), self.catalog.modules_by_list(definition.name)
             )
         return _result("deleted", len(items), deleted, failures)
 
@@ -499,10 +499,11 @@ class _ParentLookup:
             self.table = table
             self.list_ref = None
 
-    def check(self, parent: str, extra: Iterable[str] = ()) -> None:
+    def check(self, parent: str, *pending: set[str]) -> None:
+        """Refuse a parent that is not an item (or one added earlier in the same request)."""
         if self.table.find(parent) is not None or parent == self.table.top_level:
             return
-        if self.list_ref is None and parent in set(extra):
+        if self.list_ref is None and any(parent in added for added in pending):
             return
         raise _Failure("INCOMPLETE_DATA", f"parent not found: {parent}")
 
