@@ -25,6 +25,13 @@ from benchmarks._client_common import arguments, emulator, sdk_client  # noqa: E
 
 Check = tuple[str, Callable[[], Any], Callable[[Any], bool]]
 
+SDK_DEFECTS = {
+    "tr.get_dimension_items": (
+        "anaplan-sdk's DimensionWithCode requires a code, and Anaplan (like the emulator) sends "
+        "none for a list's top-level item: this call fails against Anaplan too"
+    ),
+}
+
 
 def main() -> int:
     options = arguments(__doc__ or "").parse_args()
@@ -107,20 +114,6 @@ def main() -> int:
                 lambda r: (r.updated, r.ignored, r.total) == (1, 1, 2),
             ),
             (
-                "tr.delete_list_items",
-                lambda: tr.delete_list_items(
-                    list_id("Employees"),
-                    [{"code": f"E{n}"} for n in range(3)]
-                    + [{"code": f"B{n}"} for n in range(250_000)],
-                ),
-                lambda r: r.deleted == 250_003,
-            ),
-            (
-                "tr.reset_list_index",
-                lambda: tr.reset_list_index(list_id("Employees")),
-                lambda r: True,
-            ),
-            (
                 "tr.get_modules",
                 lambda: remember("modules", tr.get_modules()),
                 lambda r: len(r) >= 1,
@@ -144,42 +137,80 @@ def main() -> int:
                 lambda r: len(r) == 5,
             ),
             (
+                "tr.get_dimension_items(a list without a top-level item)",
+                lambda: tr.get_dimension_items(list_id("Employees")),
+                lambda r: len(r) == 250_003,
+            ),
+            (
                 "tr.lookup_dimension_items",
-                lambda: tr.lookup_dimension_items(list_id("Regions"), codes=["NA"]),
+                lambda: tr.lookup_dimension_items(list_id("Regions"), codes=["na"]),
                 lambda r: [i.code for i in r] == ["NA"],
             ),
             (
                 "tr.get_view_dimension_items",
                 lambda: tr.get_view_dimension_items(module_id(), list_id("Employees")),
-                lambda r: isinstance(r, list),
-            ),
-            (
-                "tr.get_view_data(csv)",
-                lambda: tr.get_view_data(module_id()),
-                lambda r: isinstance(r, bytes),
-            ),
-            (
-                "tr.get_view_data(json)",
-                lambda: tr.get_view_data(module_id(), return_raw=False),
-                lambda r: isinstance(r, dict),
+                lambda r: len(r) == 250_003,
             ),
             (
                 "tr.update_module_data",
-                lambda: tr.update_module_data(module_id(), []),
-                lambda r: r == 0 or isinstance(r, dict),
+                lambda: tr.update_module_data(
+                    module_id(),
+                    [
+                        {
+                            "lineItemName": "Salary",
+                            "dimensions": [{"dimensionName": "Employees", "itemCode": f"E{n}"}],
+                            "value": 1000 * (n + 1),
+                        }
+                        for n in range(3)
+                    ]
+                    + [{"lineItemName": "Salary", "dimensions": [], "value": 1}],
+                ),
+                lambda r: r["numberOfCellsChanged"] == 3 and len(r["failures"]) == 1,
+            ),
+            (
+                "tr.get_view_data(json)",
+                lambda: tr.get_view_data(module_id(), max_rows=2),
+                lambda r: (
+                    r["rows"][0]["rowCoordinates"] == ["Employee Zero"]
+                    and r["rows"][0]["cells"][0] == "1000"
+                    and len(r["rows"]) == 2
+                ),
+            ),
+            (
+                "tr.get_view_data(csv)",
+                lambda: tr.get_view_data(module_id(), data_format="text/csv"),
+                lambda r: b"Employee Zero,1000" in r,
+            ),
+            (
+                "tr.delete_list_items",
+                lambda: tr.delete_list_items(
+                    list_id("Employees"),
+                    [{"code": f"E{n}"} for n in range(3)]
+                    + [{"code": f"B{n}"} for n in range(250_000)],
+                ),
+                lambda r: r.deleted == 250_003,
+            ),
+            (
+                "tr.reset_list_index",
+                lambda: tr.reset_list_index(list_id("Employees")),
+                lambda r: True,
             ),
             ("tr.get_current_period", lambda: tr.get_current_period(), lambda r: r.calendar_type),
             (
                 "tr.set_current_period",
                 lambda: tr.set_current_period("2025-03-15"),
-                lambda r: r.last_day,
+                lambda r: (r.period_text, r.last_day) == ("Mar 25", "2025-03-31"),
             ),
             (
                 "tr.set_current_fiscal_year",
-                lambda: tr.set_current_fiscal_year("FY25"),
-                lambda r: r.year,
+                lambda: tr.set_current_fiscal_year("FY26"),
+                lambda r: (r.year, r.start_date) == ("FY26", "2026-01-01"),
             ),
-            ("tr.get_model_calendar", lambda: tr.get_model_calendar(), lambda r: r is not None),
+            (
+                "tr.get_model_calendar",
+                lambda: tr.get_model_calendar(),
+                lambda r: r.fiscal_year.year == "FY26",
+            ),
         ]
         for name, call, accept in checks:
             try:
@@ -190,11 +221,19 @@ def main() -> int:
                 last = traceback.extract_tb(error.__traceback__)[-1]
                 where = f"{Path(last.filename).name}:{last.lineno}"
                 results.append((name, False, f"{type(error).__name__}: {error} ({where})"[:300]))
+    unexpected = 0
     for name, ok, why in results:
+        if not ok and name in SDK_DEFECTS:
+            print(f"XFAIL {name}  {SDK_DEFECTS[name]}")
+            continue
+        unexpected += not ok
         print(f"{'PASS' if ok else 'FAIL'}  {name}{'  ' + why if why else ''}")
     passed = sum(ok for _, ok, _ in results)
-    print(f"{passed}/{len(results)} passed")
-    return 0 if passed == len(results) else 1
+    defects = len(results) - passed - unexpected
+    print(
+        f"{passed}/{len(results)} passed; {defects} fail because of the SDK, {unexpected} otherwise"
+    )
+    return 0 if unexpected == 0 else 1
 
 
 if __name__ == "__main__":

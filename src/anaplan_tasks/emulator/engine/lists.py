@@ -27,7 +27,7 @@ from ...models.transactional import (
     ObjectRef,
 )
 from .. import errors
-from ..definitions import ListDef, PropertyDef
+from ..definitions import ListDef, ModelDef, PropertyDef
 from ..storage import DataTransaction, ModelData, Store
 from .catalog import ModelCatalog
 from .values import converter, storage_kind
@@ -63,6 +63,10 @@ class ModelHost(Protocol):
     @property
     def store(self) -> Store:
         """The engine's store."""
+        ...
+
+    def replace_structure(self, model_id: str, new: ModelDef) -> None:
+        """Save a new structure version of the model (time settings change it)."""
         ...
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from .lists import list_routes
+from .modules import module_routes
 from .people import people_routes
 
 
 def transactional_routes() -> list[BaseRoute]:
     """Every transactional route."""
-    return [*list_routes(), *people_routes()]
+    return [*list_routes(), *module_routes(), *people_routes()]
