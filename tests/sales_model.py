@@ -62,6 +62,39 @@ line_items = [
     { name = "Note", format = "text" },
 ]
 
+[[workspaces.models.modules]]
+name = "Plan"
+dimensions = ["Regions", "Region Groups"]
+line_items = [
+    { name = "Units", format = "number" },
+    { name = "Comment", format = "text" },
+    { name = "Approved", format = "boolean" },
+    { name = "Due", format = "date" },
+    { name = "Lead", format = "list", list = "Region Groups" },
+]
+views = [
+    { name = "By Group", rows = ["Line Items"], columns = ["Regions"], pages = ["Region Groups"] },
+    { name = "P&L", rows = ["Regions", "Region Groups"], columns = ["Line Items"] },
+]
+
+[[workspaces.models.versions]]
+name = "Actual"
+actual = true
+current = true
+
+[[workspaces.models.versions]]
+name = "Forecast"
+switchover = "2025-07-01"
+
+[[workspaces.models.versions]]
+name = "Budget"
+
+[workspaces.models.calendar]
+fiscal_year_start = "2025-04-01"
+past_years = 1
+future_years = 2
+current_period = "2025-05-10"
+
 [[workspaces.models.files]]
 name = "regions.csv"
 default_content = "Code,Name,Parent,Headcount\\nE,East,G1,3\\nN,North,G1,13\\n"
