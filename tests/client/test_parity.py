@@ -17,6 +17,12 @@ NAMESPACES = (
     "processes",
     "tasks",
     "lists",
+    "modules",
+    "views",
+    "cells",
+    "calendar",
+    "versions",
+    "users",
 )
 
 

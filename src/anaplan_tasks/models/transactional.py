@@ -134,3 +134,141 @@ def parse_list_write(body: Mapping[str, Any]) -> ListWriteResult:
         if "failures" in inner:
             data.setdefault("failures", inner["failures"])
     return ListWriteResult.model_validate(data)
+
+
+# -- modules, line items, views --------------------------------------------------------------
+class ModuleInfo(WireModel):
+    """A module of the model (`GET …/modules`)."""
+
+    id: Id = Field(description="`102…`; also its default view's id.")
+    name: str
+    code: str | None = None
+
+
+class LineItemInfo(WireModel):
+    """A line item (`GET …/lineItems`); the other fields come with `includeAll=true`."""
+
+    id: Id
+    name: str
+    module_id: Id
+    module_name: str
+    format: str | None = Field(default=None, description="NUMBER, TEXT, BOOLEAN, DATE, LIST, …")
+    format_metadata: dict[str, Any] | None = None
+    applies_to: list[ObjectRef] | None = None
+    summary: str | None = None
+    time_scale: str | None = None
+    formula: str | None = None
+    cell_count: int | None = None
+    code: str | None = None
+
+
+class DimensionItem(WireModel):
+    """An item of a dimension (a list's item, a version, …); `code` only when it has one."""
+
+    id: Id
+    name: str
+    code: str | None = None
+
+
+class ViewInfo(WireModel):
+    """A view of a module (`GET …/views`)."""
+
+    id: Id
+    name: str
+    module_id: Id
+    code: str | None = None
+
+
+class ViewAxes(WireModel):
+    """A view's axes (`GET …/views/{viewId}`); an axis without dimensions is empty."""
+
+    view_id: Id
+    view_name: str
+    rows: list[ObjectRef] = Field(default_factory=list)
+    columns: list[ObjectRef] = Field(default_factory=list)
+    pages: list[ObjectRef] = Field(default_factory=list)
+
+
+class ViewRow(WireModel):
+    """One row of a view's data: its coordinates (item names) and its cells (text)."""
+
+    row_coordinates: list[str]
+    cells: list[str]
+
+
+class ViewData(WireModel):
+    """A view's data as Anaplan's JSON (`format=v1`): page labels, columns, rows."""
+
+    pages: list[str] = Field(default_factory=list)
+    column_coordinates: list[list[str]] = Field(default_factory=list)
+    rows: list[ViewRow] = Field(default_factory=list)
+
+
+class CellFailure(WireModel):
+    """Why one cell of a write was not written."""
+
+    request_index: int | None = None
+    failure_type: str | None = Field(default=None, description="e.g. cellIsCalculated.")
+    failure_message_details: str | None = None
+
+
+class CellWriteResult(WireModel):
+    """The answer to a cell write; `failures` is absent when every cell was written."""
+
+    number_of_cells_changed: int = 0
+    failures: list[CellFailure] = Field(default_factory=list)
+
+
+# -- time settings and versions --------------------------------------------------------------
+class CurrentPeriod(WireModel):
+    """The model's current period; blank text and day when none is set."""
+
+    period_text: str = ""
+    last_day: str = ""
+    calendar_type: str | None = None
+
+
+class FiscalYear(WireModel):
+    """The current fiscal year."""
+
+    year: str
+    start_date: str | None = None
+    end_date: str | None = None
+
+
+class ModelCalendar(WireModel):
+    """The model calendar (the fields depend on `calendarType`)."""
+
+    calendar_type: str | None = None
+    fiscal_year: FiscalYear | None = None
+    current_period: CurrentPeriod | None = None
+    past_years_count: int | None = None
+    future_years_count: int | None = None
+    totals_selection: dict[str, bool] | None = None
+
+
+class PeriodDate(WireModel):
+    """A period and its date (a version's switchover or edit range)."""
+
+    period_text: str = ""
+    date: str = ""
+
+
+class Version(WireModel):
+    """A version of the model (`versionMetadata`)."""
+
+    id: Id
+    name: str
+    is_current: bool | None = None
+    is_actual: bool | None = None
+    switchover: PeriodDate | None = None
+    edit_from: PeriodDate | None = None
+    edit_to: PeriodDate | None = None
+    formula: str | None = None
+    code: str | None = None
+
+
+class Switchover(PeriodDate):
+    """A version's new switchover."""
+
+    calendar_type: str | None = None
