@@ -54,3 +54,40 @@ def test_an_unknown_list_is_a_usage_error_with_a_hint(cli: Cli) -> None:
     failed = cli("items", "Regons")
     assert failed.code != ExitCode.OK
     assert "did you mean 'Regions'" in failed.error
+
+
+def test_view_as_a_table_json_and_csv(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "employees.csv"
+    path.write_text(
+        '"Employee ID",Name,Region,"Start Date",Active,Salary,FTE\n'
+        "E1,Ann,EMEA,2020-01-01,true,50000,1\nE2,Bo,NA,2021-02-01,true,60000,0.5\n"
+    )
+    assert cli("run", "import", "Load Employees", "--file", path).code == ExitCode.OK
+    assert cli("run", "import", "Load Headcount", "--file", path).code == ExitCode.OK
+    shown = cli("view", "Headcount")
+    assert shown.code == ExitCode.OK, shown.err
+    assert "Salary" in shown.text
+    assert "60000" in shown.text
+    data = cli("view", "Headcount", "--json").json()
+    assert data["rows"][1] == {"rowCoordinates": ["Bo"], "cells": ["60000", "0.5", "2021-02-01"]}
+    out = tmp_path / "view.csv"
+    assert cli("view", "Headcount", "--out", out).code == ExitCode.OK
+    assert out.read_text().splitlines()[1] == "Ann,50000,1,2020-01-01"
+    assert cli("view", "Headcount", "--page", "nonsense").code == ExitCode.USAGE
+
+
+def test_period_shows_and_sets(cli: Cli) -> None:
+    assert "current period: (none)" in cli("period").text
+    moved = cli("period", "2025-03-15")
+    assert moved.code == ExitCode.OK, moved.err
+    assert "Mar 25" in moved.text
+    assert cli("period", "--json").json()["lastDay"] == "2025-03-31"
+    assert cli("period", "15/03/2025").code != ExitCode.OK
+
+
+def test_users(cli: Cli) -> None:
+    listed = cli("users", "--json")
+    assert listed.code == ExitCode.OK, listed.err
+    assert {user["email"] for user in listed.json()} >= {"demo@example.com"}
+    me = cli("users", "--me")
+    assert "demo@example.com" in me.text

@@ -15,7 +15,7 @@ from .. import __version__
 from . import render
 from .alm_commands import alm
 from .catalog_commands import actions, exports, files, imports, models, processes, workspaces
-from .data_commands import items, lists_command
+from .data_commands import items, lists_command, period, users, view
 from .exit_codes import ExitCode, exit_code_for
 from .options import common_options, current_settings, output_options
 from .task_commands import cancel, download, dump, run, status, tasks, upload
@@ -56,6 +56,9 @@ for command in (
     alm,
     lists_command,
     items,
+    view,
+    period,
+    users,
 ):
     cli.add_command(command)
 
