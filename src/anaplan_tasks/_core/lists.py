@@ -209,7 +209,8 @@ class ItemRows:
             }
             if subsets:
                 data["subsets"] = subsets
-        return ListItem.model_validate(data)
+        # Built from text we parsed ourselves: every field is already of its type.
+        return ListItem.model_construct(**data)
 
 
 def chunks_of(items: Iterable[Any], size: int = MAX_ITEMS_PER_WRITE) -> Iterator[list[Any]]:

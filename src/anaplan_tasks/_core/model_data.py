@@ -210,7 +210,10 @@ class ViewRows:
                     self.column_headers.append(fields[self._row_names :])
                 continue
             rows.append(
-                ViewRow(row_coordinates=fields[: self._row_names], cells=fields[self._row_names :])
+                # fields are text already: no validation needed
+                ViewRow.model_construct(
+                    row_coordinates=fields[: self._row_names], cells=fields[self._row_names :]
+                )
             )
         return rows
 
