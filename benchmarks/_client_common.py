@@ -54,6 +54,8 @@ class Emulator:
     dev_model_id: str
     prod_model_id: str
     pid: int | None = None
+    models: dict[str, str] | None = None
+    """Every model's id by name."""
 
     def control(self, method: str, path: str, json: Any = None) -> Any:
         response = httpx2.request(method, f"{self.base_url}/_emulator/{path}", json=json)
@@ -62,12 +64,16 @@ class Emulator:
 
 
 @contextlib.contextmanager
-def emulator(python: str) -> Iterator[Emulator]:
-    """Start `python -m anaplan_tasks.emulator --demo --memory` on a free port."""
+def emulator(python: str, definition: Path | None = None) -> Iterator[Emulator]:
+    """Start `python -m anaplan_tasks.emulator --demo --memory` on a free port.
+
+    With `definition`, that file's workspaces are loaded too (the first is the one used).
+    """
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    extra = ["--definition", str(definition)] if definition is not None else []
     process = subprocess.Popen(
-        [python, "-m", "anaplan_tasks.emulator", "--demo", "--memory", "--port", str(port)],
+        [python, "-m", "anaplan_tasks.emulator", "--demo", "--memory", "--port", str(port), *extra],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -88,14 +94,14 @@ def emulator(python: str) -> Iterator[Emulator]:
             f"{base_url}/token/authenticate", auth=(DEMO_USER, DEMO_PASSWORD)
         ).json()["tokenInfo"]["tokenValue"]
         headers = {"Authorization": f"AnaplanAuthToken {token}"}
-        workspace = httpx2.get(f"{base_url}/2/0/workspaces", headers=headers).json()["workspaces"][
-            0
-        ]["id"]
+        workspaces = httpx2.get(f"{base_url}/2/0/workspaces", headers=headers).json()["workspaces"]
+        workspace = workspaces[-1 if definition is not None else 0]["id"]
         models = httpx2.get(
             f"{base_url}/2/0/workspaces/{workspace}/models", headers=headers
         ).json()["models"]
         ids = {model["name"]: model["id"] for model in models}
-        yield Emulator(base_url, workspace, ids["FP&A Dev"], ids["FP&A Prod"], process.pid)
+        dev, prod = ids.get("FP&A Dev", ""), ids.get("FP&A Prod", "")
+        yield Emulator(base_url, workspace, dev, prod, process.pid, ids)
     finally:
         process.terminate()
         process.wait(10)
@@ -112,6 +118,25 @@ class RedirectTransport(httpx2.HTTPTransport):
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         request.url = request.url.copy_with(scheme=self._scheme, host=self._host, port=self._port)
         return super().handle_request(request)
+
+
+class AsyncRedirectTransport(httpx2.AsyncHTTPTransport):
+    """`RedirectTransport` for anaplan-sdk's `AsyncClient`."""
+
+    def __init__(self, base_url: str):
+        super().__init__()
+        target = httpx2.URL(base_url)
+        self._scheme, self._host, self._port = target.scheme, target.host, target.port
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        request.url = request.url.copy_with(scheme=self._scheme, host=self._host, port=self._port)
+        return await super().handle_async_request(request)
+
+
+def sdk_token(emu: Emulator) -> str:
+    """A token for the demo user (anaplan-sdk's first sign-in does not use our transport)."""
+    response = httpx2.post(f"{emu.base_url}/token/authenticate", auth=(DEMO_USER, DEMO_PASSWORD))
+    return str(response.json()["tokenInfo"]["tokenValue"])
 
 
 def sdk_client(emu: Emulator, model_id: str, **options: Any) -> Any:

@@ -51,5 +51,11 @@ def _order(name: str) -> tuple[int, str]:
 def test_the_errors_a_caller_catches_are_exported_at_the_top() -> None:
     import anaplan_tasks.errors
 
-    for name in ("AnaplanError", "TaskFailedError", "TaskCancelledError", "TaskTimeoutError"):
+    for name in (
+        "AnaplanError",
+        "AmbiguousStartError",
+        "TaskFailedError",
+        "TaskCancelledError",
+        "TaskTimeoutError",
+    ):
         assert getattr(anaplan_tasks, name) is getattr(anaplan_tasks.errors, name)

@@ -28,8 +28,6 @@ HttpTransport: TypeAlias = httpx2.BaseTransport
 AsyncHttpTransport: TypeAlias = httpx2.AsyncBaseTransport
 """A caller's own async httpx2 transport (`AsyncClient(transport=…)`)."""
 
-_PIECE = 1 << 20
-
 _NOT_SENT = (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout, httpx2.ProxyError)
 
 
@@ -66,18 +64,23 @@ def _transport_error(request: Request, error: httpx2.HTTPError) -> TransportErro
     )
 
 
+# A streamed body is read in the pieces the connection delivers (up to 64 KB each), decoded
+# but not regrouped: regrouping into 1 MB pieces copied every byte twice more and took about
+# half the client's time of a download (benchmarks/client_download.py).
+
+
 class _SyncBody:
     def __init__(self, answer: httpx2.Response, request: Request):
         self.answer = answer
         self.request = request
-        self.pieces: Iterator[bytes] = answer.iter_bytes(_PIECE)
+        self.pieces: Iterator[bytes] = answer.iter_bytes()
 
 
 class _AsyncBody:
     def __init__(self, answer: httpx2.Response, request: Request):
         self.answer = answer
         self.request = request
-        self.pieces: AsyncIterator[bytes] = answer.aiter_bytes(_PIECE)
+        self.pieces: AsyncIterator[bytes] = answer.aiter_bytes()
 
 
 class SyncTransport:

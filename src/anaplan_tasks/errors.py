@@ -21,6 +21,7 @@ AnaplanError
 │   │   └── AlmTaskFailedError    an ALM sync or report task failed (carries title/message)
 │   ├── TaskCancelledError        CANCELLED (CLI exit 1, or 130 when we cancelled on Ctrl-C)
 │   └── TaskTimeoutError          the caller's deadline passed first (CLI exit 3)
+├── AmbiguousStartError           a task start may have run, and which task is ours is unknown
 └── ChunkUploadError              a file chunk could not be uploaded (carries its index)
 ```
 """
@@ -252,6 +253,40 @@ class TaskTimeoutError(TaskError):
     def __init__(self, message: str, *, task: Any, cancelled: bool = False):
         super().__init__(message, task=task)
         self.cancelled = cancelled
+
+
+class AmbiguousStartError(AnaplanError):
+    """A task start may have run on the server, and no task can be proven to be its own.
+
+    Raised instead of guessing: after a start whose answer was lost (reset, timeout, 5xx from a
+    gateway), when the server does not honour `Idempotency-Key` and its task list shows more
+    than one task that could be this start's, or one while another caller of the same client
+    was starting the same action (or `RetryPolicy.shared_actions` says others may), or when
+    the retries with the key ran out. Nothing was adopted and nothing is started again.
+
+    Attributes:
+        action: The action started, as the message names it (e.g. `imports 112000000001`).
+        candidates: The tasks (`TaskListItem`) created while the start was unresolved; one of
+            them may be this start's (empty when none was listed).
+        idempotency_key: The key the start was sent with: a server that honours keys returns
+            the same task for a start sent again with it.
+        cause: The failure that left the start's fate unknown.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        action: str,
+        candidates: list[Any],
+        idempotency_key: str | None,
+        cause: BaseException,
+    ):
+        super().__init__(message)
+        self.action = action
+        self.candidates = candidates
+        self.idempotency_key = idempotency_key
+        self.cause = cause
 
 
 class ChunkUploadError(AnaplanError):

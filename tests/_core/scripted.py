@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable
+from dataclasses import replace
+from email.utils import formatdate
 from typing import Any
 
 from anaplan_tasks._core.flow import (
@@ -33,8 +35,11 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
 class Scripted:
     """Runs a flow, answering `Send` with `handler` and advancing a fake clock on `Sleep`."""
 
-    def __init__(self, handler: Handler, *, seed: int = 7):
+    def __init__(self, handler: Handler, *, seed: int = 7, server_offset: float | None = 0.0):
+        """`server_offset`: how far the server's clock (its `Date` headers) is ahead of ours;
+        None sends no `Date`."""
         self.handler = handler
+        self.server_offset = server_offset
         self.now = 0.0
         self.wall = 1_767_000_000.0
         self.sleeps: list[float] = []
@@ -82,6 +87,9 @@ class Scripted:
                 if isinstance(effect, Send):
                     self.sent.append(effect.request)
                     value = self.handler(effect.request)
+                    if self.server_offset is not None and "date" not in value.headers:
+                        date = formatdate(self.wall + self.server_offset, usegmt=True)
+                        value = replace(value, headers={**value.headers, "date": date})
                     if effect.request.stream and value.is_success and value.stream is None:
                         value = Response(
                             value.status_code, value.headers, b"", iter([value.content])

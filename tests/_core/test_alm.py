@@ -9,7 +9,13 @@ import pytest
 from anaplan_tasks._core import alm
 from anaplan_tasks._core.alm import AlmTaskRef
 from anaplan_tasks._core.flow import Request, Response
-from anaplan_tasks.errors import AlmTaskFailedError, ServerError, TaskTimeoutError
+from anaplan_tasks.errors import (
+    AlmTaskFailedError,
+    AmbiguousStartError,
+    ServerError,
+    TaskTimeoutError,
+    TransportError,
+)
 from anaplan_tasks.models import CompletedReportTask, CompletedSyncTask
 
 from .scripted import Scripted, json_response
@@ -149,7 +155,7 @@ def test_a_start_that_may_have_run_is_adopted_not_repeated() -> None:
     def server(request: Request) -> Response:
         if request.method == "POST":
             posts.append(request)
-            return json_response(503, {"status": {"code": 503, "message": "down"}})
+            return json_response(504, {"message": "gateway timeout"})
         return json_response(
             200,
             {
@@ -167,6 +173,28 @@ def test_a_start_that_may_have_run_is_adopted_not_repeated() -> None:
     ref = env.run(alm.start_task(env.context(), "syncTasks", TARGET, BODY))
     assert ref == AlmTaskRef("syncTasks", TARGET, "B" * 32, "SR", "TR")
     assert len(posts) == 1
+
+
+def test_an_alm_start_with_two_candidates_raises_naming_them_and_sends_a_key() -> None:
+    posts: list[Request] = []
+
+    def server(request: Request) -> Response:
+        if request.method == "POST":
+            posts.append(request)
+            raise TransportError("reset", request_sent=True)
+        now = int(env.wall * 1000)
+        tasks = [
+            {"taskId": task_id, "taskState": "IN_PROGRESS", "creationTime": now}
+            for task_id in ("B" * 32, "C" * 32)
+        ]
+        return json_response(200, {"tasks": tasks})
+
+    env = Scripted(server)
+    with pytest.raises(AmbiguousStartError) as caught:
+        env.run(alm.start_task(env.context(), "syncTasks", TARGET, BODY))
+    assert [item.id for item in caught.value.candidates] == ["B" * 32, "C" * 32]
+    assert len(posts) == 1
+    assert posts[0].headers["Idempotency-Key"] == caught.value.idempotency_key
 
 
 def test_a_start_with_no_task_to_adopt_is_retried_then_raised() -> None:

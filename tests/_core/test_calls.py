@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from anaplan_tasks._core.calls import call, list_all
-from anaplan_tasks._core.flow import Request, Response
-from anaplan_tasks._core.retry import RetryBudget
+from anaplan_tasks._core.flow import Request, Response, Send, Sleep
+from anaplan_tasks._core.retry import RetryBudget, RetryPolicy
 from anaplan_tasks.errors import (
     AuthenticationError,
     BadRequestError,
@@ -139,3 +139,71 @@ def test_lists_follow_total_size_not_next_links() -> None:
 def test_an_absent_collection_key_is_an_empty_list() -> None:
     env = Scripted(answers(json_response(200, {"meta": {"paging": {"totalSize": 0}}})))
     assert env.run(list_all(env.context(), URL, "tasks")) == []
+
+
+def limited(seconds: str) -> Response:
+    return json_response(
+        429, {"status": {"code": 429, "message": "slow down"}}, {"retry-after": seconds}
+    )
+
+
+def test_429_waits_within_the_cap_spend_no_attempt_and_no_budget() -> None:
+    env = Scripted(answers(*[limited("2")] * 6, json_response(200, {"ok": True})))
+    ctx = env.context(retry=RetryPolicy(max_attempts=1), budget=RetryBudget(capacity=0))
+    response = env.run(call(ctx, Request("GET", URL)))
+    assert response.json() == {"ok": True}
+    assert len(env.sent) == 7
+    assert sum(env.sleeps) == pytest.approx(12.0)
+
+
+def test_after_a_429_every_caller_of_the_client_waits_before_sending() -> None:
+    env = Scripted(lambda request: json_response(200, {}))
+    ctx = env.context()
+    first = call(ctx, Request("GET", URL, auth=False))
+    assert isinstance(next(first), Send)
+    assert first.send(limited("5")) == Sleep(5.0)  # the first caller is paused ...
+    second = call(ctx, Request("GET", f"{URL}/other", auth=False))
+    assert next(second) == Sleep(5.0)  # ... and so is a second one that never saw the 429
+    env.advance(5.0)
+    assert isinstance(next(second), Send)  # the second takes the slot once the pause is over
+    assert next(first) == Sleep(5.0)  # one request per Retry-After while the limit lasts
+
+
+def test_a_call_waits_for_rate_limits_only_as_long_as_its_patience() -> None:
+    env = Scripted(lambda request: limited("30"))
+    ctx = env.context(retry=RetryPolicy(rate_limit_patience=100.0))
+    with pytest.raises(RateLimitError) as caught:
+        env.run(call(ctx, Request("GET", URL)))
+    assert caught.value.retry_after == 30
+    assert sum(env.sleeps) <= 100.0
+    assert len(env.sent) == 4
+
+
+def test_a_429_without_retry_after_is_still_a_failed_attempt() -> None:
+    no_hint = json_response(429, {"status": {"code": 429, "message": "slow down"}})
+    env = Scripted(answers(no_hint, no_hint))
+    ctx = env.context(retry=RetryPolicy(max_attempts=2))
+    with pytest.raises(RateLimitError):
+        env.run(call(ctx, Request("GET", URL)))
+    assert len(env.sent) == 2
+
+
+def test_a_successful_retry_gives_back_what_its_retries_cost() -> None:
+    busy = json_response(503, {})
+    env = Scripted(answers(busy, busy, json_response(200, {})))
+    budget = RetryBudget(capacity=100, retry_cost=5)
+    env.run(call(env.context(budget=budget), Request("GET", URL)))
+    assert budget.level == 100
+
+
+def test_every_date_header_narrows_the_servers_clock() -> None:
+    env = Scripted(lambda request: json_response(200, {}), server_offset=-42.0)
+    ctx = env.context()
+    assert ctx.state.clock.bounds is None
+    for _ in range(3):
+        env.run(call(ctx, Request("GET", URL)))
+        env.advance(0.3)
+    bounds = ctx.state.clock.bounds
+    assert bounds is not None
+    assert bounds.low <= -42.0 <= bounds.high
+    assert bounds.high - bounds.low <= 2.0

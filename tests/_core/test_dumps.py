@@ -91,3 +91,9 @@ def test_a_last_line_without_newline_is_still_a_row() -> None:
     assert parser.feed(b'"_Status_","_Line_"\n"E","9"') == []
     (row,) = parser.close()
     assert (row.status, row.line) == ("E", 9)
+
+
+def test_a_line_number_in_other_digits_is_no_line_number() -> None:
+    parser = DumpRowParser()
+    rows = parser.feed('"_Status_","_Line_"\n"E","\u0661"\n"E","\u00b2"\n"E"," 7 "\n'.encode())
+    assert [row.line for row in rows + parser.close()] == [None, None, 7]

@@ -10,7 +10,7 @@ import pytest
 from anaplan_tasks._core import files
 from anaplan_tasks._core.chunks import line_chunks, plan_ranges
 from anaplan_tasks._core.flow import Request, Response
-from anaplan_tasks.errors import ChunkUploadError, TransportError
+from anaplan_tasks.errors import ChunkUploadError, ServerError, TransportError
 
 from .scripted import Scripted, json_response
 
@@ -131,3 +131,16 @@ def test_a_download_broken_mid_chunk_resumes_without_repeating_bytes() -> None:
     assert b"".join(env.emitted) == b"a" * 10 + b"b" * 10 + b"c" * 5
     assert total == 25
     assert len(env.sleeps) == 1
+
+
+@pytest.mark.parametrize("chunk_id", ["\u00b2", "\u0661", "1a", ""])
+def test_a_chunk_id_that_is_not_ascii_digits_is_a_server_error_not_a_guess(chunk_id: str) -> None:
+    def server(request: Request) -> Response:
+        if request.url.endswith("/chunks"):
+            items = [{"id": "0", "name": "Chunk 0"}, {"id": chunk_id, "name": "odd"}]
+            return json_response(200, {"chunks": items})
+        raise AssertionError(f"no chunk may be read before the list is checked: {request}")
+
+    env = Scripted(server)
+    with pytest.raises(ServerError, match="not a number"):
+        env.run(files.download(env.context(), FILE_ID))

@@ -34,7 +34,7 @@ def simulate(
         polls += 1
         if now >= end:
             return polls, now - end, sleeps
-        progress = round(max(0.0, (now - start) / duration), 4) if now >= queued else 0.0
+        progress = round(max(0.0, (now - start) / duration), 4) if now >= start else 0.0
         schedule.observe(now, progress)
 
 
@@ -65,13 +65,45 @@ def test_long_tasks_are_never_polled_more_often_than_the_minimum_interval() -> N
         elapsed += sleep
 
 
-def test_queued_task_backs_off_geometrically_then_aims_at_its_end() -> None:
-    polls, delay, sleeps = simulate(20, queued=30)
+def test_queued_task_backs_off_geometrically_while_it_waits() -> None:
+    _, _, sleeps = simulate(20, queued=60)
     assert sleeps[0] == pytest.approx(0.25, rel=0.11)
     assert sleeps[1] == pytest.approx(0.5, rel=0.11)
     assert sleeps[2] == pytest.approx(1.0, rel=0.11)
-    assert polls <= 14
-    assert delay <= POLICY.max_interval
+    elapsed = 0.0
+    for sleep in sleeps:
+        if elapsed + sleep >= 60:
+            break
+        # Close enough to see the start (and a short task's end) on time, sparser as it waits.
+        assert sleep <= max(POLICY.queued_interval, POLICY.queued_fraction * elapsed) + 1e-9
+        elapsed += sleep
+    assert sleeps[-3] > POLICY.queued_interval  # past 40 s the gaps grow with the wait
+
+
+@pytest.mark.parametrize("lag", [0.0, 0.13, 0.71, 1.37])
+@pytest.mark.parametrize("queued", [1, 5, 15, 30, 60])
+@pytest.mark.parametrize("duration", [1, 5, 10, 60, 300])
+def test_queued_task_is_detected_on_time(duration: float, queued: float, lag: float) -> None:
+    # Anaplan runs one task at a time per model: a pipeline's later tasks wait in the queue.
+    polls, delay, _ = simulate(duration, queued=queued, lag=lag)
+    assert delay <= max(1.0, 0.05 * (queued + lag + duration))
+    # The queue costs about one read per queued_interval (fewer past 40 s), the run itself
+    # at most two more than a task that starts at once (a first sight, then the rate).
+    queue_reads = 4 + (queued + lag) / POLICY.queued_interval
+    assert polls <= queue_reads + simulate(duration)[0] + 2
+
+
+def test_time_spent_queued_does_not_count_as_running() -> None:
+    schedule = PollSchedule(POLICY, random.Random(1))
+    schedule.observe(0.0, 0.0)
+    schedule.observe(30.0, 0.0)  # still queued after 30 s
+    schedule.observe(31.0, 0.25)  # started somewhere in the last second
+    assert schedule.estimated_remaining() == pytest.approx(3.0)
+    # No 5 s floor (the task has run at most 1 s) and no long first guess: look again soon.
+    assert schedule.next_delay(31.0) <= max(1.0, POLICY.queued_fraction * 31.0)
+    schedule.observe(32.0, 0.5)
+    assert schedule.estimated_remaining() == pytest.approx(2.0)
+    assert schedule.next_delay(32.0) == pytest.approx(2.0 * 1.02 + 0.05)
 
 
 def test_without_progress_the_backoff_is_capped() -> None:
@@ -112,3 +144,5 @@ def test_policy_validation() -> None:
         PollPolicy(min_interval=100)
     with pytest.raises(ValueError, match="approach_fraction"):
         PollPolicy(approach_fraction=1.5)
+    with pytest.raises(ValueError, match="queued_fraction"):
+        PollPolicy(queued_fraction=0)

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import anaplan_tasks
@@ -21,8 +21,8 @@ STARTUP_TIMEOUT = 60.0
 class EmulatorProcess:
     """One emulator process; `base_url` is known once it announced itself."""
 
-    def __init__(self, arguments: Sequence[str]):
-        environment = dict(os.environ)
+    def __init__(self, arguments: Sequence[str], *, env: Mapping[str, str] | None = None):
+        environment = {**os.environ, **(env or {})}
         environment["PYTHONPATH"] = os.pathsep.join(
             [str(SOURCE_ROOT), *filter(None, [environment.get("PYTHONPATH")])]
         )

@@ -198,3 +198,39 @@ def test_unreadable_text() -> None:
     assert problems("[[workspaces]\nname=", source="broken.toml")[0].startswith(
         "not valid JSON or TOML"
     )
+
+
+def test_roles_and_members_are_checked() -> None:
+    text = document(
+        model(
+            roles=[
+                {"name": "Loader", "actions": ["Load", "Nope"], "files": ["missing.csv"]},
+                {"name": "No Access"},
+                {"name": "Loader"},
+            ],
+            members={
+                "a@example.com": "Loader",
+                "stranger@example.com": "Full Access",
+                "A@EXAMPLE.COM": "Boss",
+            },
+        )
+    )
+    assert problems(text) == [
+        "workspaces[0].models[0].roles[2].name: duplicate role name 'Loader'",
+        "workspaces[0].models[0].roles[0].actions[1]: unknown action 'Nope'",
+        "workspaces[0].models[0].roles[0].files[0]: unknown file 'missing.csv'",
+        "workspaces[0].models[0].roles[1].name: 'No Access' is a built-in role",
+        "workspaces[0].models[0].members.stranger@example.com: not a member of the workspace",
+        "workspaces[0].models[0].members.A@EXAMPLE.COM: unknown role 'Boss'",
+    ]
+
+
+def test_a_role_may_name_any_kind_of_action() -> None:
+    text = document(
+        model(
+            roles=[{"name": "Ops", "actions": ["Load", "Out", "Purge", "All"], "files": ["e.csv"]}],
+            members={"a@example.com": "Ops"},
+        )
+    )
+    loaded = parse_definition(text)
+    assert loaded.workspaces[0].models[0].members == {"a@example.com": "Ops"}

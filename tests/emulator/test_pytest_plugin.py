@@ -119,6 +119,28 @@ def test_loading_the_plugin_does_not_need_the_server_dependencies() -> None:
     assert output.strip() == "[]"
 
 
+def test_a_suite_that_does_not_use_the_fixture_imports_nothing_of_anaplan_tasks(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every pytest run of anyone who installed the package loads the plugin: it must cost that
+    # run only its own module, not the emulator, the client or the task models.
+    monkeypatch.setenv("PYTHONPATH", str(SOURCE_ROOT))
+    pytester.makepyfile(
+        """
+        import sys
+
+        HEAVY = ("anaplan_tasks.client", "anaplan_tasks.models", "anaplan_tasks.emulator.engine",
+                 "anaplan_tasks.emulator.server", "pydantic", "httpx2", "starlette")
+
+        def test_unrelated():
+            assert "anaplan_tasks.emulator.pytest_plugin" in sys.modules
+            assert [name for name in HEAVY if name in sys.modules] == []
+        """
+    )
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(passed=1)
+
+
 def test_the_fault_kinds_agree_with_the_server() -> None:
     from anaplan_tasks.emulator import pytest_plugin
     from anaplan_tasks.emulator.api.faults import FAULT_KINDS

@@ -38,7 +38,6 @@ from ..models import (
     SummaryReport,
     SyncTaskStatus,
     TaskListItem,
-    TaskWithUrl,
     parse_report_task,
     parse_sync_task,
     parse_task_list,
@@ -258,15 +257,22 @@ def start_task(
     url = alm_url(ctx, target, f"/{kind}")
     source_revision_id = body.get("sourceRevisionId")
     target_revision_id = body.get("targetRevisionId")
-    request = Request("POST", url, json=dict(body), retry="start")
-    outcome = yield from start_reconciled(
-        ctx, request, lambda: list_tasks(ctx, kind, target), f"ALM {kind}"
+    request = Request(
+        "POST",
+        url,
+        headers={"Idempotency-Key": ctx.new_key()},
+        json=dict(body),
+        retry="start",
     )
-    if isinstance(outcome, str):
-        return AlmTaskRef(kind, target, outcome, source_revision_id, target_revision_id)
-    started: TaskWithUrl = parse_task_with_url(json_object(outcome))
-    ctx.claimed_tasks.add(started.id)
-    return AlmTaskRef(kind, target, started.id, source_revision_id, target_revision_id)
+    _, task_id = yield from start_reconciled(
+        ctx,
+        request,
+        lambda: list_tasks(ctx, kind, target),
+        f"ALM {kind} of model {target}",
+        family=f"alm {kind}",
+        task_id_of=lambda answer: parse_task_with_url(json_object(answer)).id,
+    )
+    return AlmTaskRef(kind, target, task_id, source_revision_id, target_revision_id)
 
 
 def wait(

@@ -6,9 +6,16 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import TransportError
+from ..errors import RateLimitError, TransportError
 from .flow import Context, Flow, GetToken, Request, Response, Send, Sleep
-from .responses import error_for_response, items_of, json_object, total_size
+from .responses import (
+    decode_body,
+    error_for_response,
+    is_refusal,
+    items_of,
+    json_object,
+    total_size,
+)
 from .retry import Action, decide, parse_retry_after
 
 logger = logging.getLogger("anaplan_tasks")
@@ -20,17 +27,40 @@ def call(ctx: Context, request: Request) -> Flow[Response]:
     """Send a request; retry what the decision table allows; return a 2xx response.
 
     A 401 on an authenticated request makes the driver refresh the token once (single-flight),
-    then the request is sent again. Errors raise the matching `anaplan_tasks.errors` class;
-    for a task start whose fate is unknown, the error is raised for the caller to reconcile.
+    then the request is sent again. A 429 with a `Retry-After` within the cap pauses the whole
+    client (`state.Pacer`: every thread, task and copy waits) and is sent again without
+    counting as a failed attempt or spending the retry budget, for up to
+    `RetryPolicy.rate_limit_patience` seconds of waiting per call. Every answer's `Date` narrows
+    what the client knows of the server's clock (`state.ServerClock`). Errors raise the
+    matching `anaplan_tasks.errors` class; for a task start whose fate is unknown, the error is
+    raised for the caller to reconcile.
     """
     attempt = 1
     refreshed = False
+    spent = 0
+    waited = 0.0
+    limited: RateLimitError | None = None
     while True:
+        pause = ctx.state.pacer.admit(ctx.clock())
+        if pause > 0.0:
+            if waited + pause > ctx.retry.rate_limit_patience:
+                raise limited or RateLimitError(
+                    f"the client is paused by the server's rate limit for {pause:.1f}s more, "
+                    f"past this call's patience ({ctx.retry.rate_limit_patience:g}s)",
+                    retry_after=pause,
+                    status_code=429,
+                    method=request.method,
+                    url=request.url,
+                )
+            waited += pause
+            yield Sleep(pause)
+            continue
         token: str | None = None
         sent = request
         if request.auth:
             token = yield GetToken()
             sent = request.with_headers(Authorization=f"AnaplanAuthToken {token}")
+        sent_at = ctx.wall_clock()
         try:
             response: Response = yield Send(sent)
         except TransportError as error:
@@ -45,6 +75,7 @@ def call(ctx: Context, request: Request) -> Flow[Response]:
                 after_timeout=error.request_sent
             ):
                 raise
+            spent += ctx.budget.cost(after_timeout=error.request_sent)
             logger.info(
                 "%s: %s (%s); retry %d in %.2fs",
                 request.describe(),
@@ -56,8 +87,10 @@ def call(ctx: Context, request: Request) -> Flow[Response]:
             yield Sleep(decision.delay)
             attempt += 1
             continue
+        ctx.state.clock.observe(response.headers, sent_at, ctx.wall_clock())
         if response.is_success:
-            ctx.budget.on_success()
+            ctx.state.pacer.succeeded()
+            ctx.budget.on_success(spent)
             return response
         if response.status_code == 401 and token is not None and not refreshed:
             refreshed = True
@@ -65,6 +98,21 @@ def call(ctx: Context, request: Request) -> Flow[Response]:
             yield GetToken(stale=token)
             continue
         retry_after = parse_retry_after(response.headers, ctx.wall_clock())
+        failure = error_for_response(request, response, retry_after=retry_after)
+        if (
+            isinstance(failure, RateLimitError)
+            and retry_after is not None
+            and 0.0 < retry_after <= ctx.retry.retry_after_cap
+            and request.retry != "never"
+        ):
+            limited = failure
+            ctx.state.pacer.throttled(ctx.clock(), retry_after)
+            logger.info(
+                "%s: 429, the client waits %.2fs as the server asked",
+                request.describe(),
+                retry_after,
+            )
+            continue
         decision = decide(
             retry_class=request.retry,
             attempt=attempt,
@@ -72,10 +120,11 @@ def call(ctx: Context, request: Request) -> Flow[Response]:
             rng=ctx.rng,
             status=response.status_code,
             retry_after=retry_after,
+            refused=is_refusal(response.status_code, decode_body(response)),
         )
-        failure = error_for_response(request, response, retry_after=retry_after)
         if decision.action is not Action.RETRY or not ctx.budget.try_acquire():
             raise failure
+        spent += ctx.budget.cost()
         logger.info(
             "%s: %d (%s); retry %d in %.2fs",
             request.describe(),

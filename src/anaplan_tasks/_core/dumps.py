@@ -17,6 +17,7 @@ from ..models import CompletedTask
 from . import endpoints
 from .files import download_chunks
 from .flow import Context, Flow
+from .responses import ascii_int
 from .types import DumpRow, TaskRef
 
 _ERROR_COLUMN = re.compile(r"^_Error_\d+_$")
@@ -114,7 +115,7 @@ class DumpRowParser:
             if name == "_Status_":
                 status = value
             elif name == "_Line_":
-                line = int(value) if value.strip().isdigit() else None
+                line = ascii_int(value)
             elif _ERROR_COLUMN.match(name):
                 if value:
                     errors.append(value)

@@ -26,7 +26,7 @@ from . import endpoints
 from .calls import call, list_all
 from .chunks import compress, compress_range
 from .flow import Context, Emit, Flow, Offload, Parallel, ReadStream, Request, Sleep
-from .responses import decode_body, items_of, json_object
+from .responses import ascii_int, decode_body, items_of, json_object
 from .retry import Action, decide
 
 logger = logging.getLogger("anaplan_tasks")
@@ -174,15 +174,26 @@ def chunk_list(ctx: Context, url: str) -> Flow[list[ChunkInfo]]:
 def download_chunks(ctx: Context, list_url: str, chunk_url: Callable[[int], str]) -> Flow[int]:
     """Emit every chunk listed at `list_url`, in order, as its bytes arrive; returns the count.
 
-    Bodies are streamed (about 1 MB held at a time). A connection that breaks mid-chunk is
-    retried like any idempotent GET, and the bytes already emitted are skipped on the new read.
+    Bodies are streamed (a piece of up to 64 KB held at a time). A connection that breaks
+    mid-chunk is retried like any idempotent GET, and the bytes already emitted are skipped on
+    the new read.
     """
     chunks = yield from chunk_list(ctx, list_url)
+    numbers: list[int] = []
+    for chunk in chunks:
+        number = ascii_int(chunk.id)
+        if number is None:
+            raise ServerError(
+                f"the chunk list at {list_url} names a chunk {chunk.id!r}, not a number",
+                status_code=200,
+                body=chunk.id,
+            )
+        numbers.append(number)
     total = 0
-    for chunk in sorted(chunks, key=lambda item: int(item.id) if item.id.isdigit() else 0):
+    for number in sorted(numbers):
         request = Request(
             "GET",
-            chunk_url(int(chunk.id)),
+            chunk_url(number),
             headers={"Accept": "application/octet-stream"},
             stream=True,
         )

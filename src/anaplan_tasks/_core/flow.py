@@ -10,17 +10,13 @@ import json
 import random
 from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
-if TYPE_CHECKING:
-    from .polling import PollPolicy
-    from .retry import RetryBudget, RetryPolicy
+from .polling import PollPolicy
+from .retry import RetryBudget, RetryClass, RetryPolicy
+from .state import ClientState
 
 T = TypeVar("T")
-
-RetryClass = Literal["idempotent", "start", "never"]
-"""How a request may be repeated: `idempotent` (GET, PUT chunk, DELETE, `/complete`, auth),
-`start` (a task-creating POST: only when it provably never ran), `never`."""
 
 
 @dataclass(frozen=True)
@@ -150,7 +146,9 @@ class Context:
         rng: Randomness for jitter.
         new_key: Makes an idempotency key.
         locale: `localeName` sent when starting tasks.
-        claimed_tasks: Task ids already adopted after an ambiguous start (never adopt twice).
+        claimed_tasks: Task ids this client started or adopted (never adopt one twice).
+        state: What the client and its copies learn together (`state.ClientState`): the
+            server's clock, the pause after a 429, starts in flight, key support.
     """
 
     api_base_url: str
@@ -166,3 +164,4 @@ class Context:
     new_key: Callable[[], str]
     locale: str = "en_US"
     claimed_tasks: set[str] = field(default_factory=set)
+    state: ClientState = field(default_factory=ClientState)

@@ -33,8 +33,8 @@ from ..models.transactional import (
 )
 from . import endpoints
 from .calls import call, get_json, list_all
-from .flow import Context, Emit, Flow, ReadStream, Request, RetryClass, Sleep
-from .retry import Action, decide
+from .flow import Context, Emit, Flow, ReadStream, Request, Sleep
+from .retry import Action, RetryClass, decide
 
 logger = logging.getLogger("anaplan_tasks")
 

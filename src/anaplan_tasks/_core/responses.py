@@ -51,6 +51,35 @@ def decode_body(response: Response) -> Any:
         return response.content.decode("utf-8", errors="replace")
 
 
+_REFUSAL_STATUSES = frozenset({429, 503})
+
+
+def is_refusal(status: int, body: Any) -> bool:
+    """True for a 429 or 503 carrying Anaplan's own error body for that status.
+
+    `{"status": {"code": 503, "message": …}}` is written by Anaplan's API when it refuses a
+    request; a gateway that lost its way to the API answers without it. So such an answer to a
+    task start means the task was not started.
+    """
+    if status not in _REFUSAL_STATUSES or not isinstance(body, Mapping):
+        return False
+    part = body.get("status")
+    return isinstance(part, Mapping) and part.get("code") == status
+
+
+def ascii_int(text: str) -> int | None:
+    """A non-negative whole number written in ASCII digits only, else None.
+
+    `str.isdigit()` and `int()` accept other scripts' digits (Arabic-Indic one, U+0661, reads
+    as 1) and superscripts (U+00B2 passes `isdigit()` but not `int()`); ids on the wire are
+    ASCII.
+    """
+    stripped = text.strip()
+    if not stripped or not stripped.isascii() or not stripped.isdigit():
+        return None
+    return int(stripped)
+
+
 def error_message(body: Any, status: int) -> str:
     """Anaplan's own message from an error body, else the reason phrase."""
     if isinstance(body, Mapping):

@@ -6,16 +6,20 @@ The decision table (`decide`):
 |-------------------------------------------|------------|-------------------|-------|
 | transport error, request not sent         | retry      | retry             | fail  |
 | transport error, request may have been sent | retry    | reconcile         | fail  |
-| 408, 500, 502, 503, 504                   | retry      | reconcile         | fail  |
+| 429 or 503 with Anaplan's error body      | retry      | retry             | fail  |
+| 408, 500, 502, 503, 504 (otherwise)       | retry      | reconcile         | fail  |
 | 429 (Retry-After ≤ cap, or none)          | retry      | retry             | fail  |
 | 429 with Retry-After > cap                | fail       | fail              | fail  |
 | 409, 423 (model busy)                     | retry, slower | retry, slower  | fail  |
 | anything else (400, 401, 403, 404, 422 …) | fail       | fail              | fail  |
 
-"reconcile" means: the task may exist; list the action's tasks before starting again. A 429 or
-409/423 answer means the server refused the request, so even a task start may be repeated. 401 is
-handled before this table (one token refresh). After `max_attempts` attempts, or when the
-client-wide budget is empty, the error is raised.
+"reconcile" means: the task may exist; `tasks.start_reconciled` decides how to find out. A 429 or
+409/423 answer, or a 503 carrying Anaplan's own error body (`{"status": {"code": 503, …}}`, which
+the API writes when it refuses a request, never after acting on it), means the server refused
+the request, so even a task start may be repeated. 401 is handled before this table (one token
+refresh). After `max_attempts` attempts, or when the client-wide budget is empty, the error is
+raised. A 429 whose `Retry-After` is within the cap is not a failed attempt at all: `calls.call`
+pauses the whole client until then and sends again, spending no attempt and no budget.
 """
 
 from __future__ import annotations
@@ -26,12 +30,17 @@ import random
 import threading
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from .flow import RetryClass
+RetryClass = Literal["idempotent", "start", "never"]
+"""How a request may be repeated: `idempotent` (GET, PUT chunk, DELETE, `/complete`, auth),
+`start` (a task-creating POST: only when it provably never ran), `never`."""
+
+IdempotencyKeys = Literal["auto", "honoured", "ignored"]
+"""Whether the server de-duplicates task starts by `Idempotency-Key` (see `RetryPolicy`)."""
 
 RETRY_AFTER_CAP = 120.0
 """The longest Retry-After we honour (seconds); a longer one fails fast with the server's value."""
@@ -50,10 +59,23 @@ class RetryPolicy:
         max_delay: Backoff ceiling for transient errors (seconds).
         busy_base_delay: First backoff ceiling for 409/423 "model busy" answers.
         retry_after_cap: Longest `Retry-After` honoured; longer fails fast.
-        start_clock_skew: Seconds of clock difference tolerated when adopting a task found by
-            reconciliation (a task created up to this long before our attempt still counts).
+        rate_limit_patience: Longest total time one call waits for rate limits (429s with a
+            `Retry-After` and the client-wide pause they set) before it raises `RateLimitError`.
         budget: Capacity of the client-wide retry budget (`RetryBudget`): a retry costs 5, one
-            after a timeout or reset 10, a success gives 1 back.
+            after a timeout or reset 10, a success gives 1 back (a retried call that succeeds
+            gives back what its retries cost).
+        idempotency_keys: Whether the server de-duplicates task starts by their
+            `Idempotency-Key`: `honoured` (a start whose fate is unknown is sent again with
+            the same key), `ignored` (it is reconciled from the task list), or `auto` (as
+            `ignored` until a start's answer echoes its key, then as `honoured` for that kind
+            of start; the emulator echoes it, Anaplan does not document keys).
+        shared_actions: Other processes may start the same actions as this client. A start
+            whose fate is unknown is then never adopted from a keyless server's task list: it
+            raises `AmbiguousStartError`.
+        start_settle: Seconds to wait after a start whose fate is unknown before listing the
+            action's tasks, so a start the server committed late is listed.
+        clock_margin: Seconds allowed between the server clock behind `Date` and the one
+            behind a task's `creationTime`, on top of the bounds measured from `Date`.
     """
 
     max_attempts: int = 4
@@ -61,14 +83,22 @@ class RetryPolicy:
     max_delay: float = 20.0
     busy_base_delay: float = 2.0
     retry_after_cap: float = RETRY_AFTER_CAP
-    start_clock_skew: float = 5.0
+    rate_limit_patience: float = 900.0
     budget: int = 500
+    idempotency_keys: IdempotencyKeys = "auto"
+    shared_actions: bool = False
+    start_settle: float = 1.0
+    clock_margin: float = 1.0
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         if self.base_delay < 0 or self.max_delay < 0 or self.busy_base_delay < 0:
             raise ValueError("delays must not be negative")
+        if self.start_settle < 0 or self.clock_margin < 0 or self.rate_limit_patience < 0:
+            raise ValueError("start_settle, clock_margin and rate_limit_patience must be >= 0")
+        if self.idempotency_keys not in ("auto", "honoured", "ignored"):
+            raise ValueError("idempotency_keys must be 'auto', 'honoured' or 'ignored'")
 
 
 class Action(enum.Enum):
@@ -150,6 +180,7 @@ def decide(
     status: int | None = None,
     request_sent: bool = True,
     retry_after: float | None = None,
+    refused: bool = False,
 ) -> Decision:
     """Decide what follows a failed attempt (see the table in this module's docstring).
 
@@ -161,6 +192,8 @@ def decide(
         status: The HTTP status, or None for a transport error.
         request_sent: For transport errors: False when the request provably never left.
         retry_after: The server's Retry-After in seconds, when it sent one.
+        refused: The answer carries Anaplan's own error body for its status (`is_refusal`):
+            the API refused the request, so a 503 did not start anything.
     """
     if retry_class == "never":
         return Decision(Action.FAIL, reason="request is never repeated")
@@ -188,7 +221,7 @@ def decide(
         reason = f"model busy ({status})"
         delay = backoff(attempt, policy.busy_base_delay, max(policy.max_delay, 30.0), rng)
     elif status in _TRANSIENT_STATUSES:
-        if retry_class == "start":
+        if retry_class == "start" and not (refused and status == 503):
             return Decision(Action.RECONCILE, reason=f"{status} after the start was sent")
         action = Action.RETRY
         reason = f"transient status {status}"
@@ -239,7 +272,11 @@ class RetryBudget:
             self._level -= cost
             return True
 
-    def on_success(self) -> None:
-        """A request succeeded: give a little back."""
+    def cost(self, *, after_timeout: bool = False) -> int:
+        """What one retry costs."""
+        return self.timeout_cost if after_timeout else self.retry_cost
+
+    def on_success(self, spent: int = 0) -> None:
+        """A request succeeded: give back what its retries cost (at least `refund`)."""
         with self._lock:
-            self._level = min(self.capacity, self._level + self.refund)
+            self._level = min(self.capacity, self._level + max(self.refund, spent))

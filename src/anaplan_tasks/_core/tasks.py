@@ -1,10 +1,10 @@
-"""Task flows: start (never blindly twice), status, list, cancel, and wait.
+"""Task flows: start (never twice, never someone else's), status, list, cancel, and wait.
 
 A task start is a POST that creates work, so it is repeated only when it provably never ran
-(connect error, 429, 409/423). When it may have reached the server (read timeout, reset, 5xx),
-the action's tasks are listed and a task created since the attempt began (minus the tolerated
-clock skew) is adopted; only when there is none is the start sent again, with the same
-`Idempotency-Key` so a server that honours the key returns the same task.
+(connect error, 429, 409/423, a 503 with Anaplan's error body) or when the server de-duplicates
+it by `Idempotency-Key`. Otherwise a start that may have run is reconciled from the action's
+task list, and a task is adopted only when it is provably this start's
+(`start_reconciled`); when it is not, `AmbiguousStartError` names the candidates.
 """
 
 from __future__ import annotations
@@ -12,9 +12,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, assert_never
 
 from ..errors import (
+    AmbiguousStartError,
     AnaplanError,
     ApiError,
     RateLimitError,
@@ -40,7 +42,7 @@ from . import endpoints
 from .calls import call, list_all
 from .flow import Context, Flow, Request, Response, Sleep
 from .polling import PollSchedule
-from .responses import json_object
+from .responses import is_refusal, json_object
 from .retry import backoff
 from .types import ProgressUpdate, TaskRef
 
@@ -73,10 +75,18 @@ def start_body(
 
 
 def may_have_started(error: BaseException) -> bool:
-    """True when a failed start POST may nevertheless have created a task."""
+    """True when a failed start POST may nevertheless have created a task.
+
+    A transport error after the request left, and a 408/5xx, may have; a 503 carrying
+    Anaplan's own error body is a refusal (`responses.is_refusal`) and has not.
+    """
     if isinstance(error, TransportError):
         return error.request_sent
-    return isinstance(error, ApiError) and error.status_code in _AMBIGUOUS_STATUSES
+    return (
+        isinstance(error, ApiError)
+        and error.status_code in _AMBIGUOUS_STATUSES
+        and not is_refusal(error.status_code, error.body)
+    )
 
 
 def get_status(ctx: Context, ref: TaskRef) -> Flow[BulkTaskStatus]:
@@ -104,21 +114,27 @@ def start(
         json=dict(body),
         retry="start",
     )
-    outcome = yield from start_reconciled(
-        ctx, request, lambda: list_tasks(ctx, kind, action_id), f"{kind} {action_id}"
+    answer, task_id = yield from start_reconciled(
+        ctx,
+        request,
+        lambda: list_tasks(ctx, kind, action_id),
+        f"{kind} {action_id}",
+        family="bulk",
+        task_id_of=_started_task_id,
     )
-    if isinstance(outcome, str):
-        return (yield from get_status(ctx, TaskRef(kind, action_id, outcome)))
-    body_out = json_object(outcome)
-    task = body_out.get("task")
-    if isinstance(task, Mapping) and "taskState" not in task and "taskId" in task:
-        ref = TaskRef(kind, action_id, str(task["taskId"]))
-        status = yield from get_status(ctx, ref)
-    else:
+    task = json_object(answer).get("task") if answer is not None else None
+    if isinstance(task, Mapping) and "taskState" in task:
         # Start answers carry no `progress`, which the Task model requires: a new task has 0.
-        status = parse_task({"progress": 0.0, **task} if isinstance(task, Mapping) else body_out)
-    ctx.claimed_tasks.add(status.id)
-    return status
+        return parse_task({"progress": 0.0, **task})
+    return (yield from get_status(ctx, TaskRef(kind, action_id, task_id)))
+
+
+def _started_task_id(answer: Response) -> str:
+    body = json_object(answer)
+    task = body.get("task")
+    if isinstance(task, Mapping) and isinstance(task.get("taskId"), str):
+        return str(task["taskId"])
+    return parse_task(body).id
 
 
 def start_reconciled(
@@ -126,46 +142,165 @@ def start_reconciled(
     request: Request,
     listed: Callable[[], Flow[Sequence[TaskListItem]]],
     what: str,
-) -> Flow[Response | str]:
-    """POST a task start, never starting the task twice.
+    *,
+    family: str,
+    task_id_of: Callable[[Response], str],
+) -> Flow[tuple[Response | None, str]]:
+    """POST a task start; never start it twice, never claim a task that is not provably its.
 
-    When an attempt may have reached the server (reset, read timeout, 5xx), the tasks
-    `listed()` are searched for one created since the first attempt and not claimed by this
-    client; it is adopted instead of starting again. Returns the start's answer, or the id of
-    the adopted task.
+    Refusals (connect error, 429, 409/423, a 503 with Anaplan's error body) are retried by
+    `calls.call`. When an attempt may have reached the server (reset, read timeout, other
+    5xx):
+
+    * against a server known to honour `Idempotency-Key` for this `family` of starts
+      (`RetryPolicy.idempotency_keys`), the start is sent again with the same key: the answer
+      is this start's task, created once;
+    * otherwise, after `RetryPolicy.start_settle` seconds, the action's tasks are `listed()`.
+      The candidates are the tasks this client has not claimed whose `creationTime` falls
+      between the first uncertain send and the listing, on the server's clock as measured from
+      `Date` headers. One candidate, while no other start of the same action by this client
+      (or its copies) was unresolved and `shared_actions` is off, is adopted. More than one,
+      or one under those conditions, raises `AmbiguousStartError` naming them. None means
+      the start did not run (the server commits a start before it answers), so it is sent
+      again, with the same key.
+
+    Returns the start's answer (None when a task was adopted) and the task's id, which is
+    claimed for this client before anyone else can list it as a candidate.
     """
-    began_ms = ctx.wall_clock() * 1000.0
-    attempt = 1
-    while True:
-        try:
-            return (yield from call(ctx, request))
-        except AnaplanError as error:
-            if not may_have_started(error):
-                raise
-            logger.warning("start of %s may have reached the server (%s); reconciling", what, error)
-            adopted = yield from _find_started(ctx, listed, began_ms)
-            if adopted is not None:
-                logger.warning("adopted task %s started by the earlier attempt", adopted)
-                return adopted
-            if attempt >= ctx.retry.max_attempts or not ctx.budget.try_acquire(after_timeout=True):
-                raise
-            yield Sleep(backoff(attempt, ctx.retry.base_delay, ctx.retry.max_delay, ctx.rng))
-            attempt += 1
+    key = request.headers.get("Idempotency-Key")
+    ticket = ctx.state.starts.begin(request.url)
+    settled = False
+    try:
+        began: float | None = None
+        attempt = 1
+        while True:
+            sent_at = ctx.wall_clock()
+            try:
+                answer = yield from call(ctx, request)
+            except AnaplanError as error:
+                if not may_have_started(error):
+                    settled = True
+                    raise
+                began = sent_at if began is None else began
+                keyed = key is not None and _keys_trusted(ctx, family)
+                delay = backoff(attempt, ctx.retry.base_delay, ctx.retry.max_delay, ctx.rng)
+                logger.warning(
+                    "start of %s may have reached the server (%s); %s",
+                    what,
+                    error,
+                    "sending it again with its Idempotency-Key" if keyed else "reconciling",
+                )
+                if not keyed:
+                    yield Sleep(max(delay, ctx.retry.start_settle))
+                    adopted = yield from _find_started(ctx, listed, began, what, key, error, ticket)
+                    if adopted is not None:
+                        logger.warning("adopted task %s started by the earlier attempt", adopted)
+                        settled = True
+                        return None, adopted
+                exhausted = attempt >= ctx.retry.max_attempts
+                if exhausted or not ctx.budget.try_acquire(after_timeout=True):
+                    if keyed:
+                        raise AmbiguousStartError(
+                            f"start of {what} may have run: {attempt} attempts with "
+                            f"Idempotency-Key {key} got no answer ({error}). Check the action's "
+                            "tasks before starting it again; a start sent again with this key "
+                            "returns the same task",
+                            action=what,
+                            candidates=[],
+                            idempotency_key=key,
+                            cause=error,
+                        ) from error
+                    settled = True  # listed after the failure: nothing was started
+                    raise
+                if keyed:
+                    yield Sleep(delay)
+                attempt += 1
+                continue
+            if key is not None and answer.headers.get("idempotency-key") == key:
+                ctx.state.learn_keys_honoured(family)
+            task_id = task_id_of(answer)
+            ctx.claimed_tasks.add(task_id)
+            settled = True
+            return answer, task_id
+    finally:
+        ctx.state.starts.end(ticket, settled=settled)
+
+
+def _keys_trusted(ctx: Context, family: str) -> bool:
+    mode = ctx.retry.idempotency_keys
+    if mode == "honoured":
+        return True
+    if mode == "ignored":
+        return False
+    return ctx.state.keys_honoured(family)
 
 
 def _find_started(
-    ctx: Context, listed: Callable[[], Flow[Sequence[TaskListItem]]], began_ms: float
+    ctx: Context,
+    listed: Callable[[], Flow[Sequence[TaskListItem]]],
+    began: float,
+    what: str,
+    key: str | None,
+    error: AnaplanError,
+    ticket: int,
 ) -> Flow[str | None]:
-    since = began_ms - ctx.retry.start_clock_skew * 1000.0
-    tasks = yield from listed()
-    candidates = [
-        item for item in tasks if item.creation_time >= since and item.id not in ctx.claimed_tasks
-    ]
+    try:
+        tasks = yield from listed()
+    except AnaplanError as listing:
+        raise AmbiguousStartError(
+            f"start of {what} may have run ({error}), and its tasks could not be listed to "
+            f"find out ({listing}). Check the action's tasks before starting it again: "
+            "starting again may run it twice",
+            action=what,
+            candidates=[],
+            idempotency_key=key,
+            cause=error,
+        ) from listing
+    listed_at = ctx.wall_clock()
+    bounds = ctx.state.clock.bounds
+    unclaimed = [item for item in tasks if item.id not in ctx.claimed_tasks]
+    if bounds is None:
+        candidates = unclaimed
+        why = "no answer has carried a Date header, so creation times cannot be placed"
+    else:
+        margin = ctx.retry.clock_margin
+        since = (began + bounds.low - margin) * 1000.0
+        until = (listed_at + bounds.high + margin) * 1000.0
+        candidates = [item for item in unclaimed if since <= item.creation_time <= until]
+        why = ""
     if not candidates:
         return None
-    chosen = min(candidates, key=lambda item: item.creation_time)
-    ctx.claimed_tasks.add(chosen.id)
-    return chosen.id
+    overlapping = ctx.state.starts.overlapped(ticket)
+    if len(candidates) == 1 and not why:
+        if overlapping:
+            why = "another start of the same action by this client was unresolved meanwhile"
+        elif ctx.retry.shared_actions:
+            why = "other processes may start this action (RetryPolicy.shared_actions)"
+        else:
+            chosen = candidates[0].id
+            ctx.claimed_tasks.add(chosen)
+            return chosen
+    if not why:
+        why = f"{len(candidates)} tasks were created while the start was unresolved"
+    names = ", ".join(
+        f"{item.id} ({item.task_state}, created {_iso(item.creation_time)})"
+        for item in candidates[:10]
+    )
+    more = f" and {len(candidates) - 10} more" if len(candidates) > 10 else ""
+    raise AmbiguousStartError(
+        f"start of {what} may have run ({error}) and no task is provably its own: {why}. "
+        f"Candidates: {names}{more}. Check which of them your start created (who ran it, "
+        "and its result) before starting the action again: starting again may run it twice",
+        action=what,
+        candidates=list(candidates),
+        idempotency_key=key,
+        cause=error,
+    ) from error
+
+
+def _iso(epoch_ms: float) -> str:
+    moment = datetime.fromtimestamp(epoch_ms / 1000.0, tz=UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def ref_of(task: CompletedTask) -> TaskRef:

@@ -22,13 +22,15 @@ password = "demo"
 from __future__ import annotations
 
 import os
-import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from .._core.scope import MODEL_ID as _MODEL_ID
+from .._core.scope import WORKSPACE_ID as _WORKSPACE_ID
+from .._core.scope import match_name as _by_name
 from ..client import Client
 from ..client.config import ClientConfig
 from ..errors import ConfigurationError
@@ -56,8 +58,6 @@ _CREDENTIAL_VARIABLES = (
     "ANAPLAN_CERTIFICATE",
     "ANAPLAN_PRIVATE_KEY",
 )
-_WORKSPACE_ID = re.compile(r"[0-9a-f]{32}")
-_MODEL_ID = re.compile(r"[0-9A-F]{32}")
 
 
 @dataclass(frozen=True)
@@ -228,15 +228,3 @@ def _workspace_of(client: Client, model_id: str) -> str:
     raise ConfigurationError(
         f"model {model_id} is not in any workspace you can see: pass --workspace too"
     )
-
-
-def _by_name(kind: str, wanted: str, candidates: list[tuple[str, str]]) -> str:
-    exact = [item_id for item_id, name in candidates if name == wanted]
-    folded = [item_id for item_id, name in candidates if name.casefold() == wanted.casefold()]
-    matches = exact or folded
-    if len(matches) == 1:
-        return matches[0]
-    if len(matches) > 1:
-        raise ConfigurationError(f"{len(matches)} {kind}s are named {wanted!r}: give its id")
-    names = ", ".join(repr(name) for _, name in candidates[:10]) or "none"
-    raise ConfigurationError(f"no {kind} named {wanted!r} (you can see: {names})")

@@ -16,6 +16,8 @@ from .._core.chunks import line_chunks, plan_chunk_size, plan_ranges
 from .._core.files import RangeSource, StreamSource
 from .._core.flow import Context
 from .._core.retry import RetryBudget
+from .._core.scope import Scope
+from .._core.state import ClientState
 from ..errors import ConfigurationError
 from .config import ClientConfig
 
@@ -38,6 +40,9 @@ class SessionState:
     budget: RetryBudget = field(default_factory=RetryBudget)
     token: TokenState | None = None
     claimed_tasks: set[str] = field(default_factory=set)
+    scopes: dict[Scope, Scope] = field(default_factory=dict)
+    """Workspace and model names resolved to ids, for this client and its copies."""
+    learned: ClientState = field(default_factory=ClientState)
     users: int = 1
     closed: bool = False
 
@@ -63,6 +68,7 @@ def make_context(config: ClientConfig, session: SessionState, hooks: Hooks) -> C
         new_key=hooks.new_key,
         locale=config.locale,
         claimed_tasks=session.claimed_tasks,
+        state=session.learned,
     )
 
 

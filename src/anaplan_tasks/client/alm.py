@@ -67,6 +67,10 @@ def write_report(content: bytes, dest: Destination | None) -> Path | None:
         return None
     path = Path(dest)
     partial = path.with_name(path.name + ".part")
-    partial.write_bytes(content)
+    try:
+        partial.write_bytes(content)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     partial.replace(path)
     return path

@@ -50,6 +50,15 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
         metavar="SECONDS",
         help="seconds an auth token lives (%(default)s)",
     )
+    parser.add_argument(
+        "--control-token",
+        metavar="TOKEN",
+        help=(
+            "require this token (Authorization: Bearer TOKEN) on the /_emulator/ control routes, "
+            "from any peer; without it they answer loopback peers only, and are disabled on a "
+            "non-loopback --host (default: $ANAPLAN_EMULATOR_CONTROL_TOKEN)"
+        ),
+    )
     arguments = parser.parse_args(argv)
     if arguments.token_lifetime <= 0:
         parser.error("--token-lifetime must be above 0")
@@ -74,6 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             definitions=arguments.definition,
             token_lifetime=arguments.token_lifetime,
             announce=lambda line: print(line, flush=True),
+            control_token=arguments.control_token,
         )
     except ValueError as error:  # a definition that does not load names its file and path
         print(f"error: {error}", file=sys.stderr)

@@ -26,7 +26,6 @@ the format is documented in `docs/emulator-definitions.md`.
 
 from __future__ import annotations
 
-import json
 import tomllib
 from collections.abc import Iterable
 from datetime import date
@@ -34,6 +33,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .jsontext import MAX_JSON_DEPTH, JsonTooDeep, json_depth, load_json
 
 Format = Literal["number", "text", "boolean", "date", "list"]
 """Formats of a list property or a module line item."""
@@ -204,6 +205,27 @@ class ProcessDef(_Strict):
     actions: list[str] = Field(min_length=1)
 
 
+FULL_ACCESS = "Full Access"
+"""The built-in model role of every member the model's `members` table does not name."""
+
+NO_ACCESS = "No Access"
+"""The built-in model role that hides the model's content (model-scoped calls answer 404)."""
+
+
+class RoleDef(_Strict):
+    """A model role: the actions its members may start and the files they may upload to."""
+
+    name: str
+    actions: list[str] = Field(
+        default_factory=list,
+        description="Imports, exports, delete actions and processes the role may start.",
+    )
+    files: list[str] = Field(
+        default_factory=list,
+        description="Files the role may upload to, besides those its imports read.",
+    )
+
+
 class ModelDef(_Strict):
     """A model: its structure and actions."""
 
@@ -220,6 +242,11 @@ class ModelDef(_Strict):
     origin: str | None = Field(
         default=None,
         description="Name of another model this one was copied from: they share an ALM origin.",
+    )
+    roles: list[RoleDef] = Field(default_factory=list)
+    members: dict[str, str] = Field(
+        default_factory=dict,
+        description="Model role by member email: 'Full Access' (default), 'No Access' or a role.",
     )
 
 
@@ -259,9 +286,14 @@ def parse_definition(
     """
     stripped = text.lstrip()
     try:
-        data: Any = json.loads(text) if stripped.startswith("{") else tomllib.loads(text)
+        data: Any = load_json(text) if stripped.startswith("{") else tomllib.loads(text)
+        if json_depth(data) > MAX_JSON_DEPTH:
+            raise JsonTooDeep(f"nested more than {MAX_JSON_DEPTH} levels deep")
     except (ValueError, tomllib.TOMLDecodeError) as error:
         raise DefinitionError(source, [f"not valid JSON or TOML: {error}"]) from None
+    except RecursionError:  # TOML nested a thousand levels down
+        message = f"not valid JSON or TOML: nested more than {MAX_JSON_DEPTH} levels deep"
+        raise DefinitionError(source, [message]) from None
     try:
         definition = Definition.model_validate(data)
     except ValidationError as error:
@@ -314,6 +346,7 @@ def validate_references(
             ):
                 problems.append(f"{path}.origin: unknown model {model.origin!r}")
             problems.extend(_model_problems(model, path))
+            problems.extend(_role_problems(model, workspace, path))
     if problems:
         raise DefinitionError(source, problems)
 
@@ -324,6 +357,33 @@ def _is_date(text: str) -> bool:
     except ValueError:
         return False
     return len(text) == 10
+
+
+def _role_problems(model: ModelDef, workspace: WorkspaceDef, path: str) -> list[str]:
+    problems: list[str] = []
+    _duplicates(problems, f"{path}.roles", [r.name for r in model.roles], "role")
+    actions = {
+        a.name for group in (model.imports, model.exports, model.delete_actions) for a in group
+    } | {p.name for p in model.processes}
+    files = {f.name for f in model.files}
+    for r_index, role in enumerate(model.roles):
+        where = f"{path}.roles[{r_index}]"
+        if role.name in (FULL_ACCESS, NO_ACCESS):
+            problems.append(f"{where}.name: {role.name!r} is a built-in role")
+        for index, action in enumerate(role.actions):
+            if action not in actions:
+                problems.append(f"{where}.actions[{index}]: unknown action {action!r}")
+        for index, file in enumerate(role.files):
+            if file not in files:
+                problems.append(f"{where}.files[{index}]: unknown file {file!r}")
+    roles = {r.name for r in model.roles} | {FULL_ACCESS, NO_ACCESS}
+    members = {email.lower() for email in (*workspace.admins, *workspace.users)}
+    for email, role_name in model.members.items():
+        if email.lower() not in members:
+            problems.append(f"{path}.members.{email}: not a member of the workspace")
+        if role_name not in roles:
+            problems.append(f"{path}.members.{email}: unknown role {role_name!r}")
+    return problems
 
 
 def _duplicates(problems: list[str], path: str, names: list[str], what: str) -> None:

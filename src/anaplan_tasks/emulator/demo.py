@@ -88,6 +88,12 @@ select_when = false
 [[workspaces.models.processes]]
 name = "Nightly Load"
 actions = ["Load Employees", "Load Headcount", "Remove Inactive Employees", "Headcount Export"]
+
+[[workspaces.models.roles]]
+name = "Viewer"
+
+[workspaces.models.members]
+"{viewer}" = "Viewer"
 """
 
 DEMO_DEFINITION_TOML = (
@@ -112,13 +118,13 @@ users = ["{VIEWER_USER}"]
 [[workspaces.models]]
 name = "{DEV_MODEL}"
 """
-    + _MODEL_BODY
+    + _MODEL_BODY.replace("{viewer}", VIEWER_USER)
     + f"""
 [[workspaces.models]]
 name = "{PROD_MODEL}"
 origin = "{DEV_MODEL}"
 """
-    + _MODEL_BODY
+    + _MODEL_BODY.replace("{viewer}", VIEWER_USER)
 )
 """The demo workspace as a definition file (TOML): also an example of the format."""
 

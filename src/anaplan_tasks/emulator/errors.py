@@ -78,3 +78,9 @@ class ModelOffline(EmulatorError):
     """424: the model is offline (ALM: also a non-admin asking for reports)."""
 
     status_code = 424
+
+
+class ServiceUnavailable(EmulatorError):
+    """The emulator is shutting down (503)."""
+
+    status_code = 503

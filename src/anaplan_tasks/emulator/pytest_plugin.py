@@ -26,16 +26,15 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 
-from .engine.contract import Progression, ProgressionMode
-
 if TYPE_CHECKING:
+    from .engine.contract import ProgressionMode
     from .server import RunningEmulator
 
-# The server's own modules (starlette, uvicorn) are imported only when a fixture is used: the
-# plugin is registered in every pytest run where anaplan-tasks is installed, with or without
-# the `emulator` extra.
+# The plugin is registered in every pytest run where anaplan-tasks is installed, with or without
+# the `emulator` extra: it imports nothing of the emulator (nor the client) until a test uses a
+# fixture, so a suite that does not use it pays only for this module.
 
-FaultKind = Literal["status", "reset_before", "reset_after", "latency"]
+FaultKind = Literal["status", "reset_before", "reset_after", "late_commit", "latency"]
 
 DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "demo"
@@ -79,6 +78,8 @@ class EmulatorHandle:
         self, mode: ProgressionMode = "real", *, seconds: float = 0.0, polls: int = 0
     ) -> None:
         """How tasks progress: `real`, `fixed` (seconds), `polls` (status reads) or `manual`."""
+        from .engine.contract import Progression
+
         self.running.control.set_progression(Progression(mode=mode, seconds=seconds, polls=polls))
 
     def advance(self, task_id: str | None = None) -> None:
@@ -97,11 +98,15 @@ class EmulatorHandle:
         probability: float = 1.0,
         latency: float = 0.0,
         seed: int | None = None,
+        delay: float = 1.0,
+        hold: bool = False,
     ) -> None:
         """Add a fault rule (see `anaplan_tasks.emulator.api.faults`).
 
-        By default the next matching request answers 503. Passing `seed` first removes the
-        rules in force and reseeds the generator, so a run can be repeated exactly.
+        By default the next matching request answers 503. `fault="late_commit"` resets the
+        connection (or, with `hold`, keeps it silent) and runs the request `delay` seconds
+        later. Passing `seed` first removes the rules in force and reseeds the generator, so a
+        run can be repeated exactly.
         """
         from .api.faults import FaultRule
 
@@ -114,6 +119,8 @@ class EmulatorHandle:
             status=status,
             retry_after=retry_after,
             latency=latency,
+            delay=delay,
+            hold=hold,
         )
         if seed is not None:
             self.running.control.set_faults([], seed)

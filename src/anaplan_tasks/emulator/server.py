@@ -11,7 +11,7 @@ with run_emulator(demo=True) as emulator:  # a free port on 127.0.0.1, data in m
 
 from __future__ import annotations
 
-import ipaddress
+import os
 import socket
 import threading
 import time
@@ -22,8 +22,9 @@ from pathlib import Path
 
 import uvicorn
 
-from .api import EmulatorApp, EmulatorControl
+from .api import ControlGate, EmulatorApp, EmulatorControl
 from .api.auth import DEFAULT_TOKEN_LIFETIME
+from .api.control import is_loopback_address
 from .engine.contract import Engine, Progression
 
 DEFAULT_HOST = "127.0.0.1"
@@ -88,11 +89,23 @@ def build_engine(
     )
 
 
+CONTROL_TOKEN_VARIABLE = "ANAPLAN_EMULATOR_CONTROL_TOKEN"
+"""Environment variable `serve` reads the control token from when none is passed."""
+
+
 def _is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
+    return is_loopback_address(host)
+
+
+def control_gate(host: str, token: str | None) -> ControlGate:
+    """Who may use the control routes of a server bound to `host`.
+
+    With a token, whoever presents it. Without one: loopback peers, and only when the server
+    binds a loopback interface; on any other interface the routes are disabled.
+    """
+    if token:
+        return ControlGate(enabled=True, token=token)
+    return ControlGate(enabled=_is_loopback(host))
 
 
 def _listening_socket(host: str, port: int) -> socket.socket:
@@ -136,6 +149,7 @@ def run_emulator(
     token_lifetime: float = DEFAULT_TOKEN_LIFETIME,
     clock: Callable[[], float] = time.time,
     engine: Engine | None = None,
+    control_token: str | None = None,
 ) -> Iterator[RunningEmulator]:
     """Run the emulator in a background thread for the duration of a `with` block.
 
@@ -149,6 +163,8 @@ def run_emulator(
         token_lifetime: seconds a token lives.
         clock: epoch-seconds clock for token expiry (tests pass a fake one).
         engine: serve this engine instead of creating one (it is not closed on exit).
+        control_token: require this token (`Authorization: Bearer …`) on the control routes;
+            without one they answer loopback peers only.
 
     Yields:
         The running emulator; it stops (and closes the engine it created) on exit.
@@ -165,7 +181,11 @@ def run_emulator(
         )
     try:
         app = EmulatorApp(
-            engine, token_lifetime=token_lifetime, clock=clock, progression=chosen_progression
+            engine,
+            token_lifetime=token_lifetime,
+            clock=clock,
+            progression=chosen_progression,
+            control=ControlGate(token=control_token),
         )
         sock = _listening_socket(host, port)
         bound_port: int = sock.getsockname()[1]
@@ -208,6 +228,7 @@ def serve(
     definitions: Sequence[Path] = (),
     token_lifetime: float = DEFAULT_TOKEN_LIFETIME,
     announce: Callable[[str], None] = print,
+    control_token: str | None = None,
 ) -> None:
     """Serve in the foreground until interrupted (Ctrl-C or SIGTERM); used by the CLI.
 
@@ -220,6 +241,9 @@ def serve(
         definitions: definition files to load.
         token_lifetime: seconds a token lives.
         announce: where to write the line that says where the emulator listens.
+        control_token: require this token on the `/_emulator/…` control routes (default: the
+            `ANAPLAN_EMULATOR_CONTROL_TOKEN` environment variable). Without one, the routes
+            answer loopback peers only, and are disabled when `host` is not a loopback address.
     """
     directory = None if memory else (data_dir or default_data_dir())
     if directory is not None:
@@ -232,16 +256,17 @@ def serve(
         progression=Progression(),
     )
     try:
-        app = EmulatorApp(engine, token_lifetime=token_lifetime)
+        gate = control_gate(host, control_token or os.environ.get(CONTROL_TOKEN_VARIABLE))
+        app = EmulatorApp(engine, token_lifetime=token_lifetime, control=gate)
         sock = _listening_socket(host, port)
         bound_port = sock.getsockname()[1]
         url_host = f"[{host}]" if ":" in host else host
         where = "in memory" if directory is None else f"data in {directory}"
         announce(f"Anaplan emulator listening on http://{url_host}:{bound_port} ({where})")
-        if not _is_loopback(host):
+        if not gate.enabled:
             announce(
-                "warning: this interface is reachable from other machines, and the emulator's "
-                "/_emulator/ control routes need no token"
+                "note: this interface is reachable from other machines, so the /_emulator/ "
+                "control routes are disabled (give a control token to enable them)"
             )
         try:
             uvicorn.Server(_config(app, access_log=True)).run(sockets=[sock])

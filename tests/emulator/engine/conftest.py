@@ -154,3 +154,21 @@ def open_engine(path: Path, clock: FakeClock, **options: object) -> EmulatorEngi
 
 def polls(count: int) -> Progression:
     return Progression(mode="polls", polls=count)
+
+
+def another_member(engine: EmulatorEngine) -> Principal:
+    """A second Full Access member of the demo workspace (the demo's viewer only views)."""
+    engine.load_definition(
+        """
+[[users]]
+email = "analyst@example.com"
+password = "analyst"
+
+[[workspaces]]
+name = "Demo Workspace"
+users = ["analyst@example.com"]
+"""
+    )
+    principal = engine.authenticate_basic("analyst@example.com", "analyst")
+    assert principal is not None
+    return principal

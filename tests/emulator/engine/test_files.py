@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from anaplan_tasks.emulator import errors
 from anaplan_tasks.emulator.engine import EmulatorEngine
 from anaplan_tasks.emulator.engine.contract import Page, TaskStart
 
-from .conftest import DemoModel, FakeClock
+from .conftest import DemoModel, FakeClock, another_member
 
 
 def chunk_count(dev: DemoModel, file_id: str) -> int:
@@ -63,16 +65,15 @@ def test_a_new_declaration_forgets_the_old_content(dev: DemoModel) -> None:
 
 def test_content_is_per_user_and_delete_removes_only_mine(dev: DemoModel) -> None:
     engine, p, m, f = dev.engine, dev.principal, dev.model_id, dev.file_id
-    viewer = engine.authenticate_basic("viewer@example.com", "viewer")
-    assert viewer is not None
+    other = another_member(engine)
     dev.upload(b"mine")
-    engine.set_chunk_count(viewer, m, f, 1)
-    engine.put_chunk(viewer, m, f, 0, b"theirs")
+    engine.set_chunk_count(other, m, f, 1)
+    engine.put_chunk(other, m, f, 0, b"theirs")
     engine.delete_file(p, m, f)
     assert chunk_count(dev, f) == 0
     with pytest.raises(errors.NotFound):
         engine.read_file(p, m, f)
-    assert b"".join(engine.read_file(viewer, m, f)) == b"theirs"
+    assert b"".join(engine.read_file(other, m, f)) == b"theirs"
 
 
 def test_posting_to_a_name_creates_a_file_once(dev: DemoModel) -> None:
@@ -87,6 +88,26 @@ def test_posting_to_a_name_creates_a_file_once(dev: DemoModel) -> None:
     assert names.count("budget.csv") == 1
     with pytest.raises(errors.BadRequest):
         engine.set_chunk_count(p, m, "  ", 1)
+
+
+def test_files_created_at_once_from_many_threads_all_exist(dev: DemoModel) -> None:
+    engine, p, m = dev.engine, dev.principal, dev.model_id
+    names = [f"made-{index}.csv" for index in range(24)]
+    barrier = threading.Barrier(8)
+
+    def create(mine: list[str]) -> None:
+        barrier.wait()
+        for name in mine:
+            engine.set_chunk_count(p, m, name, 1)
+            engine.set_chunk_count(p, m, names[0], 1)  # and one name they all share
+
+    threads = [threading.Thread(target=create, args=(names[i::8],)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    listed = [f.name for f in engine.files(p, m, Page()).items]
+    assert sorted(name for name in listed if name.startswith("made-")) == sorted(names)
 
 
 @pytest.mark.parametrize("count", [0, -2, 1001])

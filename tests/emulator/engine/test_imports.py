@@ -13,7 +13,7 @@ from anaplan_tasks.emulator.engine.contract import MappingParameter, Page, TaskS
 from anaplan_tasks.emulator.engine.imports import run_import
 from anaplan_tasks.models import CompletedTask
 
-from .conftest import DemoModel
+from .conftest import DemoModel, another_member
 
 HEADER = b"Employee ID,Name,Region,Start Date,Active,Salary,FTE\n"
 
@@ -217,13 +217,12 @@ def test_every_row_failing_is_unsuccessful(dev: DemoModel) -> None:
 
 def test_file_uploaded_by_another_user_is_not_seen(dev: DemoModel) -> None:
     dev.upload(HEADER + b"E1,Ada,NA,2020-01-01,true,1,1\n")
-    viewer = dev.engine.authenticate_basic("viewer@example.com", "viewer")
-    assert viewer is not None
+    other = another_member(dev.engine)
     task = dev.engine.start_task(
-        viewer, dev.model_id, "imports", dev.ids["Load Employees"], TaskStart("en_US")
+        other, dev.model_id, "imports", dev.ids["Load Employees"], TaskStart("en_US")
     )
     dev.engine.wait_idle()
-    status = dev.engine.task(viewer, dev.model_id, "imports", dev.ids["Load Employees"], task.id)
+    status = dev.engine.task(other, dev.model_id, "imports", dev.ids["Load Employees"], task.id)
     assert status.current_step == "Failed."
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 
 import pytest
@@ -317,3 +318,33 @@ class StoreContract:
         store.wipe()
         assert store.task("T1") is None
         assert store.model_data(MODEL).item_keys("L") == {}
+
+    def test_a_file_snapshot_never_sees_later_uploads(self, store: Store) -> None:
+        store.declare_upload(MODEL, "f", "u1", 2)
+        store.put_chunk(MODEL, "f", "u1", 0, b"old 0 ")
+        store.put_chunk(MODEL, "f", "u1", 1, b"old 1")
+        snapshot = store.file_snapshot()
+        store.declare_upload(MODEL, "f", "u1", 1)  # a re-upload: the old chunks go
+        store.put_chunk(MODEL, "f", "u1", 0, b"new")
+        store.replace_content(MODEL, "e", "u1", [b"exported"])
+        frozen = snapshot.upload_state(MODEL, "f", "u1")
+        assert frozen is not None
+        assert (frozen.declared, frozen.chunk_indices) == (2, (0, 1))
+        assert [snapshot.read_chunk(MODEL, "f", "u1", i) for i in (0, 1)] == [b"old 0 ", b"old 1"]
+        assert snapshot.upload_state(MODEL, "e", "u1") is None
+        assert store.read_chunk(MODEL, "f", "u1", 0) == b"new"  # the store itself moved on
+        snapshot.close()
+        snapshot.close()  # idempotent
+        again = store.file_snapshot()
+        assert again.read_chunk(MODEL, "f", "u1", 0) == b"new"
+        assert again.read_chunk(MODEL, "e", "u1", 0) == b"exported"
+        again.close()
+
+    def test_snapshots_still_open_are_closed_by_wipe(self, store: Store) -> None:
+        store.replace_content(MODEL, "f", "u1", [b"x"])
+        snapshot = store.file_snapshot()
+        store.wipe()
+        with pytest.raises(sqlite3.ProgrammingError):
+            snapshot.read_chunk(MODEL, "f", "u1", 0)
+        snapshot.close()
+        assert store.upload_state(MODEL, "f", "u1") is None

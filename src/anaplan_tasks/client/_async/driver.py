@@ -12,6 +12,7 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
+from ..._core import scope
 from ..._core.auth import logout_request, obtain_token, token_usable
 from ..._core.calls import call
 from ..._core.flow import (
@@ -72,6 +73,9 @@ class AsyncDriver:
         self._hooks = hooks
         self._sleep = sleep
         self._ctx = make_context(config, session.state, hooks)
+        self._scope = scope.Scope(config.workspace_id, config.model_id)
+        self._scope_ready = not self._scope.needs_lookup
+        self._scope_lock: AsyncLock = AsyncBackend.new_lock()
 
     @property
     def ctx(self) -> Context:
@@ -83,17 +87,42 @@ class AsyncDriver:
         """This client's settings."""
         return self._config
 
-    async def run(self, flow: Flow[T]) -> T:
-        """Perform a flow until it returns; its result."""
+    async def run(self, flow: Flow[T], *, in_scope: bool = True) -> T:
+        """Perform a flow until it returns; its result.
+
+        The first flow in scope (`in_scope`: it uses the client's workspace or model) of a client
+        configured with workspace or model names waits until the names are resolved to ids,
+        once for the client and its copies.
+        """
+        if in_scope and not self._scope_ready:
+            await self._resolve_scope()
+        return await self._perform(flow)
+
+    async def stream(self, flow: Flow[Any]) -> AsyncIterator[bytes]:
+        """Perform a flow, yielding the bytes it emits (a download's chunks) as they come."""
+        if not self._scope_ready:
+            await self._resolve_scope()
+        async for data in self._steps(flow, []):
+            yield data
+
+    async def _perform(self, flow: Flow[T]) -> T:
         result: list[T] = []
         async for _ in self._steps(flow, result):
             pass
         return result[0]
 
-    async def stream(self, flow: Flow[Any]) -> AsyncIterator[bytes]:
-        """Perform a flow, yielding the bytes it emits (a download's chunks) as they come."""
-        async for data in self._steps(flow, []):
-            yield data
+    async def _resolve_scope(self) -> None:
+        async with self._scope_lock:
+            if self._scope_ready:
+                return
+            known = self.session.state.scopes
+            resolved = known.get(self._scope)
+            if resolved is None:
+                resolved = await self._perform(scope.resolve(self._ctx, self._scope))
+                known[self._scope] = resolved
+            self._ctx.workspace_id = resolved.workspace
+            self._ctx.model_id = resolved.model
+            self._scope_ready = True
 
     async def offload(self, function: Callable[..., T], *args: Any) -> T:
         """Run blocking work where it does not hold up the client."""
@@ -147,7 +176,9 @@ class AsyncDriver:
         async with self.session.token_lock:
             current = state.token
             if current is None or not token_usable(current, stale, self._hooks.wall_clock()):
-                current = await self.run(obtain_token(self._ctx, state.credentials, current, stale))
+                current = await self._perform(
+                    obtain_token(self._ctx, state.credentials, current, stale)
+                )
                 state.token = current
             return current.value
 
@@ -159,7 +190,7 @@ class AsyncDriver:
         state.token = None
         if token is not None and token.signed_in:
             try:
-                await self.run(call(self._ctx, logout_request(self._ctx, token.value)))
+                await self._perform(call(self._ctx, logout_request(self._ctx, token.value)))
             except AnaplanError as error:
                 logger.info("sign-out failed: %s", error)
         await self.session.transport.aclose()

@@ -29,8 +29,12 @@ class AsyncRunner(Protocol):
         """The client's resolved settings."""
         ...
 
-    async def run(self, flow: Flow[T]) -> T:
-        """Perform a flow's effects until it returns; its result."""
+    async def run(self, flow: Flow[T], *, in_scope: bool = True) -> T:
+        """Perform a flow's effects until it returns; its result.
+
+        `in_scope=False` for a flow that does not use the client's workspace or model (which
+        then need not be resolved from names first).
+        """
         ...
 
     def stream(self, flow: Flow[Any]) -> AsyncIterator[bytes]:

@@ -46,7 +46,16 @@ class AsyncFailureDumps:
         return b"".join([chunk async for chunk in self.iter_bytes(object_id)])
 
     async def save(self, dest: str | os.PathLike[str] | Any, object_id: str | None = None) -> int:
-        """Write the dump to a path or binary file object; returns the byte count."""
+        """Write the dump to a path or binary file object; returns the byte count.
+
+        Raises:
+            AnaplanError: The task has no such dump (nothing is written, `dest` is untouched).
+        """
+        if not self._select(object_id):
+            which = "" if object_id is None else f" for {object_id}"
+            raise AnaplanError(
+                f"{self.task.describe()} has no failure dump{which}; nothing was written to {dest}"
+            )
         return await write_chunks(self._runner, self.iter_bytes(object_id), dest)
 
     async def iter_rows(self, object_id: str | None = None) -> AsyncIterator[DumpRow]:

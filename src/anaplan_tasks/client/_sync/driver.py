@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
+from ..._core import scope
 from ..._core.auth import logout_request, obtain_token, token_usable
 from ..._core.calls import call
 from ..._core.flow import (
@@ -74,6 +75,9 @@ class Driver:
         self._hooks = hooks
         self._sleep = sleep
         self._ctx = make_context(config, session.state, hooks)
+        self._scope = scope.Scope(config.workspace_id, config.model_id)
+        self._scope_ready = not self._scope.needs_lookup
+        self._scope_lock: Lock = SyncBackend.new_lock()
 
     @property
     def ctx(self) -> Context:
@@ -85,16 +89,41 @@ class Driver:
         """This client's settings."""
         return self._config
 
-    def run(self, flow: Flow[T]) -> T:
-        """Perform a flow until it returns; its result."""
+    def run(self, flow: Flow[T], *, in_scope: bool = True) -> T:
+        """Perform a flow until it returns; its result.
+
+        The first flow in scope (`in_scope`: it uses the client's workspace or model) of a client
+        configured with workspace or model names waits until the names are resolved to ids,
+        once for the client and its copies.
+        """
+        if in_scope and not self._scope_ready:
+            self._resolve_scope()
+        return self._perform(flow)
+
+    def stream(self, flow: Flow[Any]) -> Iterator[bytes]:
+        """Perform a flow, yielding the bytes it emits (a download's chunks) as they come."""
+        if not self._scope_ready:
+            self._resolve_scope()
+        yield from self._steps(flow, [])
+
+    def _perform(self, flow: Flow[T]) -> T:
         result: list[T] = []
         for _ in self._steps(flow, result):
             pass
         return result[0]
 
-    def stream(self, flow: Flow[Any]) -> Iterator[bytes]:
-        """Perform a flow, yielding the bytes it emits (a download's chunks) as they come."""
-        yield from self._steps(flow, [])
+    def _resolve_scope(self) -> None:
+        with self._scope_lock:
+            if self._scope_ready:
+                return
+            known = self.session.state.scopes
+            resolved = known.get(self._scope)
+            if resolved is None:
+                resolved = self._perform(scope.resolve(self._ctx, self._scope))
+                known[self._scope] = resolved
+            self._ctx.workspace_id = resolved.workspace
+            self._ctx.model_id = resolved.model
+            self._scope_ready = True
 
     def offload(self, function: Callable[..., T], *args: Any) -> T:
         """Run blocking work where it does not hold up the client."""
@@ -148,7 +177,7 @@ class Driver:
         with self.session.token_lock:
             current = state.token
             if current is None or not token_usable(current, stale, self._hooks.wall_clock()):
-                current = self.run(obtain_token(self._ctx, state.credentials, current, stale))
+                current = self._perform(obtain_token(self._ctx, state.credentials, current, stale))
                 state.token = current
             return current.value
 
@@ -160,7 +189,7 @@ class Driver:
         state.token = None
         if token is not None and token.signed_in:
             try:
-                self.run(call(self._ctx, logout_request(self._ctx, token.value)))
+                self._perform(call(self._ctx, logout_request(self._ctx, token.value)))
             except AnaplanError as error:
                 logger.info("sign-out failed: %s", error)
         self.session.transport.close()

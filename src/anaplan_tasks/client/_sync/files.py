@@ -80,16 +80,21 @@ class Files(Namespace):
 def write_chunks(runner: Runner, chunks: Iterator[bytes], dest: Any) -> int:
     """Write chunks to a path (through `<name>.part`, renamed at the end) or a file object.
 
-    Returns the byte count.
+    Returns the byte count. When the chunks fail (a dropped connection, Ctrl-C), the partial
+    file is removed and `dest` is left as it was.
     """
     total = 0
     if isinstance(dest, str | os.PathLike):
         path = Path(dest)
         partial = path.with_name(path.name + ".part")
-        with partial.open("wb") as handle:
-            for chunk in chunks:
-                runner.offload(handle.write, chunk)
-                total += len(chunk)
+        try:
+            with partial.open("wb") as handle:
+                for chunk in chunks:
+                    runner.offload(handle.write, chunk)
+                    total += len(chunk)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
         partial.replace(path)
         return total
     for chunk in chunks:

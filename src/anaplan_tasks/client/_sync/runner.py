@@ -31,8 +31,12 @@ class Runner(Protocol):
         """The client's resolved settings."""
         ...
 
-    def run(self, flow: Flow[T]) -> T:
-        """Perform a flow's effects until it returns; its result."""
+    def run(self, flow: Flow[T], *, in_scope: bool = True) -> T:
+        """Perform a flow's effects until it returns; its result.
+
+        `in_scope=False` for a flow that does not use the client's workspace or model (which
+        then need not be resolved from names first).
+        """
         ...
 
     def stream(self, flow: Flow[Any]) -> Iterator[bytes]:

@@ -4,8 +4,7 @@
 
 from __future__ import annotations
 
-from ..._core import endpoints
-from ..._core.calls import list_all
+from ..._core import workspaces as core
 from ...models import Model, Workspace
 from .runner import Namespace
 
@@ -15,9 +14,7 @@ class Workspaces(Namespace):
 
     def list(self) -> list[Workspace]:
         """Every workspace visible to the signed-in user."""
-        url = endpoints.api_url(self._ctx, "/workspaces")
-        items = self._run(list_all(self._ctx, url, "workspaces", {"tenantDetails": "true"}))
-        return [Workspace.model_validate(item) for item in items]
+        return self._runner.run(core.list_workspaces(self._ctx), in_scope=False)
 
 
 class Models(Namespace):
@@ -25,7 +22,5 @@ class Models(Namespace):
 
     def list(self, workspace_id: str | None = None) -> list[Model]:
         """Models of one workspace (default: the client's), or all with `workspace_id="*"`."""
-        workspace = workspace_id or self._ctx.workspace_id
-        path = "/models" if workspace in (None, "*") else f"/workspaces/{workspace}/models"
-        items = self._run(list_all(self._ctx, endpoints.api_url(self._ctx, path), "models"))
-        return [Model.model_validate(item) for item in items]
+        flow = core.list_models(self._ctx, workspace_id)
+        return self._runner.run(flow, in_scope=workspace_id is None)

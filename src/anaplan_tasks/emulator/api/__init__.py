@@ -1,7 +1,7 @@
 """The emulator's HTTP layer: Anaplan's auth and bulk API paths plus test control routes."""
 
 from .app import EmulatorApp
-from .control import EmulatorControl
+from .control import ControlGate, EmulatorControl
 from .faults import FaultRule
 
-__all__ = ["EmulatorApp", "EmulatorControl", "FaultRule"]
+__all__ = ["ControlGate", "EmulatorApp", "EmulatorControl", "FaultRule"]

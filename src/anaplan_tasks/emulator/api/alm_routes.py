@@ -16,7 +16,6 @@ Control (no token, like every `/_emulator/…` path):
 
 from __future__ import annotations
 
-import json
 import weakref
 from collections.abc import Awaitable, Callable
 from functools import partial
@@ -32,8 +31,9 @@ from ..alm.service import AlmService
 from ..alm.store import AlmStore, TaskKind
 from ..engine.contract import Principal
 from ..errors import BadRequest, NotAcceptable
+from ..jsontext import load_json
 from .auth import principal_of
-from .context import engine_of, model_scoped
+from .context import engine_of, leased, model_scoped
 from .wire import MAX_JSON_BODY, envelope, listing, no_content, parse_page, read_body, wire
 
 T = TypeVar("T")
@@ -76,7 +76,9 @@ async def _in_thread(request: Request, work: Callable[[AlmService, Principal], T
             engine_of(request).resolve_model(principal, workspace_id, _model(request))
         return work(service, principal)
 
-    return await anyio.to_thread.run_sync(partial(checked, service, principal))
+    return await anyio.to_thread.run_sync(
+        leased, engine_of(request), partial(checked, service, principal)
+    )
 
 
 async def _json_body(request: Request) -> dict[str, Any] | None:
@@ -85,7 +87,7 @@ async def _json_body(request: Request) -> dict[str, Any] | None:
     if not body.strip():
         return None
     try:
-        data = json.loads(body)
+        data = load_json(body)
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("Check if the content is compatible with JSON format.") from None
     if data is None:
@@ -265,14 +267,18 @@ async def structure_control(request: Request) -> Response:
     service = alm_service_of(request)
     model_id = _model(request)
     if request.method == "GET":
-        structure = await anyio.to_thread.run_sync(service.structure, model_id)
+        structure = await anyio.to_thread.run_sync(
+            leased, engine_of(request), lambda: service.structure(model_id)
+        )
     else:
         raw = await read_body(request, MAX_JSON_BODY)
         try:
-            data = json.loads(raw)
+            data = load_json(raw)
         except (ValueError, UnicodeDecodeError):
             raise BadRequest("The body must be a JSON structural edit or a list of them.") from None
-        structure = await anyio.to_thread.run_sync(service.edit_structure, model_id, data)
+        structure = await anyio.to_thread.run_sync(
+            leased, engine_of(request), lambda: service.edit_structure(model_id, data)
+        )
     return JSONResponse(structure.model_dump(mode="json"))
 
 

@@ -3,7 +3,9 @@
 Layers, outermost first:
 
 1. `EmulatorApp.__call__` (plain ASGI, so it can break connections): drops a trailing slash,
-   counts the request per route, applies the optional rate limit, then fault rules.
+   finds the request's route (once: `RouteIndex` looks only at routes of the path's shape, and
+   Starlette's router dispatches to the route found), counts the request per route, applies
+   the optional rate limit, then fault rules.
 2. Starlette: `RequireToken` guards `/2/0/…`; routes parse requests, call the engine in a worker
    thread and serialise the shared models; one handler maps every `EmulatorError` (and routing's
    404/405) to Anaplan's error envelope.
@@ -23,9 +25,9 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Match, Route
+from starlette.routing import BaseRoute, Match, Route, Router
 from starlette.types import Receive, Scope, Send
 
 from ..engine.contract import Engine, Progression
@@ -33,8 +35,8 @@ from ..errors import EmulatorError
 from .alm_routes import alm_routes
 from .auth import DEFAULT_TOKEN_LIFETIME, ReplayGuard, RequireToken, TokenStore, token_routes
 from .catalog import catalog_routes
-from .control import EmulatorControl, control_routes
-from .faults import FaultInjector, RequestCounter, apply_fault
+from .control import ControlGate, EmulatorControl, control_routes
+from .faults import RAW_SEND, FaultInjector, RequestCounter, apply_fault
 from .files import file_routes
 from .openapi import openapi_document
 from .ratelimit import RateLimiter, retry_after_header
@@ -45,6 +47,73 @@ from .wire import error_response, status_message
 logger = logging.getLogger("anaplan_tasks.emulator")
 
 CONTROL_PREFIX = "/_emulator"
+MATCHED = "anaplan_tasks.emulator.route"
+"""Scope key of the route `EmulatorApp` found for a request, with its child scope."""
+
+
+class RouteIndex:
+    """Finds a path's route as Starlette's router would, looking only at routes of its shape.
+
+    A `{param}` matches one path segment, so a plain route can only match a path with as many
+    segments, whose literal segments equal the route's. Other routes (`{param:path}`, mounts)
+    are tried for every path. Candidates are tried in the routes' order, so the first full
+    match wins, else the first partial one (a known path with another method: 405), exactly as
+    in `starlette.routing.Router`.
+    """
+
+    def __init__(self, routes: Sequence[BaseRoute]):
+        self._by_length: dict[int, list[tuple[int, BaseRoute, tuple[tuple[int, str], ...]]]] = {}
+        self._always: list[tuple[int, BaseRoute, tuple[tuple[int, str], ...]]] = []
+        for order, route in enumerate(routes):
+            if isinstance(route, Route) and ":" not in route.path:
+                segments = route.path.split("/")
+                literals = tuple((i, seg) for i, seg in enumerate(segments) if "{" not in seg)
+                self._by_length.setdefault(len(segments), []).append((order, route, literals))
+            else:
+                self._always.append((order, route, ()))
+
+    def match(self, scope: Scope) -> tuple[str | None, tuple[BaseRoute, Scope] | None]:
+        """The template of the first route the path fits (any method), and the route to run."""
+        segments = scope["path"].split("/")
+        candidates = self._by_length.get(len(segments), [])
+        if scope.get("root_path"):  # routes match the path below it: try them all
+            candidates = sorted(
+                [entry for entries in self._by_length.values() for entry in entries],
+                key=lambda entry: entry[0],
+            )
+            segments = []
+        if self._always:
+            candidates = sorted([*candidates, *self._always], key=lambda entry: entry[0])
+        template: str | None = None
+        partial: tuple[BaseRoute, Scope] | None = None
+        for _, route, literals in candidates:
+            if segments and any(segments[i] != literal for i, literal in literals):
+                continue
+            match, child = route.matches(scope)
+            if match is Match.NONE:
+                continue
+            if template is None and isinstance(route, Route):
+                template = route.path
+            if match is Match.FULL:
+                return template, (route, child)
+            if partial is None:
+                partial = (route, child)
+        return template, partial
+
+
+class _MatchedRouter(Router):
+    """Starlette's router, dispatching to the route `EmulatorApp` already found."""
+
+    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        matched: tuple[BaseRoute, Scope] | None = scope.pop(MATCHED, None)
+        if matched is None or scope["type"] != "http":
+            await super().app(scope, receive, send)
+            return
+        route, child = matched
+        scope.setdefault("router", self)
+        scope["route"] = route
+        scope.update(child)
+        await route.handle(scope, receive, send)
 
 
 async def _error_handler(request: Request, exc: Exception) -> Response:
@@ -56,6 +125,13 @@ async def _error_handler(request: Request, exc: Exception) -> Response:
         return error_response(exc.status_code, message, request.scope["path"], headers=exc.headers)
     logger.error("internal error on %s %s", request.method, request.scope["path"], exc_info=exc)
     return error_response(500, "Internal Server Error", request.scope["path"])
+
+
+async def _client_left(request: Request, exc: Exception) -> Response:
+    """A client that went away before its body was read: nothing to answer, nothing to log
+    but one line (it is the client's doing, not the emulator's)."""
+    logger.info("client left before its request was read: %s %s", request.method, request.url.path)
+    return Response(status_code=400)
 
 
 async def _openapi(request: Request) -> Response:
@@ -75,6 +151,7 @@ class EmulatorApp:
         clock: epoch-seconds clock for token expiry and certificate timestamps.
         progression: how tasks progress after a reset.
         extra_routes: more routes (same conventions) to serve.
+        control: who may call the `/_emulator/…` routes (default: loopback peers, no token).
     """
 
     def __init__(
@@ -85,8 +162,10 @@ class EmulatorApp:
         clock: Callable[[], float] = time.time,
         progression: Progression | None = None,
         extra_routes: Sequence[BaseRoute] = (),
+        control: ControlGate | None = None,
     ):
         self.engine = engine
+        self.control_gate = control or ControlGate()
         self.tokens = TokenStore(token_lifetime, clock)
         self.faults = FaultInjector()
         self.requests = RequestCounter()
@@ -111,6 +190,7 @@ class EmulatorApp:
             Route("/_emulator/openapi.json", _openapi, methods=["GET"], name="control_openapi"),
         ]
         handlers: dict[Any, Any] = {
+            ClientDisconnect: _client_left,
             EmulatorError: _error_handler,
             HTTPException: _error_handler,
             Exception: _error_handler,
@@ -120,6 +200,8 @@ class EmulatorApp:
             middleware=[Middleware(RequireToken, tokens=self.tokens)],
             exception_handlers=handlers,
         )
+        self.starlette.router = _MatchedRouter(self.routes)
+        self._index = RouteIndex(self.routes)
         self.starlette.state.engine = engine
         self.starlette.state.tokens = self.tokens
         self.starlette.state.replay_guard = ReplayGuard()
@@ -131,16 +213,26 @@ class EmulatorApp:
         if scope["type"] != "http":
             await self.starlette(scope, receive, send)
             return
+        scope[RAW_SEND] = send  # the server's own send: what can reset the connection
         path: str = scope["path"]
         if len(path) > 1 and path.endswith("/"):
             path = path.rstrip("/") or "/"
             raw_path: bytes = scope.get("raw_path") or path.encode("utf-8")
             scope = {**scope, "path": path, "raw_path": raw_path.rstrip(b"/") or b"/"}
+        template, matched = self._index.match(scope)
+        if matched is not None:
+            scope[MATCHED] = matched
         if path.startswith(CONTROL_PREFIX + "/"):
+            refused = self.control_gate.refusal(scope)
+            if refused is not None:
+                await error_response(*refused, path)(scope, receive, send)
+                return
             await self.starlette(scope, receive, send)
             return
         method: str = scope["method"]
-        self.requests.count(f"{method} {self._template(scope)}")
+        if template is None:
+            template = path if path.startswith("/token/") else "<unknown>"
+        self.requests.count(f"{method} {template}")
         wait = self.rate_limiter.take()
         if wait is not None:
             limit = self.rate_limiter.limit
@@ -154,11 +246,4 @@ class EmulatorApp:
         if rule is None:
             await self.starlette(scope, receive, send)
         else:
-            await apply_fault(rule, self.starlette, scope, receive, send)
-
-    def _template(self, scope: Scope) -> str:
-        for route in self.routes:
-            match, _ = route.matches(scope)
-            if match is not Match.NONE and isinstance(route, Route):
-                return route.path
-        return scope["path"] if scope["path"].startswith("/token/") else "<unknown>"
+            await apply_fault(rule, self.starlette, scope, receive, send, self.faults)

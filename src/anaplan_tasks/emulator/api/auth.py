@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import secrets
 import threading
 import time
@@ -42,6 +41,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..engine.contract import Engine, Principal
+from ..jsontext import load_json
 from .wire import error_response, read_body
 
 DEFAULT_TOKEN_LIFETIME = 35 * 60.0
@@ -223,7 +223,7 @@ def verify_certificate_login(
     except (binascii.Error, ValueError):
         raise _bad_header() from None
     try:
-        fields: Any = json.loads(body)
+        fields: Any = load_json(body)
     except (ValueError, UnicodeDecodeError):
         raise _bad_credential("The request body must be JSON with encodedData.") from None
     if not isinstance(fields, dict):

@@ -36,7 +36,7 @@ def _replaced(paged: Paged[Any], items: list[dict[str, Any]]) -> Paged[dict[str,
 
 async def users_me(request: Request) -> Response:
     """The signed-in user."""
-    user = await run(request, lambda engine, principal: engine.user(principal))
+    user = await run(request, lambda engine, principal: engine.user(principal), inline=True)
     return envelope(request, "user", user=wire(user))
 
 
@@ -107,7 +107,7 @@ def _request_status(running: bool) -> dict[str, Any]:
 async def model_status(request: Request) -> Response:
     """The model's runtime status: the bare `requestStatus` on GET, an envelope on POST."""
     model = await in_model(
-        request, lambda engine, principal, model_id: engine.model(principal, model_id)
+        request, lambda engine, principal, model_id: engine.model(principal, model_id), inline=True
     )
     status = _request_status(bool(model.model_transaction_running))
     if await run(request, lambda engine, principal: _closed(engine, model.id)):

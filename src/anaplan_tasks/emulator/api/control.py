@@ -17,18 +17,25 @@
 - `GET /_emulator/health`: `{"status": "ok"}`.
 - `GET /_emulator/openapi.json`: an OpenAPI 3.1 description of every route served.
 
-These paths need no token: the emulator binds 127.0.0.1 and holds no real data.
+Who may use them (`ControlGate`): peers on the loopback interface, with no token; with a
+control token configured (`serve --control-token`), every peer presenting it as
+`Authorization: Bearer <token>` and no one else. `serve` on a non-loopback interface disables the
+routes (404) unless a token is given. `health` and `openapi.json` stay open to every peer.
 """
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Scope
 
 from ..engine.contract import Engine, Progression
 from ..errors import BadRequest
@@ -38,6 +45,50 @@ from .ratelimit import RateLimit, RateLimiter
 from .wire import no_content, read_body, read_json_object
 
 MAX_DEFINITION_BODY = 16 * 1024 * 1024
+
+OPEN_CONTROL_PATHS = frozenset({"/_emulator/health", "/_emulator/openapi.json"})
+"""Control paths any peer may read: they reveal and change nothing."""
+
+
+def is_loopback_address(host: str) -> bool:
+    """Whether an address (IPv4, IPv6 or `localhost`) is on the loopback interface."""
+    try:
+        return ipaddress.ip_address(host.removeprefix("::ffff:")).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+@dataclass(frozen=True)
+class ControlGate:
+    """Who may call the control routes (see the module docstring)."""
+
+    enabled: bool = True
+    token: str | None = None
+
+    def refusal(self, scope: Scope) -> tuple[int, str] | None:
+        """(status, message) refusing this request, or None when it may pass."""
+        if scope["path"] in OPEN_CONTROL_PATHS:
+            return None
+        if not self.enabled:
+            return 404, "Not Found: the control routes are disabled on this interface."
+        if self.token is not None:
+            if hmac.compare_digest(_bearer(scope).encode(), self.token.encode()):
+                return None
+            return 401, "Unauthorized: send the control token as 'Authorization: Bearer <token>'."
+        client = scope.get("client")
+        if client is not None and is_loopback_address(str(client[0])):
+            return None
+        return 403, "Forbidden: the control routes answer loopback peers only (or a token)."
+
+
+def _bearer(scope: Scope) -> str:
+    headers: list[tuple[bytes, bytes]] = scope.get("headers", [])
+    for name, value in headers:
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            if scheme.lower() == "bearer":
+                return token.strip()
+    return ""
 
 
 class EmulatorControl:

@@ -9,6 +9,12 @@ what happens:
 - `reset_before`: reset the connection (TCP RST) before the handler runs: nothing was done;
 - `reset_after`: run the handler (its work is committed), then break the connection while the
   answer is on its way: the client sees a truncated or missing response;
+- `late_commit`: the start that commits after the client gave up. The body is read, then the
+  connection is reset at once (or, with `hold`, kept silent until the commit and reset then, so a
+  client with a shorter read timeout sees a timeout); `delay` seconds later the handler runs on
+  the request as received and its work commits, its answer discarded. A retry with the same
+  `Idempotency-Key` that arrives first wins: the late run then finds the key used and adds
+  nothing. A reset of the emulator (or clearing the faults) drops late runs still waiting;
 - `latency`: only wait `latency` seconds (any rule may also add `latency` before its fault).
 
 Rules are tried in order; the first matching rule whose random draw (from a generator seeded by
@@ -26,6 +32,7 @@ import socket
 import struct
 import threading
 from collections import Counter
+from collections.abc import Coroutine
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, cast
 
@@ -33,8 +40,20 @@ from starlette.types import Message, Receive, Scope, Send
 
 from .wire import error_response, status_message
 
-FaultKind = Literal["status", "reset_before", "reset_after", "latency"]
-FAULT_KINDS: tuple[FaultKind, ...] = ("status", "reset_before", "reset_after", "latency")
+FaultKind = Literal["status", "reset_before", "reset_after", "late_commit", "latency"]
+FAULT_KINDS: tuple[FaultKind, ...] = (
+    "status",
+    "reset_before",
+    "reset_after",
+    "late_commit",
+    "latency",
+)
+
+RAW_SEND = "anaplan_tasks.emulator.send"
+"""Scope key of the server's own `send`, kept by the app for `abort_connection` further in."""
+
+MAX_LATE_DELAY = 60.0
+"""Longest `delay` of a `late_commit` rule (seconds)."""
 
 
 @dataclass
@@ -49,6 +68,8 @@ class FaultRule:
     status: int = 503
     retry_after: int | None = None
     latency: float = 0.0
+    delay: float = 1.0
+    hold: bool = False
     hits: int = field(default=0)
 
     @classmethod
@@ -56,7 +77,17 @@ class FaultRule:
         """Read a rule from its JSON form; raises ValueError naming what is wrong."""
         if not isinstance(data, dict):
             raise ValueError("a fault rule must be a JSON object")
-        known = {"fault", "method", "path", "probability", "times", "status", "retryAfter"}
+        known = {
+            "fault",
+            "method",
+            "path",
+            "probability",
+            "times",
+            "status",
+            "retryAfter",
+            "delay",
+            "hold",
+        }
         unknown = set(data) - known - {"latency", "hits", "remaining"}
         if unknown:
             raise ValueError(f"unknown fault rule fields: {', '.join(sorted(unknown))}")
@@ -88,6 +119,13 @@ class FaultRule:
         rule.latency = _number(data, "latency", 0.0)
         if not 0.0 <= rule.latency <= 60.0:
             raise ValueError("'latency' must be between 0 and 60 seconds")
+        rule.delay = _number(data, "delay", 1.0)
+        if not 0.0 <= rule.delay <= MAX_LATE_DELAY:
+            raise ValueError(f"'delay' must be between 0 and {MAX_LATE_DELAY:g} seconds")
+        hold = data.get("hold", False)
+        if not isinstance(hold, bool):
+            raise ValueError("'hold' must be true or false")
+        rule.hold = hold
         return rule
 
     def to_wire(self) -> dict[str, Any]:
@@ -101,6 +139,8 @@ class FaultRule:
             "status": self.status,
             "retryAfter": self.retry_after,
             "latency": self.latency,
+            "delay": self.delay,
+            "hold": self.hold,
             "hits": self.hits,
             "remaining": None if self.times is None else max(self.times - self.hits, 0),
         }
@@ -134,13 +174,34 @@ class FaultInjector:
         self._rules: list[FaultRule] = []
         self._seed: int | None = None
         self._random = random.Random(0)
+        self._late: set[tuple[asyncio.AbstractEventLoop, asyncio.Task[None]]] = set()
 
     def configure(self, rules: list[FaultRule], seed: int | None = None) -> None:
-        """Replace the rules and reseed the generator."""
+        """Replace the rules and reseed the generator; late commits still waiting are dropped."""
         with self._lock:
             self._rules = list(rules)
             self._seed = seed
             self._random = random.Random(seed)
+            late = list(self._late)
+            self._late.clear()
+        for loop, task in late:
+            with contextlib.suppress(RuntimeError):  # the loop has closed: nothing left to drop
+                loop.call_soon_threadsafe(task.cancel)
+
+    def schedule_late(self, run: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """Run a late commit on this event loop, remembered until it ends (or is dropped)."""
+        loop = asyncio.get_running_loop()
+        task = loop.create_task(run)
+        entry = (loop, task)
+        with self._lock:
+            self._late.add(entry)
+
+        def forget(_: asyncio.Task[None]) -> None:
+            with self._lock:
+                self._late.discard(entry)
+
+        task.add_done_callback(forget)
+        return task
 
     def add(self, rule: FaultRule) -> None:
         """Append a rule, keeping the others and the generator's state."""
@@ -166,9 +227,13 @@ class FaultInjector:
             return None
 
     def snapshot(self) -> dict[str, Any]:
-        """The seed and the rules with their hit counts."""
+        """The seed, the rules with their hit counts, and how many late commits still wait."""
         with self._lock:
-            return {"seed": self._seed, "rules": [rule.to_wire() for rule in self._rules]}
+            return {
+                "seed": self._seed,
+                "rules": [rule.to_wire() for rule in self._rules],
+                "lateCommitsPending": len(self._late),
+            }
 
 
 class RequestCounter:
@@ -195,9 +260,14 @@ class RequestCounter:
 
 
 async def apply_fault(
-    rule: FaultRule, app: Any, scope: Scope, receive: Receive, send: Send
+    rule: FaultRule,
+    app: Any,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    injector: FaultInjector | None = None,
 ) -> None:
-    """Serve one request under a fault rule that fired."""
+    """Serve one request under a fault rule that fired (`injector` keeps late commits)."""
     if rule.latency > 0:
         await asyncio.sleep(rule.latency)
     if rule.fault == "latency":
@@ -209,8 +279,47 @@ async def apply_fault(
         await response(scope, receive, send)
     elif rule.fault == "reset_before":
         await abort_connection(send)
+    elif rule.fault == "late_commit":
+        await _commit_late(rule, app, scope, receive, send, injector or FaultInjector())
     else:
         await _serve_then_break(app, scope, receive, send)
+
+
+async def _commit_late(
+    rule: FaultRule, app: Any, scope: Scope, receive: Receive, send: Send, injector: FaultInjector
+) -> None:
+    body: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return  # the client left before sending its body: nothing to commit
+        body.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": b"".join(body), "more_body": False}
+        return {"type": "http.disconnect"}
+
+    async def discard(message: Message) -> None:
+        return None
+
+    async def run_late() -> None:
+        await asyncio.sleep(rule.delay)
+        await app(dict(scope), replay, discard)
+
+    if not rule.hold:
+        await abort_connection(send)
+        injector.schedule_late(run_late())
+        return
+    late = injector.schedule_late(run_late())
+    with contextlib.suppress(asyncio.CancelledError):
+        await asyncio.shield(late)
+    await abort_connection(send)
 
 
 async def _serve_then_break(app: Any, scope: Scope, receive: Receive, send: Send) -> None:

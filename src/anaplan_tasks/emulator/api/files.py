@@ -23,13 +23,15 @@ from typing import Any, cast
 
 import anyio.to_thread
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 from starlette.routing import Route
 
 from ...models import FileInfo
 from ..engine.contract import Engine, Principal
 from ..errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from ..jsontext import is_number
 from .context import in_model, model_id_of, model_scoped
+from .streams import ChunkedContent
 from .wire import (
     envelope,
     listing,
@@ -121,7 +123,7 @@ async def read_chunk_body(request: Request) -> bytes:
 def chunk_index(request: Request) -> int:
     """The `{chunkId}` of the path: a number from 0 to 999, else a 400."""
     raw: str = request.path_params["chunkId"]
-    if not raw.isdigit():
+    if not is_number(raw):
         raise BadRequest(f"Chunk id must be a number from 0 to {MAX_CHUNKS - 1}, not '{raw}'.")
     index = int(raw)
     if index >= MAX_CHUNKS:
@@ -156,7 +158,7 @@ def check_new_file_name(name: str) -> None:
 async def set_chunk_count(request: Request) -> Response:
     """Start a private upload of `chunkCount` chunks (`-1`: unknown, finish with /complete)."""
     file_ref: str = request.path_params["fileId"]
-    if not file_ref.isdigit():
+    if not is_number(file_ref):
         check_new_file_name(file_ref)
     body = await read_json_object(request)
     chunk_count = body.get("chunkCount")
@@ -254,7 +256,7 @@ async def get_whole_file(request: Request) -> Response:
         return chain([first], pieces)
 
     content = await in_model(request, open_file)
-    return StreamingResponse(content, media_type="application/octet-stream")
+    return ChunkedContent(content, media_type="application/octet-stream")
 
 
 async def delete_file(request: Request) -> Response:

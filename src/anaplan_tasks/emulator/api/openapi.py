@@ -9,6 +9,8 @@ from typing import Any
 
 from starlette.routing import BaseRoute, Route
 
+from .faults import FAULT_KINDS
+
 _PARAMETER = re.compile(r"{([^}:]+)(?::[^}]+)?}")
 
 _ERROR_SCHEMA = {
@@ -22,6 +24,16 @@ _ERROR_SCHEMA = {
         "timestamp": {"type": "string"},
     },
 }
+
+_TOKEN_ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["status", "statusMessage"],
+    "properties": {
+        "status": {"enum": ["FAILURE_BAD_CREDENTIAL", "FAILURE_BAD_HEADER"]},
+        "statusMessage": {"type": "string"},
+    },
+}
+"""The authentication service's own error body (`/token/…` 400 and 401)."""
 
 _BINARY = {"type": "string", "format": "binary"}
 _CHUNK_BODY = {
@@ -75,7 +87,7 @@ _JSON_BODIES: dict[str, dict[str, Any]] = {
                     "type": "object",
                     "required": ["fault"],
                     "properties": {
-                        "fault": {"enum": ["status", "reset_before", "reset_after", "latency"]},
+                        "fault": {"enum": list(FAULT_KINDS)},
                         "method": {"type": "string"},
                         "path": {"type": "string"},
                         "probability": {"type": "number", "minimum": 0, "maximum": 1},
@@ -83,6 +95,8 @@ _JSON_BODIES: dict[str, dict[str, Any]] = {
                         "status": {"type": "integer", "minimum": 400, "maximum": 599},
                         "retryAfter": {"type": ["integer", "null"], "minimum": 0},
                         "latency": {"type": "number", "minimum": 0, "maximum": 60},
+                        "delay": {"type": "number", "minimum": 0, "maximum": 60},
+                        "hold": {"type": "boolean"},
                     },
                 },
             },
@@ -156,6 +170,25 @@ def _success_status(method: str, route: Route) -> str:
     return _SUCCESS_BY_METHOD.get(method, "200")
 
 
+def _responses(success: str, path: str) -> dict[str, Any]:
+    envelope = {
+        "description": "Anaplan's error envelope",
+        "content": {"application/json": {"schema": _ERROR_SCHEMA}},
+    }
+    responses: dict[str, Any] = {success: {"description": "Success"}}
+    if path.startswith("/token/"):
+        # The authentication service answers a bad header or credential with its own body;
+        # routing (405) and the rate limit (429) answer with the envelope.
+        token_error = {
+            "description": "The authentication service's error body",
+            "content": {"application/json": {"schema": _TOKEN_ERROR_SCHEMA}},
+        }
+        responses["400"] = token_error
+        responses["401"] = token_error
+    responses["4XX"] = envelope
+    return responses
+
+
 def openapi_document(routes: Sequence[BaseRoute], *, server_url: str) -> dict[str, Any]:
     """Describe every HTTP route of the table."""
     paths: dict[str, dict[str, Any]] = {}
@@ -176,13 +209,7 @@ def openapi_document(routes: Sequence[BaseRoute], *, server_url: str) -> dict[st
                 "operationId": f"{route.name}_{method.lower()}",
                 "summary": doc.splitlines()[0],
                 "tags": [_tag(route.path)],
-                "responses": {
-                    success: {"description": "Success"},
-                    "4XX": {
-                        "description": "Anaplan's error envelope",
-                        "content": {"application/json": {"schema": _ERROR_SCHEMA}},
-                    },
-                },
+                "responses": _responses(success, route.path),
             }
             if parameters:
                 operation["parameters"] = parameters

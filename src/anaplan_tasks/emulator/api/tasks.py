@@ -3,23 +3,24 @@
 `POST …/{kind}/{id}/tasks` needs a JSON body with `localeName` (a 400 without it, as on
 Anaplan) and may carry `mappingParameters`. An `Idempotency-Key` header (not an Anaplan feature:
 our client sends one so that a retried start never runs an action twice) is passed to the engine,
-which answers a repeated key with the task it already created.
+which answers a repeated key with the task it already created; the answer echoes the key, which
+is how a client learns that this server honours it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 from starlette.routing import Route
 
-from ...models import BulkTaskStatus, ChunkInfo
+from ...models import BulkTaskStatus
 from ..engine.contract import ActionKind, Engine, MappingParameter, Principal, TaskStart
 from ..errors import BadRequest, NotFound
 from .context import in_model, model_id_of, model_scoped
 from .files import chunk_index
+from .streams import ChunkedContent
 from .wire import envelope, flag, listing, page_locally, parse_page, read_json_object
 
 KINDS: tuple[ActionKind, ...] = ("imports", "exports", "actions", "processes")
@@ -89,7 +90,10 @@ async def start_task(request: Request) -> Response:
             principal, model_id, kind, action_id, start
         ),
     )
-    return _task_response(request, task)
+    response = _task_response(request, task)
+    if start.idempotency_key is not None:
+        response.headers["Idempotency-Key"] = start.idempotency_key  # says: keys are honoured
+    return response
 
 
 async def list_tasks(request: Request) -> Response:
@@ -112,11 +116,15 @@ async def get_task(request: Request) -> Response:
     action_id: str = request.path_params["actionId"]
     task_id: str = request.path_params["taskId"]
     details = flag(request, "includeProcessDetails")
+    # A status read takes microseconds, except under the `polls` progression, where the read
+    # that completes a task waits for it to finish: only then does it need a worker thread.
+    polls_mode = request.app.state.control.progression.mode == "polls"
     task = await in_model(
         request,
         lambda engine, principal, model_id: engine.task(
             principal, model_id, kind, action_id, task_id, include_process_details=details
         ),
+        inline=not polls_mode,
     )
     return _task_response(request, task)
 
@@ -181,25 +189,14 @@ async def get_whole_dump(request: Request) -> Response:
     """A whole failure dump (CSV), streamed chunk after chunk."""
     kind, action_id, task_id, object_id = _dump_target(request)
 
-    def open_dump(engine: Engine, principal: Principal, model_id: str) -> Iterator[bytes]:
-        chunks: list[ChunkInfo] = engine.dump_chunks(
-            principal, model_id, kind, action_id, task_id, object_id
-        )
+    def open_dump(engine: Engine, principal: Principal, model_id: str) -> list[bytes]:
+        chunks = engine.dump_content(principal, model_id, kind, action_id, task_id, object_id)
         if not chunks:
             raise NotFound(f"Task {task_id} has no failure dump.")
-        first = engine.read_dump_chunk(principal, model_id, kind, action_id, task_id, object_id, 0)
-
-        def rest() -> Iterator[bytes]:
-            yield first
-            for chunk in chunks[1:]:
-                yield engine.read_dump_chunk(
-                    principal, model_id, kind, action_id, task_id, object_id, int(chunk.id)
-                )
-
-        return rest()
+        return chunks
 
     content = await in_model(request, open_dump)
-    return StreamingResponse(content, media_type="text/plain; charset=utf-8")
+    return ChunkedContent(iter(content), media_type="text/plain; charset=utf-8")
 
 
 def task_routes() -> list[Route]:

@@ -7,7 +7,6 @@ Every successful JSON answer is `{"meta": {"schema": …[, "paging": …]}, "sta
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from ...models import WireModel
 from ..engine.contract import Page, Paged
 from ..errors import BadRequest, PayloadTooLarge
+from ..jsontext import JsonTooDeep, is_number, load_json
 
 MAX_PAGE_SIZE = 5000
 """Anaplan's default and largest page: a larger `limit` is silently cut to it."""
@@ -164,10 +164,10 @@ def _int_param(request: Request, name: str, default: int) -> int:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise BadRequest(f"The '{name}' parameter must be a number, got '{raw}'.") from None
+    digits = raw.removeprefix("-")
+    if not is_number(digits):  # int() would also take Arabic-Indic digits, " 1", "1_000"
+        raise BadRequest(f"The '{name}' parameter must be a number, got '{raw}'.")
+    return int(raw)
 
 
 def flag(request: Request, name: str) -> bool:
@@ -182,7 +182,7 @@ async def read_body(request: Request, limit: int) -> bytes:
     writes the whole body before reading the answer sees the 413 instead of a broken pipe.
     """
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > DRAIN_LIMIT:
+    if declared is not None and is_number(declared) and int(declared) > DRAIN_LIMIT:
         raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
     pieces: list[bytes] = []
     size = 0
@@ -208,7 +208,9 @@ async def read_json_object(request: Request, *, required: bool = True) -> dict[s
             raise BadRequest("The request body is null. Send a JSON object.")
         return {}
     try:
-        data = json.loads(body)
+        data = load_json(body)
+    except JsonTooDeep as error:
+        raise BadRequest(f"Error parsing request body as JSON: {error}.") from None
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("Error parsing request body as JSON.") from None
     if not isinstance(data, dict):

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 from .. import errors
 from ..definitions import ModelDef
 from ..storage import ModelRecord, Store, UserRecord, WorkspaceRecord
+from .access import Access, access_of
 from .catalog import ModelCatalog
 from .clock import Clock
 from .context import LiveTask
 from .contract import Page, Paged, Principal, Progression
-
-if TYPE_CHECKING:
-    from .tasks import ModelWorker
+from .lifecycle import Lifecycle
+from .worker import ModelWorker
 
 T = TypeVar("T")
 
@@ -33,6 +33,7 @@ class EngineBase:
     """The engine's state; `EmulatorEngine` fills it in."""
 
     _store: Store
+    _lifecycle: Lifecycle
     _clock: Clock
     _progression: Progression
     _lock: threading.RLock
@@ -62,8 +63,22 @@ class EngineBase:
             raise errors.NotFound(f"Model {model_id} not found")
         return model
 
+    def _access(self, principal: Principal, model_id: str) -> Access:
+        """The caller's rights in a model they can see (see `access.py`)."""
+        model = self._visible(principal, model_id)
+        admin = self._grants.get(principal.user_id, {}).get(model.workspace_id, False)
+        return access_of(self._catalogs[model_id].structure, principal.email, admin=admin)
+
+    def _usable(self, principal: Principal, model_id: str) -> tuple[ModelRecord, Access]:
+        """The model and the caller's rights, for a model-scoped call: No Access is a 404."""
+        model = self._visible(principal, model_id)
+        access = self._access(principal, model_id)
+        if not access.visible:
+            raise errors.NotFound(f"Model {model_id} not found")
+        return model, access
+
     def _catalog(self, principal: Principal, model_id: str) -> ModelCatalog:
-        self._visible(principal, model_id)
+        self._usable(principal, model_id)
         return self._catalogs[model_id]
 
     def replace_structure(self, model_id: str, new: ModelDef) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ...models import TaskResult
-from ..storage import DataTransaction, Store
+from ..storage import DataTransaction, FileReader, Store
 from .catalog import ModelCatalog
 from .contract import MappingParameter
 
@@ -62,6 +62,13 @@ class ActionContext:
     mapping: Sequence[MappingParameter] = field(default_factory=tuple)
     base: float = 0.0
     span: float = 1.0
+    files: FileReader | None = None
+    """The file content the task reads: the store frozen when the task began (None: live)."""
+
+    @property
+    def sources(self) -> FileReader:
+        """Where the task reads its source files (its snapshot, else the live store)."""
+        return self.files if self.files is not None else self.store
 
     def tick(self, fraction: float, step: str) -> None:
         """Report progress within this action (0..1); raises TaskCancelled if asked to stop."""

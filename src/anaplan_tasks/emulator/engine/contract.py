@@ -16,6 +16,7 @@ its own worker threads (one queue per model) and is safe to call from many threa
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Generic, Literal, Protocol, TypeVar
 
@@ -105,6 +106,10 @@ class Progression:
 
 class Engine(Protocol):
     """What the HTTP layer may ask of the emulator's engine."""
+
+    def use(self) -> AbstractContextManager[None]:
+        """Hold the store for one call (every route's engine work runs inside one)."""
+        ...
 
     # -- people and places -------------------------------------------------------------------
     def authenticate_basic(self, email: str, password: str) -> Principal | None:
@@ -274,6 +279,18 @@ class Engine(Protocol):
         index: int,
     ) -> bytes:
         """One chunk of a failure dump."""
+        ...
+
+    def dump_content(
+        self,
+        principal: Principal,
+        model_id: str,
+        kind: ActionKind,
+        action_id: str,
+        task_id: str,
+        object_id: str | None,
+    ) -> list[bytes]:
+        """Every chunk of a failure dump (404 when there is none)."""
         ...
 
     # -- control (outside Anaplan's paths) ---------------------------------------------------

@@ -6,10 +6,10 @@ Files are in `files.py`, tasks (queueing, running, status, cancel, dumps) in `ta
 
 from __future__ import annotations
 
-import hmac
 import threading
 import time
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 
 from ...models import (
@@ -42,6 +42,8 @@ from .clock import Clock, SystemClock
 from .context import split_chunks
 from .contract import Page, Paged, Principal, Progression
 from .files import DEFAULT_OWNER, FilesMixin, encode_default
+from .lifecycle import Lifecycle
+from .passwords import PasswordHasher
 from .people import PeopleMixin, anaplan_time
 from .tasks import TasksMixin, encode_result
 
@@ -83,6 +85,8 @@ class EmulatorEngine(FilesMixin, TasksMixin, PeopleMixin):
         clock: Clock | None = None,
     ):
         self._store = store
+        self._lifecycle = Lifecycle()
+        self._passwords = PasswordHasher()
         self._definitions = list(definitions)
         self._progression = progression or Progression()
         self._clock = clock or SystemClock()
@@ -114,7 +118,11 @@ class EmulatorEngine(FilesMixin, TasksMixin, PeopleMixin):
                 UserRecord(
                     id=ids.user_id(user.email),
                     email=user.email,
-                    password=user.password,
+                    password=(
+                        None
+                        if user.password is None
+                        else self._passwords.hashed(user.email, user.password)
+                    ),
                     first_name=user.first_name,
                     last_name=user.last_name,
                     customer_id=ids.CUSTOMER_ID,
@@ -157,21 +165,26 @@ class EmulatorEngine(FilesMixin, TasksMixin, PeopleMixin):
                             )
 
     def _reload(self) -> None:
+        # Requests read these maps without the lock: build new ones, then swap them in, the
+        # catalogues before the models, so a reader never finds a model without its catalogue.
         store = self._store
         with self._lock:
-            self._users = {u.email.lower(): u for u in store.users()}
-            self._users_by_id = {u.id: u for u in self._users.values()}
-            self._workspaces = {w.id: w for w in store.workspaces()}
-            self._grants = {}
+            users = {u.email.lower(): u for u in store.users()}
+            grants: dict[str, dict[str, bool]] = {}
             for grant in store.grants():
-                self._grants.setdefault(grant.user_id, {})[grant.workspace_id] = grant.admin
-            self._models = {m.id: m for m in store.models()}
-            self._catalogs = {}
-            for model_id in self._models:
+                grants.setdefault(grant.user_id, {})[grant.workspace_id] = grant.admin
+            models = {m.id: m for m in store.models()}
+            catalogs = dict(self._catalogs)
+            for model_id in models:
                 version, structure = store.structure(model_id)
-                self._catalogs[model_id] = ModelCatalog(
-                    structure, version, store.object_ids(model_id)
-                )
+                catalogs[model_id] = ModelCatalog(structure, version, store.object_ids(model_id))
+            self._catalogs = catalogs
+            self._workspaces = {w.id: w for w in store.workspaces()}
+            self._users_by_id = {u.id: u for u in users.values()}
+            self._users = users
+            self._grants = grants
+            self._models = models
+            self._catalogs = {model_id: catalogs[model_id] for model_id in models}
 
     def _recover(self) -> None:
         """Finish what a previous process left: outcomes that committed, interrupted tasks."""
@@ -219,7 +232,7 @@ class EmulatorEngine(FilesMixin, TasksMixin, PeopleMixin):
         user = self._users.get(email.lower())
         if user is None or user.password is None:
             return None
-        if not hmac.compare_digest(user.password.encode(), password.encode()):
+        if not self._passwords.verify(user.email, user.password, password):
             return None
         return self._principal(user)
 
@@ -322,8 +335,11 @@ class EmulatorEngine(FilesMixin, TasksMixin, PeopleMixin):
         return self._model_wire(self._visible(principal, model_id))
 
     def resolve_model(self, principal: Principal, workspace_id: str | None, model_id: str) -> str:
-        """Check the caller may use this model (and that it is in that workspace when given)."""
-        model = self._visible(principal, model_id)
+        """Check the caller may use this model (and that it is in that workspace when given).
+
+        A member whose model role is No Access gets a 404, as from Anaplan.
+        """
+        model, _ = self._usable(principal, model_id)
         if workspace_id is not None and model.workspace_id != workspace_id:
             raise errors.NotFound(f"Model {model_id} not found in workspace {workspace_id}")
         return model.id
@@ -391,25 +407,42 @@ class EmulatorEngine(FilesMixin, TasksMixin, PeopleMixin):
         return catalog.process_metadata(definition)
 
     # == control =============================================================================
+    def use(self) -> AbstractContextManager[None]:
+        """Hold the store for one call: a reset or close waits until the call is done.
+
+        Every HTTP route takes this around its engine work; see `lifecycle.py`.
+        """
+        return self._lifecycle.shared()
+
     def reset(self) -> None:
-        """Forget everything and load the configured definitions again."""
-        self._stop_workers()
-        with self._lock:
-            self._store.wipe()
-            self._live.clear()
-            self._poll_counts.clear()
-            self._last_login.clear()
-            self._closed_models.clear()
-            self._stopping = False
-        for definition in self._definitions:
-            self._apply(definition)
-        self._reload()
+        """Forget everything and load the configured definitions again.
+
+        Safe while requests run: new calls wait, running tasks are cancelled (they apply
+        nothing), calls in flight finish, and only then is the data replaced.
+        """
+        with self._lifecycle.exclusive(self._signal_stop, new_generation=True):
+            self._join_workers()
+            with self._lock:
+                self._store.wipe()
+                self._live.clear()
+                self._poll_counts.clear()
+                self._file_access.clear()
+                self._last_login.clear()
+                self._closed_models.clear()
+                self._stopping = False
+            for definition in self._definitions:
+                self._apply(definition)
+            self._reload()
 
     def load_definition(self, text: str, *, source: str = "<request>") -> None:
-        """Add the users, workspaces and models of a definition (JSON or TOML text)."""
+        """Add the users, workspaces and models of a definition (JSON or TOML text).
+
+        Holds the store like a request: a reset waits for it, and it for a reset.
+        """
         definition = parse_definition(text, source=source, known_users=list(self._users))
-        self._apply(definition)
-        self._reload()
+        with self._lifecycle.shared():
+            self._apply(definition)
+            self._reload()
 
     def set_progression(self, progression: Progression) -> None:
         """Change how tasks progress from now on."""
@@ -469,22 +502,28 @@ class EmulatorEngine(FilesMixin, TasksMixin, PeopleMixin):
             raise errors.NotFound(f"Model {model_id} not found")
         return self._store.model_data(model_id)
 
-    def _stop_workers(self) -> None:
+    def _signal_stop(self) -> None:
+        """Ask every worker and running task to stop, and release waiting status reads."""
         with self._cond:
             self._stopping = True
             for live in self._live.values():
                 live.cancel_requested = True
                 live.done.set()  # release status reads waiting in `polls` mode
             self._cond.notify_all()
+
+    def _join_workers(self) -> None:
+        """Wait for the worker threads to end (after `_signal_stop`, with no task running)."""
+        with self._cond:
             workers = list(self._workers.values())
             self._workers.clear()
         for worker in workers:
-            worker.thread.join(timeout=30)
+            worker.thread.join()
 
     def close(self) -> None:
-        """Stop worker threads and close the store."""
-        self._stop_workers()
-        self._store.close()
+        """Stop worker threads and close the store, once calls in flight are done."""
+        with self._lifecycle.exclusive(self._signal_stop, close=True):
+            self._join_workers()
+            self._store.close()
 
     # == structure (for ALM) =================================================================
     def structure(self, model_id: str, version: int | None = None) -> ModelDef:
@@ -518,6 +557,10 @@ class EmulatorEngine(FilesMixin, TasksMixin, PeopleMixin):
         """
         if model_id not in self._models:
             raise errors.NotFound(f"Model {model_id} not found")
+        current = self._catalogs.get(model_id)
+        if current is not None:
+            # Who has which role is the model's own, not structure: an ALM sync keeps it.
+            new = new.model_copy(update={"members": current.structure.members})
         structure = structure_of(new)
         version = self._store.save_structure(model_id, structure)
         object_ids = self._store.assign_object_ids(model_id, wanted_object_ids(structure))

@@ -17,10 +17,11 @@ from collections.abc import Iterator
 from ...models import ChunkInfo, FileInfo
 from .. import errors
 from ..definitions import FileDef
-from ..storage import Store, UploadState
+from ..storage import FileReader, UploadState
 from .base import EngineBase, page_of
 from .catalog import ModelCatalog
 from .contract import Page, Paged, Principal
+from .lifecycle import StreamInterrupted
 
 MAX_CHUNKS = 1000
 """Anaplan's limit on the chunks of one file (§4.4)."""
@@ -41,7 +42,7 @@ def encode_default(source: FileDef) -> bytes:
 
 
 def content_of(
-    store: Store, model_id: str, file_id: str, user_id: str
+    store: FileReader, model_id: str, file_id: str, user_id: str
 ) -> tuple[str, UploadState] | None:
     """Whose content a user sees of a file, and its state: their private content, else the
     default content, else None (§4.1)."""
@@ -50,6 +51,16 @@ def content_of(
         if state is not None:
             return owner, state
     return None
+
+
+WHOLE_READ_BYTES = 64 * 1024 * 1024
+"""A download up to this size is read whole at once; a larger one streams (see `read_file`)."""
+
+
+def _chunk_or_gone(data: bytes | None, file_id: str) -> bytes:
+    if data is None:  # a snapshot's chunks never go; a store closed under it is a reset
+        raise StreamInterrupted(f"file {file_id}: the content is gone")
+    return data
 
 
 class FilesMixin(EngineBase):
@@ -122,21 +133,44 @@ class FilesMixin(EngineBase):
             existing = catalog.file_named(file_ref)
             if existing is None:
                 self._check_file_name(file_ref)
-                structure = catalog.structure
-                self.replace_structure(
-                    model_id,
-                    structure.model_copy(
-                        update={"files": [*structure.files, FileDef(name=file_ref)]}
-                    ),
-                )
-                catalog = self._catalogs[model_id]
+                access = self._access(principal, model_id)
+                if not access.may_create_files:
+                    raise errors.Forbidden(
+                        f"User {principal.email} may not create files in this model "
+                        f"(model role {access.role!r})"
+                    )
+                # Read, add and write the structure under the engine's lock: two uploads
+                # creating two files at once must not each write a structure without the other.
+                with self._lock:
+                    structure = self._catalogs[model_id].structure
+                    if not any(f.name == file_ref for f in structure.files):
+                        self.replace_structure(
+                            model_id,
+                            structure.model_copy(
+                                update={"files": [*structure.files, FileDef(name=file_ref)]}
+                            ),
+                        )
+                    catalog = self._catalogs[model_id]
             file_id = catalog.id_of("file", file_ref)
+        self._check_upload(principal, model_id, catalog, file_id)
         self._expire_private_content(model_id, principal.user_id, touch=False)
         self._store.declare_upload(model_id, file_id, principal.user_id, chunk_count)
         self._accessed(model_id, file_id, principal.user_id)
         info = catalog.file_info(file_id, chunk_count if chunk_count > 0 else 0)
         assert info is not None
         return info
+
+    def _check_upload(
+        self, principal: Principal, model_id: str, catalog: ModelCatalog, file_id: str
+    ) -> None:
+        """403 unless the caller's model role lets them change this file's content."""
+        source = catalog.file(file_id)
+        access = self._access(principal, model_id)
+        if source is not None and not access.may_upload(source.name):
+            raise errors.Forbidden(
+                f"User {principal.email} may not upload to {source.name!r} "
+                f"(model role {access.role!r})"
+            )
 
     @staticmethod
     def _check_file_name(name: str) -> None:
@@ -149,6 +183,7 @@ class FilesMixin(EngineBase):
         """Store one (already decompressed, size-checked) chunk durably before returning."""
         catalog = self._catalog(principal, model_id)
         file_id = self._file_id(catalog, file_id, writable=True)
+        self._check_upload(principal, model_id, catalog, file_id)
         if index < 0 or index >= MAX_CHUNKS:
             raise errors.BadRequest(f"Chunk id must be between 0 and {MAX_CHUNKS - 1}")
         state = self._store.upload_state(model_id, file_id, principal.user_id)
@@ -163,6 +198,7 @@ class FilesMixin(EngineBase):
         """`POST /files/{id}/complete`: freeze the chunk count of a `-1` upload."""
         catalog = self._catalog(principal, model_id)
         file_id = self._file_id(catalog, file_id, writable=True)
+        self._check_upload(principal, model_id, catalog, file_id)
         state = self._store.upload_state(model_id, file_id, principal.user_id)
         if state is not None:
             present = state.chunk_indices
@@ -199,23 +235,45 @@ class FilesMixin(EngineBase):
         return data
 
     def read_file(self, principal: Principal, model_id: str, file_id: str) -> Iterator[bytes]:
-        """The whole content, chunk after chunk (404 when there is none)."""
+        """The whole content, chunk after chunk (404 when there is none).
+
+        The content is the one there when the read began, whatever is uploaded meanwhile:
+        up to `WHOLE_READ_BYTES` it is read at once; a larger file streams from a snapshot of
+        the store, each chunk under its own lease, and breaks off if the emulator is reset.
+        """
         catalog = self._catalog(principal, model_id)
         file_id = self._file_id(catalog, file_id)
         self._expire_private_content(model_id, principal.user_id, touch=False)
         self._accessed_if_private(model_id, file_id, principal.user_id)
-        content = content_of(self._store, model_id, file_id, principal.user_id)
-        if content is None or not content[1].readable:
-            raise errors.NotFound(f"File {file_id} has no content")
-        user_id, state = content
-        store = self._store
+        snapshot = self._store.file_snapshot()
+        try:
+            content = content_of(snapshot, model_id, file_id, principal.user_id)
+            if content is None or not content[1].readable:
+                raise errors.NotFound(f"File {file_id} has no content")
+            owner, state = content
+            if state.total_bytes <= WHOLE_READ_BYTES:
+                whole = [
+                    _chunk_or_gone(snapshot.read_chunk(model_id, file_id, owner, index), file_id)
+                    for index in range(state.chunk_count)
+                ]
+                snapshot.close()
+                return iter(whole)
+        except BaseException:
+            snapshot.close()
+            raise
+        lifecycle = self._lifecycle
+        generation = lifecycle.generation
 
         def chunks() -> Iterator[bytes]:
-            for index in range(state.chunk_count):
-                data = store.read_chunk(model_id, file_id, user_id, index)
-                if data is None:
-                    return
-                yield data
+            try:
+                for index in range(state.chunk_count):
+                    with lifecycle.shared():
+                        if lifecycle.generation != generation:
+                            raise StreamInterrupted(f"file {file_id}: the emulator was reset")
+                        data = snapshot.read_chunk(model_id, file_id, owner, index)
+                    yield _chunk_or_gone(data, file_id)
+            finally:
+                snapshot.close()
 
         return chunks()
 
@@ -223,6 +281,7 @@ class FilesMixin(EngineBase):
         """Remove the caller's private content (the default content, if any, shows again)."""
         catalog = self._catalog(principal, model_id)
         file_id = self._file_id(catalog, file_id)
+        self._check_upload(principal, model_id, catalog, file_id)
         self._store.delete_content(model_id, file_id, principal.user_id)
         with self._lock:
             self._file_access.pop((model_id, file_id, principal.user_id), None)

@@ -31,6 +31,7 @@ from ..definitions import (
     ModuleDef,
     PropertyDef,
 )
+from ..jsontext import is_number
 from ..storage import KEY_SEPARATOR
 from . import results
 from .context import ActionContext, ActionOutcome, split_chunks
@@ -79,7 +80,8 @@ class _Source:
 
 
 def _open_source(ctx: ActionContext, file_id: str, source: FileDef) -> _Source:
-    content = content_of(ctx.store, ctx.model_id, file_id, ctx.user_id)
+    files = ctx.sources
+    content = content_of(files, ctx.model_id, file_id, ctx.user_id)
     owner, state = content if content is not None else (ctx.user_id, None)
     if state is None or state.chunk_count == 0:
         raise ImportAborted(
@@ -99,7 +101,7 @@ def _open_source(ctx: ActionContext, file_id: str, source: FileDef) -> _Source:
         )
 
     def read_chunk(index: int) -> bytes:
-        data = ctx.store.read_chunk(ctx.model_id, file_id, owner, index)
+        data = files.read_chunk(ctx.model_id, file_id, owner, index)
         if data is None:
             raise ImportAborted(
                 "uploadedFileNoLongerAvailable",
@@ -129,7 +131,7 @@ def _open_source(ctx: ActionContext, file_id: str, source: FileDef) -> _Source:
 def _column_index(source: _Source, column: str, target: str) -> int:
     if column in source.header:
         return source.header.index(column)
-    if column.startswith("Column ") and column[7:].isdigit():
+    if column.startswith("Column ") and is_number(column[7:]):
         return int(column[7:]) - 1
     raise ImportAborted(
         "missingFields",

@@ -96,6 +96,7 @@ def run_process(
             mapping=ctx.mapping,
             base=position / total,
             span=1 / total,
+            files=ctx.files,
         )
         step_start = now_ms()
         outcome = run_action(step_ctx, action_id, action)

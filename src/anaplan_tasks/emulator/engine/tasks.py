@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-from collections import deque
 from typing import Any
 
 from ...models import (
@@ -34,43 +32,11 @@ from .catalog import ActionDef, ModelCatalog
 from .context import ActionContext, LiveTask, TaskCancelled
 from .contract import ActionKind, MappingParameter, Page, Paged, Principal, TaskStart
 from .runner import TaskOutput, run_process, run_single
+from .worker import ModelWorker
 
 log = logging.getLogger(__name__)
 
 _POLL_WAIT_SECONDS = 60.0
-
-
-class ModelWorker:
-    """The one thread that runs a model's tasks, first come first served."""
-
-    def __init__(self, engine: TasksMixin, model_id: str):
-        self.engine = engine
-        self.model_id = model_id
-        self.queue: deque[str] = deque()
-        self.busy = False
-        self.thread = threading.Thread(
-            target=self._loop, name=f"emulator-model-{model_id[:8]}", daemon=True
-        )
-        self.thread.start()
-
-    def _loop(self) -> None:
-        engine = self.engine
-        while True:
-            with engine._cond:
-                while not self.queue and not engine._stopping:
-                    engine._cond.wait()
-                if engine._stopping:
-                    return
-                task_id = self.queue.popleft()
-                self.busy = True
-            try:
-                engine._run_task(task_id)
-            except Exception:  # pragma: no cover - _run_task handles its own failures
-                log.exception("task %s: unexpected failure in the worker", task_id)
-            finally:
-                with engine._cond:
-                    self.busy = False
-                    engine._cond.notify_all()
 
 
 class TasksMixin(EngineBase):
@@ -93,8 +59,11 @@ class TasksMixin(EngineBase):
         action_id: str,
         start: TaskStart,
     ) -> BulkTaskStatus:
-        """Create a task (durably) and queue it; the same idempotency key returns the same task."""
-        model = self._visible(principal, model_id)
+        """Create a task (durably) and queue it; the same idempotency key returns the same task.
+
+        The caller's model role must grant the action (403 otherwise).
+        """
+        model, access = self._usable(principal, model_id)
         if not start.locale_name:
             raise errors.BadRequest("localeName is required")
         if model.state == "ARCHIVED":
@@ -104,8 +73,14 @@ class TasksMixin(EngineBase):
         if model.state == "OFFLINE":
             raise errors.ModelOffline(f"Model {model_id} is offline")
         catalog = self._catalogs[model_id]
-        if self._action(catalog, kind, action_id) is None:
+        definition = self._action(catalog, kind, action_id)
+        if definition is None:
             raise errors.NotFound(f"{kind[:-1].capitalize()} {action_id} not found")
+        if not access.may_run(definition.name):
+            raise errors.Forbidden(
+                f"User {principal.email} does not have access to {definition.name!r} "
+                f"(model role {access.role!r})"
+            )
         self._expire_private_content(model_id, principal.user_id, touch=True)
         record = TaskRecord(
             id=ids.new_task_id(),
@@ -146,14 +121,16 @@ class TasksMixin(EngineBase):
         self._live[task.id] = live
         worker = self._workers.get(task.model_id)
         if worker is None:
-            worker = self._workers[task.model_id] = ModelWorker(self, task.model_id)
+            worker = self._workers[task.model_id] = ModelWorker(
+                task.model_id, self._cond, lambda: self._stopping, self._run_task
+            )
         worker.queue.append(task.id)
         self._cond.notify_all()
 
     def _task_record(
         self, principal: Principal, model_id: str, kind: ActionKind, action_id: str, task_id: str
     ) -> TaskRecord:
-        self._visible(principal, model_id)
+        self._usable(principal, model_id)
         task = self._store.task(task_id)
         if task is None or task.model_id != model_id or task.action_id != action_id:
             raise errors.NotFound(f"Task {task_id} not found")
@@ -166,7 +143,7 @@ class TasksMixin(EngineBase):
     ) -> Paged[TaskListItem]:
         """Tasks of one action, oldest first (unknown action → empty, like Anaplan)."""
         try:
-            self._visible(principal, model_id)
+            self._usable(principal, model_id)
         except errors.NotFound:
             return Paged(items=[], total_size=0, offset=page.offset)
         items: list[TaskListItem] = []
@@ -292,8 +269,18 @@ class TasksMixin(EngineBase):
     def cancel_task(
         self, principal: Principal, model_id: str, kind: ActionKind, action_id: str, task_id: str
     ) -> BulkTaskStatus:
-        """Ask a task to cancel; a finished task is returned unchanged."""
+        """Ask a task to cancel; a finished task is returned unchanged.
+
+        Only a workspace administrator may cancel another user's task (403 otherwise).
+        """
         record = self._task_record(principal, model_id, kind, action_id, task_id)
+        if record.user_id != principal.user_id:
+            access = self._access(principal, model_id)
+            if not access.may_cancel_others:
+                raise errors.Forbidden(
+                    f"Task {task_id} was started by another user: only a workspace "
+                    "administrator may cancel it"
+                )
         with self._cond:
             live = self._live.get(task_id)
             if live is not None and not live.cancel_requested:
@@ -343,6 +330,12 @@ class TasksMixin(EngineBase):
 
     # -- running -----------------------------------------------------------------------------
     def _run_task(self, task_id: str) -> None:
+        """Run one queued task, holding the store for the run (none begins once a reset waits)."""
+        with self._lifecycle.admit() as admitted:
+            if admitted:
+                self._run_admitted(task_id)
+
+    def _run_admitted(self, task_id: str) -> None:
         with self._cond:
             live = self._live.get(task_id)
             if live is None:
@@ -359,6 +352,10 @@ class TasksMixin(EngineBase):
             live.at_gate = False
             if self._stopping or live.cancel_requested:
                 return
+            # The task reads its files as they are now, before anyone can see it run: an upload
+            # during the run goes to new content that the next task reads, never into this one
+            # (Anaplan holds the model for a task: "no dirty reads").
+            files = self._store.file_snapshot()
             # Durable before visible: a client that saw IN_PROGRESS never finds the task
             # re-queued after a crash. Under the lock, so a cancel sees one state or the other.
             started_ms = self._now_ms()
@@ -375,9 +372,9 @@ class TasksMixin(EngineBase):
         record = self._store.task(task_id)
         assert record is not None
         catalog = self._catalogs[record.model_id]
-        data = self._store.model_data(record.model_id)
         final: TaskOutcome
         try:
+            data = self._store.model_data(record.model_id)
             with data.transaction() as txn:
                 ctx = ActionContext(
                     task_id=task_id,
@@ -388,6 +385,7 @@ class TasksMixin(EngineBase):
                     txn=txn,
                     live=live,
                     mapping=_mapping(record.mapping_json),
+                    files=files,
                 )
                 output = self._execute(ctx, record)
                 self._gate(live)
@@ -442,6 +440,8 @@ class TasksMixin(EngineBase):
                 cancelled_by=None,
                 finished_ms=self._now_ms(),
             )
+        finally:
+            files.close()
         # Under the lock, so a cancel either comes before (and is overwritten by the final
         # state) or finds the task finished: it can never leave a stale CANCELLING behind.
         with self._cond:
@@ -541,6 +541,18 @@ class TasksMixin(EngineBase):
         if not 0 <= index < len(chunks):
             raise errors.NotFound(f"Dump chunk {index} not found")
         return chunks[index]
+
+    def dump_content(
+        self,
+        principal: Principal,
+        model_id: str,
+        kind: ActionKind,
+        action_id: str,
+        task_id: str,
+        object_id: str | None,
+    ) -> list[bytes]:
+        """Every chunk of a failure dump, read at once (404 when there is none)."""
+        return self._dump(principal, model_id, kind, action_id, task_id, object_id)
 
     def _dump(
         self,

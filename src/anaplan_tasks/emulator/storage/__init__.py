@@ -1,6 +1,6 @@
 """Persistence of the emulator: the `Store` interface and its SQLite implementation."""
 
-from .protocol import DataReader, DataTransaction, ModelData, Store
+from .protocol import DataReader, DataTransaction, FileReader, FileSnapshot, ModelData, Store
 from .records import (
     OBJECT_ID_PREFIX,
     DumpRecord,
@@ -21,6 +21,8 @@ __all__ = [
     "DataReader",
     "DataTransaction",
     "DumpRecord",
+    "FileReader",
+    "FileSnapshot",
     "GrantRecord",
     "ModelData",
     "ModelRecord",

@@ -7,6 +7,11 @@ Promises (checked by `tests/emulator/storage/contract.py` for any store):
 - A task's data writes, its dumps and its final state (`TaskOutcome`) commit in one transaction
   (`ModelData.transaction()`); leaving the block with an exception rolls everything back.
 - Methods are safe to call from many threads at once.
+- `file_snapshot()` freezes file content: what it reads never changes, whatever is uploaded,
+  exported or deleted meanwhile, until it is closed. A running task reads its sources through
+  one, so a re-upload can never mix two uploads into one import.
+- `wipe()` and `close()` may close connections: the caller (the engine's lifecycle) calls them
+  only when no other call is in flight.
 
 Data is keyed by names (list, module, line item, property), never by position in the structure,
 so it survives a structure swap (ALM sync).
@@ -162,6 +167,26 @@ class ModelData(DataReader, Protocol):
         ...
 
 
+class FileReader(Protocol):
+    """Read access to file content (a store, or a snapshot of it)."""
+
+    def upload_state(self, model_id: str, file_id: str, user_id: str) -> UploadState | None:
+        """The user's private content of a file, or None."""
+        ...
+
+    def read_chunk(self, model_id: str, file_id: str, user_id: str, index: int) -> bytes | None:
+        """One chunk's bytes, or None."""
+        ...
+
+
+class FileSnapshot(FileReader, Protocol):
+    """File content as it was when the snapshot was taken; close it when done."""
+
+    def close(self) -> None:
+        """Let go of the snapshot (idempotent)."""
+        ...
+
+
 class Store(Protocol):
     """Everything the emulator persists."""
 
@@ -254,6 +279,10 @@ class Store(Protocol):
 
     def delete_content(self, model_id: str, file_id: str, user_id: str) -> None:
         """Forget the user's private content."""
+        ...
+
+    def file_snapshot(self) -> FileSnapshot:
+        """Every file's content frozen as it is now (see the module docstring)."""
         ...
 
     # -- tasks -------------------------------------------------------------------------------

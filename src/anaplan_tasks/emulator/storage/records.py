@@ -46,6 +46,7 @@ class UserRecord:
     id: str
     email: str
     password: str | None
+    """The password's scrypt hash (`engine/passwords.py`), or None: certificates only."""
     first_name: str
     last_name: str
     customer_id: str

@@ -502,6 +502,76 @@ class SqliteModelData(_SqliteReader):
         self._connections.close()
 
 
+def _upload_state(
+    db: sqlite3.Connection, model_id: str, file_id: str, user_id: str
+) -> UploadState | None:
+    row = db.execute(
+        "SELECT declared, completed FROM uploads WHERE model_id=? AND file_id=? AND user_id=?",
+        (model_id, file_id, user_id),
+    ).fetchone()
+    if row is None:
+        return None
+    chunks = db.execute(
+        "SELECT idx, length(data) FROM chunks WHERE model_id=? AND file_id=? AND user_id=? "
+        "ORDER BY idx",
+        (model_id, file_id, user_id),
+    ).fetchall()
+    return UploadState(
+        declared=int(row[0]),
+        chunk_indices=tuple(int(index) for index, _ in chunks),
+        completed=bool(row[1]),
+        total_bytes=sum(int(size) for _, size in chunks),
+    )
+
+
+def _read_chunk(
+    db: sqlite3.Connection, model_id: str, file_id: str, user_id: str, index: int
+) -> bytes | None:
+    row = db.execute(
+        "SELECT data FROM chunks WHERE model_id=? AND file_id=? AND user_id=? AND idx=?",
+        (model_id, file_id, user_id, index),
+    ).fetchone()
+    return bytes(row[0]) if row else None
+
+
+class SqliteFileSnapshot:
+    """File content as of the snapshot's first read (see `SqliteStore.file_snapshot`).
+
+    Used by one thread at a time; `close` may come from the store (reset, close) or its user.
+    """
+
+    def __init__(self, path: Path, registry: set[SqliteFileSnapshot]):
+        self._registry = registry
+        self._lock = threading.Lock()
+        self._connection: sqlite3.Connection | None = sqlite3.connect(
+            path, isolation_level=None, check_same_thread=False, timeout=120
+        )
+        self._connection.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+        self._connection.execute("BEGIN")
+        self._connection.execute("SELECT count(*) FROM uploads").fetchone()  # the snapshot starts
+
+    def _db(self) -> sqlite3.Connection:
+        if self._connection is None:
+            raise sqlite3.ProgrammingError("the file snapshot is closed")
+        return self._connection
+
+    def upload_state(self, model_id: str, file_id: str, user_id: str) -> UploadState | None:
+        """The user's private content of a file as of the snapshot, or None."""
+        return _upload_state(self._db(), model_id, file_id, user_id)
+
+    def read_chunk(self, model_id: str, file_id: str, user_id: str, index: int) -> bytes | None:
+        """One chunk's bytes as of the snapshot, or None."""
+        return _read_chunk(self._db(), model_id, file_id, user_id, index)
+
+    def close(self) -> None:
+        """End the read transaction and close the connection (idempotent)."""
+        with self._lock:
+            connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()
+        self._registry.discard(self)
+
+
 class SqliteStore:
     """The emulator's store on SQLite (see the module docstring for the layout and promises)."""
 
@@ -518,6 +588,7 @@ class SqliteStore:
         self.memory = memory
         self._synchronous = "OFF" if memory else "FULL"
         self._lock = threading.Lock()
+        self._snapshots: set[SqliteFileSnapshot] = set()
         self._open()
 
     def _open(self) -> None:
@@ -739,36 +810,11 @@ class SqliteStore:
 
     def upload_state(self, model_id: str, file_id: str, user_id: str) -> UploadState | None:
         """The user's private content of a file, or None."""
-        db = self._meta.get()
-        row = db.execute(
-            "SELECT declared, completed FROM uploads WHERE model_id=? AND file_id=? AND user_id=?",
-            (model_id, file_id, user_id),
-        ).fetchone()
-        if row is None:
-            return None
-        chunks = db.execute(
-            "SELECT idx, length(data) FROM chunks WHERE model_id=? AND file_id=? AND user_id=? "
-            "ORDER BY idx",
-            (model_id, file_id, user_id),
-        ).fetchall()
-        return UploadState(
-            declared=int(row[0]),
-            chunk_indices=tuple(int(index) for index, _ in chunks),
-            completed=bool(row[1]),
-            total_bytes=sum(int(size) for _, size in chunks),
-        )
+        return _upload_state(self._meta.get(), model_id, file_id, user_id)
 
     def read_chunk(self, model_id: str, file_id: str, user_id: str, index: int) -> bytes | None:
         """One chunk's bytes, or None."""
-        row = (
-            self._meta.get()
-            .execute(
-                "SELECT data FROM chunks WHERE model_id=? AND file_id=? AND user_id=? AND idx=?",
-                (model_id, file_id, user_id, index),
-            )
-            .fetchone()
-        )
-        return bytes(row[0]) if row else None
+        return _read_chunk(self._meta.get(), model_id, file_id, user_id, index)
 
     def replace_content(
         self, model_id: str, file_id: str, user_id: str, chunks: Iterable[bytes]
@@ -805,6 +851,18 @@ class SqliteStore:
                 "DELETE FROM uploads WHERE model_id=? AND file_id=? AND user_id=?",
                 (model_id, file_id, user_id),
             )
+
+    def file_snapshot(self) -> SqliteFileSnapshot:
+        """Every file's content frozen as it is now: a read transaction on its own connection.
+
+        WAL mode gives a reader the database as of its first read for as long as its transaction
+        lasts, while writers go on committing; so a snapshot costs no copy. (The WAL cannot be
+        checkpointed past an open snapshot, so it grows while one is held.)
+        """
+        with self._lock:
+            snapshot = SqliteFileSnapshot(self.root / "meta.sqlite", self._snapshots)
+            self._snapshots.add(snapshot)
+            return snapshot
 
     # -- tasks -------------------------------------------------------------------------------
     def create_task(self, task: TaskRecord) -> TaskRecord:
@@ -937,6 +995,8 @@ class SqliteStore:
             self._open()
 
     def _close_connections(self) -> None:
+        for snapshot in list(self._snapshots):
+            snapshot.close()
         self._meta.close()
         for data in self._model_data.values():
             data.close()

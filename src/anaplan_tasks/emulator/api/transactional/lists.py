@@ -13,6 +13,7 @@ from starlette.routing import BaseRoute
 from ...engine.contract import Engine, Principal
 from ...engine.lists import MAX_ITEMS_PER_WRITE, Lists, ModelHost
 from ...errors import BadRequest
+from ...jsontext import load_json
 from ..context import in_model, model_id_of, model_scoped
 from ..wire import envelope, flag, listing, page_locally, parse_page, read_body, schema_url
 
@@ -79,7 +80,7 @@ async def get_items(request: Request) -> Response:
 async def _items_of_body(request: Request) -> list[Any]:
     raw = await read_body(request, MAX_WRITE_BODY)
     try:
-        data = json.loads(raw) if raw.strip() else None
+        data = load_json(raw) if raw.strip() else None
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("Error parsing request body as JSON.") from None
     if not isinstance(data, dict) or not isinstance(data.get("items"), list):

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, cast
 
 from starlette.requests import Request
@@ -15,6 +14,7 @@ from ...engine.lists import ModelHost
 from ...engine.modules import MAX_CELLS_PER_WRITE, Modules
 from ...engine.timesettings import TimeSettings
 from ...errors import BadRequest
+from ...jsontext import load_json
 from ..context import in_model, model_scoped
 from ..wire import (
     envelope,
@@ -185,7 +185,7 @@ async def write_cells(request: Request) -> Response:
     module_ref = request.path_params["moduleId"]
     raw = await read_body(request, MAX_CELL_BODY)
     try:
-        cells = json.loads(raw)
+        cells = load_json(raw)
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("Error parsing request body as JSON.") from None
     if not isinstance(cells, list):

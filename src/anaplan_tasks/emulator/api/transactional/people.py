@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, cast
 
 from starlette.requests import Request
@@ -13,6 +12,7 @@ from starlette.routing import BaseRoute, Route
 from ...engine.contract import Engine
 from ...engine.people import PeopleMixin
 from ...errors import BadRequest
+from ...jsontext import load_json
 from ..context import in_model, model_scoped, run
 from ..wire import MAX_JSON_BODY, envelope, listing, parse_page, read_body, schema_url
 
@@ -53,7 +53,7 @@ async def bulk_delete_models(request: Request) -> Response:
     workspace_id = request.path_params["workspaceId"]
     raw = await read_body(request, MAX_JSON_BODY)
     try:
-        body: Any = json.loads(raw) if raw.strip() else {}
+        body: Any = load_json(raw) if raw.strip() else {}
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("Error parsing request body as JSON") from None
     if not isinstance(body, dict):
