@@ -114,6 +114,7 @@ class EmulatorControl:
 
     def reset(self) -> None:
         """Forget data, tokens, faults and counts; reload the configured definitions."""
+        self.faults.clear()  # first: a late commit still waiting must not land after the reset
         with self._lock:
             self.engine.reset()
             self.engine.set_progression(self._initial_progression)
