@@ -502,3 +502,43 @@ def test_ids_are_stable_across_restarts(tmp_path: Path) -> None:
         sales = _sales(api)
         assert sales.lists == lists_before
         assert sales.items("Regions") == before
+
+
+def test_list_writes_and_reads_while_the_emulator_resets(
+    sales: Sales, emulator: RunningEmulator
+) -> None:
+    # Lifecycle mid-request: every answer is a clean 2xx or an Anaplan error, never a 5xx.
+    statuses: list[int] = []
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def work(worker: int) -> None:
+        try:
+            with _sign_in(emulator.base_url) as api:
+                for n in range(15):
+                    items = [{"name": f"W{worker}-{n}-{k}"} for k in range(50)]
+                    added = api.post(
+                        sales.items_path("Regions"), params={"action": "add"}, json={"items": items}
+                    )
+                    read = api.get(sales.items_path("Regions"), headers={"Accept": "text/csv"})
+                    statuses.extend([added.status_code, read.status_code])
+        except BaseException as error:
+            errors.append(error)
+
+    def resets() -> None:
+        while not stop.is_set():
+            emulator.control.reset()
+            stop.wait(0.05)
+
+    resetter = threading.Thread(target=resets)
+    workers = [threading.Thread(target=work, args=(n,)) for n in range(3)]
+    resetter.start()
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join()
+    stop.set()
+    resetter.join()
+    assert not errors
+    assert statuses
+    assert all(status < 500 for status in statuses), sorted(set(statuses))
