@@ -542,3 +542,13 @@ def test_list_writes_and_reads_while_the_emulator_resets(
     assert not errors
     assert statuses
     assert all(status < 500 for status in statuses), sorted(set(statuses))
+
+
+def test_list_preview_is_csv_of_names_parents_and_codes(sales: Sales) -> None:
+    response = sales.api.get(f"{sales.base}/lists/{sales.lists['Regions']}/preview")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.text)))
+    assert rows[0] == ["", "Parent", "Code", "Headcount", "Owner", "Active", "Opened", "Group"]
+    assert rows[1][:4] == ["North", "North Group", "N", "12.0"]
+    assert len(rows) == 3

@@ -170,3 +170,25 @@ def test_process_metadata_shows_import_data_sources_on_request(emulator: Running
                 "importDataSourceId": action["importDataSourceId"],
                 "type": "FILE",
             }
+
+
+def test_workspace_admins_and_visitors(emulator: RunningEmulator, ann: httpx2.Client) -> None:
+    workspace_id, _ = _sales_ids(ann)
+    admins = ok(ann.get(f"/2/0/workspaces/{workspace_id}/admins"))
+    assert admins["meta"]["schema"].endswith("/2/0/objects/admin")
+    assert admins["meta"]["paging"]["totalSize"] == 1
+    assert admins["admins"] == [
+        {
+            "firstName": "Ann",
+            "lastName": "Lee",
+            "email": "ann@example.com",
+            "active": True,
+            "otherWorkspaces": [],
+        }
+    ]
+    visitors = ok(ann.get(f"/2/0/workspaces/{workspace_id}/visitors"))["visitors"]
+    assert [v["email"] for v in visitors] == ["bo@example.com"]
+    assert "id" not in visitors[0]
+    with signed_in(emulator, "bo@example.com", "pw") as bo:
+        assert_error(bo.get(f"/2/0/workspaces/{workspace_id}/admins"), 403)
+    assert_error(ann.get("/2/0/workspaces/0123456789abcdef0123456789abcdef/admins"), 404)

@@ -38,6 +38,9 @@ MAX_ITEMS_PER_WRITE = 100_000
 MAX_ITEMS_PER_READ = 1_000_000
 """Items a list-items read may return; a bigger list answers 400."""
 
+MAX_PREVIEW_ITEMS = 1_000
+"""Items a list preview shows."""
+
 MAX_INDEX = 999_999_999
 """An item index never exceeds this; `permittedItems` counts what is left."""
 
@@ -272,6 +275,23 @@ class Lists:
                 buffer.seek(0)
                 buffer.truncate()
         yield buffer.getvalue().encode()
+
+    def preview_csv(self, list_ref: str) -> bytes:
+        """The first 1,000 items as Anaplan's preview: name (unnamed column), Parent, Code, then
+        the properties."""
+        definition = self.list_def(list_ref)
+        names = [prop.name for prop in definition.properties]
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["", "Parent", "Code", *names])
+        for count, item in enumerate(self.items(list_ref, include_all=True)):
+            if count >= MAX_PREVIEW_ITEMS:
+                break
+            props = item.properties or {}
+            writer.writerow(
+                [item.name, item.parent or "", item.code or "", *[props.get(n, "") for n in names]]
+            )
+        return buffer.getvalue().encode()
 
     # -- writes ------------------------------------------------------------------------------
     def add(self, list_ref: str, items: Sequence[Any]) -> ListWriteResult:

@@ -71,6 +71,42 @@ class PeopleMixin(EngineBase):
             raise errors.NotFound(f"User {user_id} not found")
         return self._user_wire(found)
 
+    def workspace_members(
+        self, principal: Principal, workspace_id: str, *, admins: bool
+    ) -> list[dict[str, object]]:
+        """A workspace's administrators (or its other members, the visitors' listing).
+
+        Entries have no id; `otherWorkspaces` names the member's other workspaces. The caller
+        must administer the workspace (Anaplan wants a tenant user-administration role).
+        """
+        granted = self._grants.get(principal.user_id, {})
+        if workspace_id not in self._workspaces or workspace_id not in granted:
+            raise errors.NotFound(f"Workspace {workspace_id} not found")
+        if not granted[workspace_id]:
+            raise errors.Forbidden("Only workspace administrators can list its members.")
+        found: list[dict[str, object]] = []
+        for user_id, workspaces in self._grants.items():
+            if workspaces.get(workspace_id) is None or workspaces[workspace_id] != admins:
+                continue
+            user = self._users_by_id.get(user_id)
+            if user is None:
+                continue
+            others = [
+                self._workspaces[other].name
+                for other in workspaces
+                if other != workspace_id and other in self._workspaces
+            ]
+            found.append(
+                {
+                    "firstName": user.first_name,
+                    "lastName": user.last_name,
+                    "email": user.email,
+                    "active": True,
+                    "otherWorkspaces": others,
+                }
+            )
+        return sorted(found, key=lambda entry: str(entry["email"]))
+
     # -- model lifecycle ---------------------------------------------------------------------
     def is_closed(self, model_id: str) -> bool:
         """True once a model was closed and not opened again."""

@@ -77,6 +77,13 @@ async def get_items(request: Request) -> Response:
     return Response(text, media_type="application/json")
 
 
+async def get_preview(request: Request) -> Response:
+    """The first 1,000 items as CSV, to check a list before a large read."""
+    list_id = request.path_params["listId"]
+    body = await in_model(request, lambda e, who, m: lists_of(e, m).preview_csv(list_id))
+    return Response(body, media_type="text/csv; charset=utf-8")
+
+
 async def _items_of_body(request: Request) -> list[Any]:
     raw = await read_body(request, MAX_WRITE_BODY)
     try:
@@ -144,4 +151,5 @@ def list_routes() -> list[BaseRoute]:
     routes += model_scoped("/lists/{listId}/items", post_items, ["POST"], "post_list_items")
     routes += model_scoped("/lists/{listId}/items", put_items, ["PUT"], "put_list_items")
     routes += model_scoped("/lists/{listId}/resetIndex", reset_index, ["POST"], "reset_index")
+    routes += model_scoped("/lists/{listId}/preview", get_preview, ["GET"], "list_preview")
     return routes

@@ -14,7 +14,15 @@ from ...engine.people import PeopleMixin
 from ...errors import BadRequest
 from ...jsontext import load_json
 from ..context import in_model, model_scoped, run
-from ..wire import MAX_JSON_BODY, envelope, listing, parse_page, read_body, schema_url
+from ..wire import (
+    MAX_JSON_BODY,
+    envelope,
+    listing,
+    page_locally,
+    parse_page,
+    read_body,
+    schema_url,
+)
 
 
 def people(engine: Engine) -> PeopleMixin:
@@ -34,6 +42,25 @@ async def get_user(request: Request) -> Response:
     user_id = request.path_params["userId"]
     user = await run(request, lambda engine, who: people(engine).tenant_user(who, user_id))
     return envelope(request, "user", user=user.to_wire())
+
+
+def _members(plural: str, singular: str, admins: bool) -> Any:
+    async def endpoint(request: Request) -> Response:
+        workspace_id = request.path_params["workspaceId"]
+        page = parse_page(request)
+        found = await run(
+            request,
+            lambda engine, who: people(engine).workspace_members(who, workspace_id, admins=admins),
+        )
+        return listing(request, plural, singular, page_locally(found, page), page=page)
+
+    endpoint.__name__ = f"list_{plural}"
+    endpoint.__doc__ = f"The workspace's {plural}, paged (entries have no id)."
+    return endpoint
+
+
+list_admins = _members("admins", "admin", True)
+list_visitors = _members("visitors", "visitor", False)
 
 
 async def open_model(request: Request) -> Response:
@@ -88,6 +115,13 @@ def people_routes() -> list[BaseRoute]:
     routes: list[BaseRoute] = [
         Route("/2/0/users", list_users, methods=["GET"], name="list_users"),
         Route("/2/0/users/{userId}", get_user, methods=["GET"], name="get_user"),
+        Route("/2/0/workspaces/{workspaceId}/admins", list_admins, methods=["GET"], name="admins"),
+        Route(
+            "/2/0/workspaces/{workspaceId}/visitors",
+            list_visitors,
+            methods=["GET"],
+            name="visitors",
+        ),
         Route(
             "/2/0/workspaces/{workspaceId}/bulkDeleteModels",
             bulk_delete_models,
