@@ -301,3 +301,22 @@ class ChunkUploadError(AnaplanError):
         super().__init__(f"chunk {index} of file {file_id} could not be uploaded: {cause}")
         self.index = index
         self.file_id = file_id
+
+
+class NoSyncableRevisionError(AnaplanError):
+    """The source model has no revision that can be synced into the target: nothing to sync.
+
+    Usually the source's changes are not tagged yet: create a revision on it first.
+
+    Attributes:
+        source_model_id: The model whose revision was to move (usually development).
+        target_model_id: The model it was to move into.
+    """
+
+    def __init__(self, source_model_id: str, target_model_id: str):
+        super().__init__(
+            f"model {source_model_id} has no revision that can be synced into "
+            f"{target_model_id}: create a revision on it first"
+        )
+        self.source_model_id = source_model_id
+        self.target_model_id = target_model_id

@@ -80,8 +80,11 @@ def test_the_story_tells_each_outcome_and_exits_0(
     assert "4 actions ran, 4 successful" in outcomes["process"]
     assert "exported and downloaded " in outcomes["export"]
     assert "CANCELLED at" in outcomes["cancel"]
-    assert "LISTS ADDED: Channels; LINE ITEMS ADDED: Headcount.Bonus" in outcomes["alm-compare"]
-    assert "2 created, 0 modified, 0 deleted" in outcomes["alm-summary"]
+    assert (
+        "LISTS ADDED: Channels, Scenarios; LINE ITEMS ADDED: Headcount.Bonus"
+        in outcomes["alm-compare"]
+    )
+    assert "3 created, 0 modified, 0 deleted" in outcomes["alm-summary"]
     assert "revision 'Release 1' synced to prod" in outcomes["alm-sync"]
     assert "Headcount has Bonus" in outcomes["alm-check"]
     assert "Demo summary" in output
@@ -133,7 +136,7 @@ def test_json_mode_prints_one_document_of_steps_with_wire_tasks(
     assert cancelled.task_state == "CANCELLED"
     assert isinstance(tasks["alm-compare"], CompletedReportTask)
     assert isinstance(tasks["alm-summary"], CompletedReportTask)
-    assert records["alm-summary"]["figures"]["totals"] == {"created": 2}
+    assert records["alm-summary"]["figures"]["totals"] == {"created": 3}
     synced = tasks["alm-sync"]
     assert isinstance(synced, CompletedSyncTask)
     assert synced.result.source_revision_id == records["alm-revision"]["figures"]["revisionId"]

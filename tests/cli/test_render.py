@@ -64,7 +64,7 @@ def test_result_table_shows_every_nested_action_and_its_detail() -> None:
     assert "rows rejected" in text
     assert "3 failed" in text
     assert "116000000007" in text
-    assert "fileSize=52311" in text
+    assert "fileSize=52.3 kB" in text
 
 
 def test_task_line_names_failed_rows() -> None:

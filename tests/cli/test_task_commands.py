@@ -103,8 +103,10 @@ def test_run_process_shows_each_nested_result(cli: Cli, tmp_path: Path) -> None:
     cli("upload", "employees.csv", _employees(tmp_path))
     outcome = cli("run", "process", "Nightly Load", "--dump-dir", tmp_path)
     assert outcome.code == ExitCode.OK, outcome.err
-    for nested in ("112000000000", "112000000001", "116000000000"):
-        assert nested in outcome.out
+    for nested in ("Load Employees", "Load Headcount", "Remove Inactive Employees"):
+        assert f"  {nested} " in outcome.out  # nested results are named, not numbered
+    for action_id in ("112000000000", "112000000001", "116000000000"):
+        assert action_id not in outcome.out
     assert list(tmp_path.glob("Nightly_Load-*-dump.csv"))
 
 
@@ -176,3 +178,48 @@ def test_usage_errors_exit_2_in_one_line(cli: Cli, tmp_path: Path) -> None:
     bad_param = cli("run", "process", "Nightly Load", "--param", "nonsense")
     assert bad_param.code == ExitCode.USAGE
     assert "NAME=VALUE" in bad_param.err
+
+
+def test_a_file_that_is_not_utf8_fails_naming_the_lines_never_replacing_bytes(
+    cli: Cli, tmp_path: Path
+) -> None:
+    source = tmp_path / "latin1.csv"
+    source.write_bytes(
+        b'"Employee ID",Name,Region,"Start Date",Active\n'
+        b"E0000001,Ada Ng,NA,2020-01-01,true\n"
+        b"E0000002,Ren\xe9e Smith,EMEA,2020-01-01,true\n"  # latin-1, not UTF-8
+        b"E0000003,Ben Xu,APAC,2020-01-01,true\n"
+        b"E0000004,Zo\xeb Weber,LATAM,2020-01-01,true\n"
+    )
+    outcome = cli("run", "import", "Load Employees", "--file", source, "--json")
+    assert outcome.code == ExitCode.TASK_FAILED, outcome.err
+    task = parse_task(outcome.json())
+    assert isinstance(task, CompletedTask)
+    assert not task.result.successful
+    (detail,) = task.result.details
+    assert detail.type == "importFailedGeneralError"
+    assert detail.is_failure
+    assert "not valid UTF-8: bytes that cannot be decoded on lines 3, 5" in detail.text
+    assert "nothing was imported" in detail.text
+    assert "\ufffd" not in outcome.out + outcome.err
+    shown = cli("run", "import", "Load Employees", "--file", source)
+    assert "on lines 3, 5" in shown.error
+
+
+def test_a_mapping_parameter_no_import_asks_for_is_refused(cli: Cli, tmp_path: Path) -> None:
+    cli("upload", "employees.csv", _employees(tmp_path))
+    refused = cli("run", "import", "Load Employees", "--param", "Nope=1", "--json")
+    assert refused.code == ExitCode.TASK_FAILED
+    task = parse_task(refused.json())
+    assert isinstance(task, CompletedTask)
+    assert task.current_step == "Failed."
+    (detail,) = task.result.details
+    assert detail.text == (
+        "Mapping parameter 'Nope' is not asked for by Load Employees (it asks for: none); "
+        "nothing was run."
+    )
+    process = cli("run", "process", "Nightly Load", "--param", "Nope=1")
+    assert process.code == ExitCode.TASK_FAILED
+    assert "Mapping parameter 'Nope' is not asked for by Load Employees, Load Headcount" in (
+        process.error
+    )

@@ -13,6 +13,7 @@ from anaplan_tasks.emulator.demo import (
     BAD_ROW_KINDS,
     EMPLOYEES_HEADER,
     REGION_CODES,
+    UNRELEASED_LIST,
     bad_rows_of,
     demo_definition,
     generate_employees_csv,
@@ -33,9 +34,10 @@ def test_demo_names() -> None:
     assert workspace.admins == ["demo@example.com"]
     assert workspace.users == ["viewer@example.com"]
     dev, prod = workspace.models
-    assert (dev.name, prod.name, prod.origin) == ("FP&A Dev", "FP&A Prod", "FP&A Dev")
+    assert (dev.name, prod.name, dev.origin) == ("FP&A Dev", "FP&A Prod", "FP&A Prod")
+    assert [lst.name for lst in dev.lists][2:] == [UNRELEASED_LIST]  # untagged: no revision has it
     for model in (dev, prod):
-        assert [lst.name for lst in model.lists] == ["Regions", "Employees"]
+        assert [lst.name for lst in model.lists][:2] == ["Regions", "Employees"]
         assert model.lists[0].top_level == "Total Region"
         assert [p.name for p in model.lists[1].properties] == ["Region", "Start Date", "Active"]
         (module,) = model.modules

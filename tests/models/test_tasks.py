@@ -312,3 +312,57 @@ def test_only_complete_and_cancelled_are_terminal() -> None:
     assert not example("derived/task_running.json").is_terminal
     assert not example("derived/task_cancelling.json").is_terminal
     assert example("import_success.json").is_terminal
+
+
+@pytest.mark.parametrize(
+    ("kind", "occurrences", "is_failure"),
+    [
+        ("hierarchyImportDuplicateKeyInSource", 0, True),  # no "fail"/"error"/"invalid" in it
+        ("hierarchyImportDuplicateKeyInSource", 1, True),
+        ("expectedYYYY", 0, True),
+        ("someNewDataProblem", 2, True),  # unknown code, but it hit two rows
+        ("someNewErrorLookingCode", 0, False),  # words are not read
+        ("hierarchyRowsProcessedWithFailures", 0, True),  # a summary that says rows failed
+        ("hierarchyRowsProcessed", 0, False),
+    ],
+)
+def test_a_failure_is_known_from_codes_and_counts_never_from_words(
+    kind: str, occurrences: int, is_failure: bool
+) -> None:
+    assert TaskResultDetail(type=kind, occurrences=occurrences).is_failure is is_failure
+
+
+def test_describe_gives_the_first_reason_not_the_summary_line() -> None:
+    task = parse_task(
+        {
+            "taskId": "T" * 32,
+            "taskState": "COMPLETE",
+            "progress": 1.0,
+            "creationTime": 0,
+            "result": {
+                "successful": True,
+                "failureDumpAvailable": True,
+                "objectId": "112000000000",
+                "details": [
+                    {
+                        "localMessageText": "Employees: 9 (9/0) rows successful, 1 failed",
+                        "occurrences": 0,
+                        "type": "hierarchyRowsProcessedWithFailures",
+                        "values": ["failedCount", "1"],
+                    },
+                    {
+                        "localMessageText": "Duplicate code in source",
+                        "occurrences": 1,
+                        "type": "hierarchyImportDuplicateKeyInSource",
+                        "values": [],
+                    },
+                ],
+            },
+        }
+    )
+    assert isinstance(task, CompletedTask)
+    assert [d.type for d in task.result.failure_details()] == [
+        "hierarchyRowsProcessedWithFailures",
+        "hierarchyImportDuplicateKeyInSource",
+    ]
+    assert task.describe().endswith("1 rows failed: Duplicate code in source")

@@ -68,7 +68,7 @@ def main() -> int:
             (
                 "tr.get_lists",
                 lambda: remember("lists", tr.get_lists("name")),
-                lambda r: len(r) == 2,
+                lambda r: {"Regions", "Employees"} <= {item.name for item in r},
             ),
             (
                 "tr.get_list_metadata",

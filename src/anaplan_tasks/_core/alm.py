@@ -24,6 +24,7 @@ from ..errors import (
     AlmTaskFailedError,
     AnaplanError,
     ConfigurationError,
+    NoSyncableRevisionError,
     TaskCancelledError,
     TaskTimeoutError,
 )
@@ -372,10 +373,7 @@ def resolve_revisions(
     if source_revision_id is None:
         candidates = yield from syncable_revisions(ctx, target_model_id, source_model_id)
         if not candidates:
-            raise AnaplanError(
-                f"model {source_model_id} has no revision that can be synced into "
-                f"{target_model_id or ctx.model_id}"
-            )
+            raise NoSyncableRevisionError(source_model_id, target_model_id or ctx.model_id or "")
         source_revision_id = candidates[0].id
     return source_revision_id, target_revision_id
 

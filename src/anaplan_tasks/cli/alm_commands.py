@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import click
 from rich.table import Table
 
 from ..client import ProgressUpdate
+from ..errors import ConfigurationError, NoSyncableRevisionError
 from ..models import CompletedSyncTask, SummaryReport
 from ..models.alm_report import ComparisonReport
 from . import render
 from .context import connected, say, settings, show
-from .options import common_options, output_options
+from .options import common_options
 from .settings import resolve_model
 
 
 @click.group()
-@output_options
+@common_options
 def alm() -> None:
     """Application lifecycle: revisions, syncs, comparison and summary reports.
 
@@ -82,7 +83,7 @@ def _source_option(function: click.decorators.FC) -> click.decorators.FC:
 @common_options
 def sync(source: str, source_revision: str | None, target_revision: str | None) -> None:
     """Apply a revision of the source model to this model's structure (and wait)."""
-    with connected() as client, _bar("sync") as on_progress:
+    with _said_with_names(source), connected() as client, _bar("sync") as on_progress:
         task: CompletedSyncTask = client.alm.sync(
             resolve_model(client, source),
             source_revision_id=source_revision,
@@ -109,7 +110,11 @@ def compare(
     source: str, source_revision: str | None, target_revision: str | None, out: Path | None
 ) -> None:
     """Generate the comparison report: every change a sync would make, by section."""
-    with connected() as client, _bar("comparison report") as on_progress:
+    with (
+        _said_with_names(source),
+        connected() as client,
+        _bar("comparison report") as on_progress,
+    ):
         outcome = client.alm.compare(
             resolve_model(client, source),
             source_revision_id=source_revision,
@@ -131,7 +136,11 @@ def compare(
 @common_options
 def summary(source: str, source_revision: str | None, target_revision: str | None) -> None:
     """Generate the summary report: how many objects a sync would create, modify, delete."""
-    with connected() as client, _bar("summary report") as on_progress:
+    with (
+        _said_with_names(source),
+        connected() as client,
+        _bar("summary report") as on_progress,
+    ):
         outcome = client.alm.summarize(
             resolve_model(client, source),
             source_revision_id=source_revision,
@@ -175,6 +184,19 @@ def summary_table(report: SummaryReport) -> Table:
     return render.rows_table(
         "Summary of changes", ("Category", "Created", "Modified", "Deleted"), rows
     )
+
+
+@contextmanager
+def _said_with_names(source: str) -> Iterator[None]:
+    """Nothing to sync, in the names the user typed, with the next step."""
+    try:
+        yield
+    except NoSyncableRevisionError as error:
+        target = settings().model or error.target_model_id
+        raise ConfigurationError(
+            f'"{source}" has no revision that can be synced into "{target}": tag its changes '
+            f'first (anaplan-tasks -m "{source}" alm create-revision NAME), then run this again'
+        ) from None
 
 
 def _bar(title: str) -> AbstractContextManager[Callable[[ProgressUpdate], None]]:

@@ -19,7 +19,7 @@ def workspaces() -> None:
         ("Id", "id"),
         ("Name", "name"),
         ("Active", "active"),
-        ("Used bytes", "current_size"),
+        ("Used", "current_size"),
         ("Allowance", "size_allowance"),
     ]
     show(items, render.object_table("Workspaces", items, columns))

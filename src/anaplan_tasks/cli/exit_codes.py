@@ -8,6 +8,8 @@
 | 3    | the deadline passed                       | TaskTimeoutError                           |
 | 4    | authentication failed                     | AuthenticationError                        |
 | 5    | Anaplan or the network is unavailable     | TransportError, ServerError, RateLimitError|
+| 6    | a start's outcome is unknown: check the   | AmbiguousStartError                        |
+|      | action's task list before running again   |                                            |
 | 130  | interrupted (Ctrl-C)                      | KeyboardInterrupt                          |
 """
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 from enum import IntEnum
 
 from ..errors import (
+    AmbiguousStartError,
     AnaplanError,
     ApiError,
     AuthenticationError,
@@ -39,6 +42,7 @@ class ExitCode(IntEnum):
     DEADLINE = 3
     AUTHENTICATION = 4
     UNAVAILABLE = 5
+    START_UNKNOWN = 6
     INTERRUPTED = 130
 
 
@@ -52,6 +56,8 @@ def exit_code_for(error: BaseException) -> ExitCode:
         return ExitCode.DEADLINE
     if isinstance(error, TaskError):
         return ExitCode.TASK_FAILED
+    if isinstance(error, AmbiguousStartError):
+        return ExitCode.START_UNKNOWN
     if isinstance(error, AuthenticationError):
         return ExitCode.AUTHENTICATION
     if isinstance(error, TransportError | ServerError | RateLimitError | ChunkUploadError):

@@ -6,8 +6,11 @@ the wire models instead (see `emit_json`).
 
 from __future__ import annotations
 
+import itertools
 import json
+import re
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -57,34 +60,70 @@ def _jsonable(value: Any) -> Any:
 
 def print_error(message: str) -> None:
     """One line a person can act on, on stderr."""
-    error_console.print(Text("error: ", style="bold red") + Text(message))
+    error_console.print(Text("error: ", style="bold red") + Text(message), soft_wrap=True)
 
 
 def print_note(message: str) -> None:
     """A quiet remark on stderr (kept out of --json output)."""
-    error_console.print(Text(message, style="dim"))
+    error_console.print(Text(message, style="dim"), soft_wrap=True)
 
 
 def object_table(
     title: str, items: Sequence[WireModel], columns: Sequence[tuple[str, str]]
 ) -> Table:
     """A table of models: `columns` are (header, attribute name) pairs."""
+    headers = [header for header, _ in columns]
+    rows = [
+        [_cell(getattr(item, attribute, None), header) for header, attribute in columns]
+        for item in items
+    ]
+    return _table(title, headers, rows)
+
+
+LONGEST_UNBROKEN = 40
+"""Words (ids, dates, names' parts) up to this long are never split across lines in a table."""
+
+
+def _table(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> Table:
+    """A table wrapped between words, never mid-token, when its words fit the console.
+
+    Each column gets at least its longest word (up to `LONGEST_UNBROKEN`) and the space left
+    goes to the columns in proportion to what more they would show; when even the words do not
+    fit side by side, rich folds them rather than cutting the table at the console's edge.
+    """
     table = Table(title=title, title_justify="left", header_style="bold")
-    for header, _ in columns:
-        table.add_column(header, overflow="fold", no_wrap=_is_id(header))
-    for item in items:
-        table.add_row(*(_cell(getattr(item, attribute, None)) for _, attribute in columns))
-    if not items:
+    widths = _column_widths(headers, rows, console.width)
+    for index, header in enumerate(headers):
+        table.add_column(
+            header,
+            overflow="fold",
+            no_wrap=_is_id(header),
+            width=None if widths is None else widths[index],
+        )
+    for row in rows:
+        table.add_row(*row)
+    if not rows:
         table.caption = "none"
     return table
 
 
-def _cell(value: Any) -> str:
+_ISO_TIME = re.compile(r"(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(?:\.\d+)?(Z|[+-]\d\d:?\d\d)?")
+
+
+def _cell(value: Any, header: str = "") -> str:
     if value is None:
         return ""
+    if isinstance(value, str) and _ISO_TIME.fullmatch(value):  # two words: wraps at the space
+        return _ISO_TIME.sub(lambda m: f"{m[1]} {m[2]}{'' if m[3] in (None, 'Z') else m[3]}", value)
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, int) and header in BYTE_COLUMNS:
+        return human_bytes(value)
     return str(value)
+
+
+BYTE_COLUMNS = frozenset({"Used", "Allowance", "Size", "Bytes"})
+"""Table headers whose integer cells are byte counts, shown as `1.5 MB`."""
 
 
 def detail_counts(detail: TaskResultDetail) -> str:
@@ -93,7 +132,8 @@ def detail_counts(detail: TaskResultDetail) -> str:
     for key, value in detail.value_map.items():
         if isinstance(value, int) and value:
             short = key.removesuffix("Count") if key.endswith("Count") else key
-            pairs.append(f"{short}={value}")
+            shown = human_bytes(value) if key.lower().endswith(("size", "bytes")) else value
+            pairs.append(f"{short}={shown}")
     return ", ".join(pairs)
 
 
@@ -149,19 +189,33 @@ def task_line(task: CompletedTask | CancelledTask) -> Text:
     return Text(task.describe(), style=style)
 
 
-def dump_table(rows: Iterable[DumpRow], *, limit: int = 10) -> Table:
-    """The first rows of a failure dump: line, status, why, and the source row."""
+def dump_table(
+    rows: Iterable[DumpRow], *, limit: int = 10, names: dict[str, str] | None = None
+) -> Table:
+    """The first rows of a failure dump: line, status, why, and the source row.
+
+    Rows of a process's dumps carry the action they belong to: an Action column (its name
+    from `names`, else its id) comes first then.
+    """
+    shown_rows = list(itertools.islice(rows, limit + 1))
+    more = len(shown_rows) > limit
+    shown_rows = shown_rows[:limit]
+    by_action = any(row.object_id for row in shown_rows)
+    names = names or {}
     table = Table(header_style="bold", title_justify="left")
+    if by_action:
+        table.add_column("Action", overflow="fold")
     table.add_column("Line", justify="right", no_wrap=True)
     table.add_column("", no_wrap=True)
     table.add_column("Why", overflow="fold", ratio=1)
     table.add_column("Source row", overflow="fold", ratio=1)
-    for shown, row in enumerate(rows):
-        if shown >= limit:
-            table.caption = f"first {limit} rows shown"
-            break
+    if more:
+        table.caption = f"first {limit} rows shown"
+    for row in shown_rows:
         status = Text(row.status, style="red" if row.status == "E" else "yellow")
+        action = [names.get(row.object_id or "", row.object_id or "")] if by_action else []
         table.add_row(
+            *action,
             "" if row.line is None else str(row.line),
             status,
             "; ".join(row.errors),
@@ -204,11 +258,86 @@ class TaskProgress:
         )
 
 
+LABEL_WIDTH = 24
+"""Progress labels are cut to this many characters, so a 100-column terminal keeps its bar."""
+
+
+def short_label(text: str, width: int = LABEL_WIDTH) -> str:
+    """A progress label: the text, or its start and an ellipsis when longer than `width`."""
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+class _LoggedProgress(TaskProgress):
+    """What a bar becomes when stderr is not a terminal: one line at the end, never frames."""
+
+    def __init__(self, description: str, console: Console):
+        self._description = description
+        self._console = console
+        self._started = time.monotonic()
+        self._fraction = 0.0
+        self._step = ""
+        self._sent: int | None = None
+
+    def update(
+        self, fraction: float, step: str | None = None, remaining: float | None = None
+    ) -> None:
+        del remaining
+        self._fraction = max(0.0, min(1.0, fraction))
+        self._step = step or self._step
+
+    def transferred(self, sent: int, total: int | None) -> None:
+        self._sent = sent
+        if total:
+            self._fraction = sent / total
+
+    def finish(self, failed: bool) -> None:
+        if failed and not self._fraction and not self._sent:
+            return  # nothing happened: the error says it all
+        elapsed = _clock(time.monotonic() - self._started)
+        if self._sent is not None:
+            what = f"{human_bytes(self._sent)}"
+            what += "" if failed else f", {self._fraction:.0%}"
+        else:
+            what = f"{self._fraction:.0%}" + (f" {self._step}" if self._step else "")
+        ending = " (stopped)" if failed else ""
+        self._console.print(
+            f"{self._description}: {what} in {elapsed}{ending}", soft_wrap=True, markup=False
+        )
+
+
+def _clock(seconds: float) -> str:
+    minutes, whole = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{whole:02d}"
+
+
+@contextmanager
+def _logged(description: str, console: Console) -> Iterator[_LoggedProgress]:
+    line = _LoggedProgress(description, console)
+    try:
+        yield line
+    except BaseException:
+        line.finish(failed=True)
+        raise
+    line.finish(failed=False)
+
+
 @contextmanager
 def task_progress(
     description: str, *, enabled: bool = True, console: Console | None = None
 ) -> Iterator[TaskProgress]:
-    """A progress bar (on stderr unless told) for the block (a no-op bar when disabled)."""
+    """A progress bar (on stderr unless told) for the block (a no-op bar when disabled).
+
+    On a terminal the bar is live; elsewhere (a log file, a pipe) one line is written at the
+    end. When the block fails, the bar is taken away, so no stale frame stands above the error.
+    """
+    target = console or error_console
+    description = short_label(description)
+    if enabled and not target.is_terminal:
+        with _logged(description, target) as line:
+            yield line
+        return
     progress = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -216,13 +345,17 @@ def task_progress(
         TextColumn("{task.fields[step]}", style="dim"),
         TimeElapsedColumn(),
         _RemainingColumn(),
-        console=console or error_console,
+        console=target,
         disable=not enabled,
         transient=False,
     )
     with progress:
         task_id = progress.add_task(description, total=100, step="", remaining=None)
-        yield TaskProgress(progress, task_id)
+        try:
+            yield TaskProgress(progress, task_id)
+        except BaseException:
+            progress.update(task_id, visible=False)
+            raise
 
 
 @contextmanager
@@ -245,18 +378,33 @@ def human_bytes(count: int) -> str:
     return f"{size:.1f} GB"
 
 
+def _column_widths(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], total: int
+) -> list[int] | None:
+    """Column widths that keep every word whole, or None when rich's own layout will do (the
+    table fits as it is) or cannot help (the words alone are wider than the console)."""
+    cells = [[header, *(row[index] for row in rows)] for index, header in enumerate(headers)]
+    wanted = [max(len(text) for text in column) for column in cells]
+    words = [
+        min(max((len(word) for text in column for word in text.split()), default=1), width)
+        for column, width in zip(cells, wanted, strict=True)
+    ]
+    least = [
+        width if _is_id(header) else min(word, LONGEST_UNBROKEN)
+        for header, width, word in zip(headers, wanted, words, strict=True)
+    ]
+    room = total - 3 * len(headers) - 1
+    if sum(wanted) <= room or sum(least) > room:
+        return None
+    spare = room - sum(least)
+    more = [max(want - low, 0) for want, low in zip(wanted, least, strict=True)]
+    extra = sum(more) or 1
+    return [low + spare * grow // extra for low, grow in zip(least, more, strict=True)]
+
+
 def rows_table(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
-    """A plain table of already formatted rows."""
-    table = Table(title=title, title_justify="left", header_style="bold")
-    for header in headers:
-        table.add_column(header, overflow="fold", no_wrap=_is_id(header))
-    count = 0
-    for row in rows:
-        table.add_row(*(_cell(value) for value in row))
-        count += 1
-    if not count:
-        table.caption = "none"
-    return table
+    """A plain table of already formatted rows (never cut mid-word, see `_table`)."""
+    return _table(title, headers, [[_cell(value) for value in row] for row in rows])
 
 
 @contextmanager
@@ -282,13 +430,19 @@ def upload_progress(
     description: str, *, enabled: bool = True, console: Console | None = None
 ) -> Iterator[Callable[[int, int | None], None]]:
     """A bytes bar for an upload, as the `on_progress` callback `files.upload` takes."""
+    target = console or error_console
+    description = short_label(description)
+    if enabled and not target.is_terminal:
+        with _logged(description, target) as line:
+            yield line.transferred
+        return
     progress = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         DownloadColumn(binary_units=False),
         TransferSpeedColumn(),
         TimeElapsedColumn(),
-        console=console or error_console,
+        console=target,
         disable=not enabled,
     )
     with progress:
@@ -297,4 +451,8 @@ def upload_progress(
         def report(sent: int, total: int | None) -> None:
             progress.update(task_id, completed=sent, total=total)
 
-        yield report
+        try:
+            yield report
+        except BaseException:
+            progress.update(task_id, visible=False)
+            raise

@@ -26,14 +26,14 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
-from .._core.scope import MODEL_ID as _MODEL_ID
-from .._core.scope import WORKSPACE_ID as _WORKSPACE_ID
-from .._core.scope import match_name as _by_name
-from ..client import Client
-from ..client.config import ClientConfig
 from ..errors import ConfigurationError
+
+if TYPE_CHECKING:  # imported when a command connects, not for --help
+    from ..client import Client
+    from ..client.config import ClientConfig
 
 PROFILE_KEYS: dict[str, str] = {
     "base_url": "ANAPLAN_BASE_URL",
@@ -51,13 +51,7 @@ PROFILE_KEYS: dict[str, str] = {
 }
 """Profile keys and the environment variable each stands in for."""
 
-_CREDENTIAL_VARIABLES = (
-    "ANAPLAN_EMAIL",
-    "ANAPLAN_PASSWORD",
-    "ANAPLAN_TOKEN",
-    "ANAPLAN_CERTIFICATE",
-    "ANAPLAN_PRIVATE_KEY",
-)
+_UNSET = "unset:"
 
 
 @dataclass(frozen=True)
@@ -127,6 +121,10 @@ def load_profile(name: str | None, path: Path | None, environ: Mapping[str, str]
             secret = environ.get(str(value))
             if secret:
                 variables[PROFILE_KEYS[key[: -len("_env")]]] = secret
+            else:  # said in the error if the secret is then missing
+                variables[_UNSET + PROFILE_KEYS[key[: -len("_env")]]] = (
+                    f"profile {chosen!r} reads it from ${value} ({key}), which is not set"
+                )
             continue
         if key not in PROFILE_KEYS:
             allowed = ", ".join(sorted(PROFILE_KEYS))
@@ -142,13 +140,14 @@ def client_config(settings: Settings, environ: Mapping[str, str] | None = None) 
     environ = os.environ if environ is None else environ
     profile = load_profile(settings.profile, settings.profile_file, environ)
     merged_env = {**profile, **{key: value for key, value in environ.items() if value}}
-    given = [settings.email, settings.password, settings.token, settings.certificate]
-    given += [merged_env.get(name) for name in _CREDENTIAL_VARIABLES]
-    if not any(given):
-        raise ConfigurationError(
-            "no credentials: pass --email and --password (or --token, or --certificate and "
-            "--private-key), set ANAPLAN_EMAIL and ANAPLAN_PASSWORD, or use a --profile"
-        )
+    unset = {
+        key.removeprefix(_UNSET): why for key, why in merged_env.items() if key.startswith(_UNSET)
+    }
+    merged_env = {key: value for key, value in merged_env.items() if not key.startswith(_UNSET)}
+    check_urls(settings.base_url, merged_env)
+    _check_credentials(settings, merged_env, unset)
+    from ..client.config import ClientConfig
+
     return ClientConfig.resolve(
         base_url=settings.base_url,
         email=settings.email,
@@ -163,29 +162,114 @@ def client_config(settings: Settings, environ: Mapping[str, str] | None = None) 
     )
 
 
+_URL_SETTINGS = (
+    ("--base-url", "ANAPLAN_BASE_URL", "base_url"),
+    ("ANAPLAN_API_BASE_URL", "ANAPLAN_API_BASE_URL", "api_base_url"),
+    ("ANAPLAN_AUTH_BASE_URL", "ANAPLAN_AUTH_BASE_URL", "auth_base_url"),
+)
+
+
+def check_urls(flag: str | None, environ: Mapping[str, str]) -> None:
+    """Refuse a base URL that cannot work before anything is sent (a usage error, exit 2).
+
+    A URL needs `http://` or `https://` and a host; `--base-url` is the root of both services,
+    so it must not end in `/2/0` (the API's own path, which the client adds).
+
+    Raises:
+        ConfigurationError: Naming the flag or variable, the value, and what to give instead.
+    """
+    for flag_name, variable, key in _URL_SETTINGS:
+        value = flag if key == "base_url" and flag else environ.get(variable)
+        if not value:
+            continue
+        where = flag_name if key == "base_url" and flag else variable
+        parsed = urlsplit(value)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise ConfigurationError(
+                f"{where} {value!r} is not a URL: give http:// or https:// and a host, e.g. "
+                "http://127.0.0.1:8080 for the emulator"
+            )
+        if key == "base_url" and parsed.path.rstrip("/").endswith("/2/0"):
+            root = value.rstrip("/").removesuffix("/2/0")
+            raise ConfigurationError(
+                f"{where} {value!r} ends in the API's path /2/0: give the root, {root!r} "
+                "(the API is at /2/0 under it, sign-in at /token)"
+            )
+
+
+def _check_credentials(
+    settings: Settings, environ: Mapping[str, str], unset: Mapping[str, str]
+) -> None:
+    """The client's own checks, said in the command line's words (flags and variables)."""
+
+    def have(value: str | None, variable: str) -> bool:
+        return bool(value or environ.get(variable))
+
+    def missing(flag: str, variable: str) -> str:
+        because = f"; {unset[variable]}" if variable in unset else ""
+        return f"pass {flag} or set {variable}{because}"
+
+    email = have(settings.email, "ANAPLAN_EMAIL")
+    password = have(settings.password, "ANAPLAN_PASSWORD")
+    token = have(settings.token, "ANAPLAN_TOKEN")
+    certificate = have(settings.certificate, "ANAPLAN_CERTIFICATE")
+    key = have(settings.private_key, "ANAPLAN_PRIVATE_KEY")
+    if token:
+        return
+    if certificate or key:
+        if not key:
+            raise ConfigurationError(
+                "certificate sign-in needs the private key: "
+                + missing("--private-key PATH", "ANAPLAN_PRIVATE_KEY")
+            )
+        if not certificate:
+            raise ConfigurationError(
+                "certificate sign-in needs the certificate: "
+                + missing("--certificate PATH", "ANAPLAN_CERTIFICATE")
+            )
+        return
+    if email and not password:
+        raise ConfigurationError(
+            "Basic sign-in needs a password: " + missing("--password", "ANAPLAN_PASSWORD")
+        )
+    if password and not email:
+        raise ConfigurationError(
+            "Basic sign-in needs an email: " + missing("--email", "ANAPLAN_EMAIL")
+        )
+    if not email:
+        reasons = "".join(f"; {why}" for why in unset.values())
+        raise ConfigurationError(
+            "no credentials: pass --email and --password (or --token, or --certificate and "
+            "--private-key), set ANAPLAN_EMAIL and ANAPLAN_PASSWORD, or use a --profile" + reasons
+        )
+
+
 def open_client(settings: Settings, *, need_workspace: bool, need_model: bool) -> Client:
     """A client whose workspace and model names are resolved to ids (signs in on first use).
 
     Raises:
         ConfigurationError: A needed workspace or model is not given, or no such name exists.
     """
+    from .._core.scope import MODEL_ID, WORKSPACE_ID, match_name
+    from ..client import Client
+
     config = client_config(settings)
     workspace, model = config.workspace_id, config.model_id
-    named = (workspace is not None and not _WORKSPACE_ID.fullmatch(workspace)) or (
-        model is not None and not _MODEL_ID.fullmatch(model)
+    named = (workspace is not None and not WORKSPACE_ID.fullmatch(workspace)) or (
+        model is not None and not MODEL_ID.fullmatch(model)
     )
     if not named and (workspace is not None or model is None):
         _require(workspace, model, need_workspace=need_workspace, need_model=need_model)
         return Client(config=config)
     client = Client(config=config)
     try:
-        if workspace is not None and not _WORKSPACE_ID.fullmatch(workspace):
-            workspace = _by_name(
+        if workspace is not None and not WORKSPACE_ID.fullmatch(workspace):
+            workspace = match_name(
                 "workspace", workspace, [(item.id, item.name) for item in client.workspaces.list()]
             )
-        if model is not None and not _MODEL_ID.fullmatch(model):
+        if model is not None and not MODEL_ID.fullmatch(model):
             candidates = client.models.list(workspace or "*")
-            model = _by_name("model", model, [(item.id, item.name) for item in candidates])
+            model = match_name("model", model, [(item.id, item.name) for item in candidates])
         if model is not None and workspace is None:
             workspace = _workspace_of(client, model)
         _require(workspace, model, need_workspace=need_workspace, need_model=need_model)
@@ -212,13 +296,15 @@ def _require(
 
 def resolve_model(client: Client, wanted: str) -> str:
     """A model id from an id or a name (names looked up in the client's workspace first)."""
-    if _MODEL_ID.fullmatch(wanted):
+    from .._core.scope import MODEL_ID, match_name
+
+    if MODEL_ID.fullmatch(wanted):
         return wanted
     candidates = client.models.list()
     matches = [model for model in candidates if model.name.casefold() == wanted.casefold()]
     if not matches:
         candidates = client.models.list("*")
-    return _by_name("model", wanted, [(item.id, item.name) for item in candidates])
+    return match_name("model", wanted, [(item.id, item.name) for item in candidates])
 
 
 def _workspace_of(client: Client, model_id: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -14,7 +15,7 @@ from rich.text import Text
 
 from ..client import Client, FailureDumps, TaskRef
 from ..errors import ConfigurationError, TaskCancelledError, TaskFailedError
-from ..models import CancelledTask, CompletedTask, ImportAction, Task
+from ..models import CancelledTask, CompletedTask, FileInfo, ImportAction, Task
 from . import render
 from .context import KINDS, connected, namespace, note, say, settings, show
 from .exit_codes import ExitCode
@@ -36,10 +37,7 @@ def upload(file: str, path: Path) -> None:
     size = path.stat().st_size
     with connected() as client:
         started = time.monotonic()
-        with render.upload_progress(
-            f"uploading {path.name}", enabled=not settings().json_output
-        ) as on_progress:
-            info = client.files.upload(file, path, on_progress=on_progress)
+        info = _upload(client, file, path, f"anaplan-tasks upload {_quoted(file)} {path}")
         elapsed = time.monotonic() - started
     show(info)
     say(
@@ -147,7 +145,7 @@ def run(
         try:
             task = _wait_with_bar(client, ref, timeout, cancel_on_timeout, fail_on_rejected_rows)
         except TaskFailedError as failure:
-            _explain_failure(failure, ref, dump_dir)
+            _explain_failure(client, failure, ref, dump_dir)
             return ExitCode.TASK_FAILED
         except TaskCancelledError as cancelled:
             show(cancelled.task)
@@ -169,16 +167,54 @@ def run(
     return ExitCode.OK
 
 
+def _quoted(text: str) -> str:
+    return shlex.quote(text)
+
+
+def _upload(
+    client: Client, file: str, source: Path, again: str, *, started_task: bool | None = None
+) -> FileInfo:
+    """Upload with a bytes bar; Ctrl-C says what is left on the server and how to recover."""
+    size = source.stat().st_size
+    sent = 0
+    try:
+        with render.upload_progress(
+            f"upload {source.name}", enabled=not settings().json_output
+        ) as on_progress:
+
+            def progress(done: int, total: int | None) -> None:
+                nonlocal sent
+                sent = done
+                on_progress(done, total)
+
+            return client.files.upload(file, source, on_progress=progress)
+    except KeyboardInterrupt:
+        no_task = "; no task was started" if started_task is False else ""
+        message = (
+            f"interrupted during the upload of {source} ({render.human_bytes(sent)} of "
+            f"{render.human_bytes(size)} stored): the server's file {file} now holds an "
+            f"incomplete upload, and its earlier content is gone{no_task}. Upload it whole "
+            f"again: {again}"
+        )
+        if settings().json_output:
+            render.emit_json(
+                {"error": {"message": message, "type": "Interrupted", "exitCode": 130}}
+            )
+        render.print_error(message)
+        raise UploadInterrupted(ExitCode.INTERRUPTED) from None
+
+
+class UploadInterrupted(click.exceptions.Exit):
+    """Ctrl-C during `run --file`'s upload: said, then exit 130 (no task was started)."""
+
+
 def _upload_source(client: Client, definition: Any, source: Path) -> None:
     if not isinstance(definition, ImportAction) or not definition.import_data_source_id:
         raise ConfigurationError(f"import {definition.name!r} reads no file; nothing to upload")
-    with render.upload_progress(
-        f"uploading {source.name}", enabled=not settings().json_output
-    ) as on_progress:
-        info = client.files.upload(
-            definition.import_data_source_id, source, on_progress=on_progress
-        )
-    note(f"uploaded {source} to {info.name!r} ({info.id}) in {info.chunk_count} chunks")
+    again = f"anaplan-tasks run import {_quoted(definition.name)} --file {source}"
+    info = _upload(client, definition.import_data_source_id, source, again, started_task=False)
+    chunks = "1 chunk" if info.chunk_count == 1 else f"{info.chunk_count} chunks"
+    note(f"uploaded {source} to {info.name!r} ({info.id}) in {chunks}")
 
 
 def _wait_with_bar(
@@ -189,7 +225,8 @@ def _wait_with_bar(
     fail_on_rejected_rows: bool,
 ) -> CompletedTask:
     enabled = not settings().json_output
-    with render.progress_callback(ref.describe(), enabled=enabled) as on_progress:
+    label = ref.action_name or ref.action_id
+    with render.progress_callback(label, enabled=enabled) as on_progress:
         return client.tasks.wait(
             ref,
             timeout=timeout,
@@ -206,27 +243,34 @@ def dump_path(dump_dir: Path, ref: TaskRef) -> Path:
     return dump_dir / f"{name or ref.action_id}-{ref.task_id}-dump.csv"
 
 
-def _save_and_preview(dumps: FailureDumps, ref: TaskRef, dump_dir: Path) -> Path | None:
+def _save_and_preview(
+    dumps: FailureDumps, ref: TaskRef, dump_dir: Path, names: dict[str, str]
+) -> Path | None:
     if not dumps.available:
         return None
     dump_dir.mkdir(parents=True, exist_ok=True)
     path = dump_path(dump_dir, ref)
     written = dumps.save(path)
-    _preview(dumps, path, written)
+    _preview(dumps, path, written, names)
     return path
 
 
-def _preview(dumps: FailureDumps, path: Path, written: int) -> None:
-    say(render.dump_table(dumps.iter_rows(), limit=DUMP_PREVIEW_ROWS))
+def _preview(
+    dumps: FailureDumps, path: Path, written: int, names: dict[str, str] | None = None
+) -> None:
+    say(render.dump_table(dumps.iter_rows(), limit=DUMP_PREVIEW_ROWS, names=names))
     say(f"failure dump saved to {path} ({render.human_bytes(written)})")
 
 
-def _explain_failure(failure: TaskFailedError, ref: TaskRef, dump_dir: Path) -> None:
+def _explain_failure(
+    client: Client, failure: TaskFailedError, ref: TaskRef, dump_dir: Path
+) -> None:
     task: CompletedTask = failure.task
     show(task)
+    names = _names(client, ref, task)
     say(render.task_line(task))
-    say(render.result_table(task.result, names=_names(ref)))
-    path = None if failure.dumps is None else _save_and_preview(failure.dumps, ref, dump_dir)
+    say(render.result_table(task.result, names=names))
+    path = None if failure.dumps is None else _save_and_preview(failure.dumps, ref, dump_dir, names)
     message = " ".join(str(failure).split())
     message = re.sub(r"\s*\[failure dump available: [^]]*\]", "", message)
     if path is not None:
@@ -235,16 +279,23 @@ def _explain_failure(failure: TaskFailedError, ref: TaskRef, dump_dir: Path) -> 
 
 
 def _explain_success(client: Client, task: CompletedTask, ref: TaskRef, dump_dir: Path) -> None:
+    names = _names(client, ref, task)
     say(render.task_line(task))
-    say(render.result_table(task.result, names=_names(ref)))
+    say(render.result_table(task.result, names=names))
     if task.result.failure_dump_available or any(
         part.failure_dump_available for part in task.result.walk()
     ):
-        _save_and_preview(client.tasks.dumps(task), ref, dump_dir)
+        _save_and_preview(client.tasks.dumps(task), ref, dump_dir, names)
 
 
-def _names(ref: TaskRef) -> dict[str, str]:
-    return {ref.action_id: ref.action_name} if ref.action_name else {}
+def _names(client: Client, ref: TaskRef | None, task: CompletedTask) -> dict[str, str]:
+    """Action names by id: the task's own, and, for a process, those of its nested actions."""
+    names = {ref.action_id: ref.action_name} if ref is not None and ref.action_name else {}
+    if settings().json_output or not task.result.nested_results:
+        return names
+    for kind in KINDS.values():
+        names.update({action.id: action.name for action in getattr(client, kind).list()})
+    return names
 
 
 def _ref(client: Client, kind: str, action: str, task_id: str) -> TaskRef:
@@ -272,12 +323,16 @@ def status(kind: str, action: str, task_id: str) -> int:
     """Show a task's status (and its result once it has one)."""
     kind = kind.lower()
     with connected() as client:
-        current = client.tasks.status(_ref(client, kind, action, task_id))
+        ref = _ref(client, kind, action, task_id)
+        current = client.tasks.status(ref)
+        names = _names(client, ref, current) if isinstance(current, CompletedTask) else {}
     show(current)
     say(_status_line(current))
     if isinstance(current, CompletedTask):
-        say(render.result_table(current.result))
+        say(render.result_table(current.result, names=names))
         return ExitCode.OK if current.result.successful else ExitCode.TASK_FAILED
+    if isinstance(current, CancelledTask):
+        return ExitCode.TASK_FAILED  # the docs: 1 for a task that failed or was cancelled
     return ExitCode.OK
 
 
@@ -357,5 +412,5 @@ def dump(kind: str, action: str, task_id: str, out: Path | None) -> int:
                 }
             )
             return ExitCode.OK
-        _preview(dumps, path, written)
+        _preview(dumps, path, written, _names(client, ref, current))
     return ExitCode.OK

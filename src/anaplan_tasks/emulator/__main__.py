@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .api.auth import DEFAULT_TOKEN_LIFETIME
-from .server import DEFAULT_HOST, serve
+from .server import DEFAULT_HOST, LOG_LEVELS, serve
 
 
 def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -51,6 +51,15 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="seconds an auth token lives (%(default)s)",
     )
     parser.add_argument(
+        "--log-level",
+        choices=LOG_LEVELS,
+        default="info",
+        help="info logs every request, warning only problems (%(default)s)",
+    )
+    parser.add_argument(
+        "--quiet", "-q", action="store_true", help="no request log (--log-level warning)"
+    )
+    parser.add_argument(
         "--control-token",
         metavar="TOKEN",
         help=(
@@ -83,8 +92,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             definitions=arguments.definition,
             token_lifetime=arguments.token_lifetime,
             announce=lambda line: print(line, flush=True),
+            log_level="warning" if arguments.quiet else arguments.log_level,
             control_token=arguments.control_token,
         )
+    except KeyboardInterrupt:  # Ctrl-C is how the server is stopped: no traceback
+        return 0
     except ValueError as error:  # a definition that does not load names its file and path
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -22,6 +22,9 @@ DEV_MODEL = "FP&A Dev"
 PROD_MODEL = "FP&A Prod"
 REGION_CODES = ("NA", "EMEA", "APAC", "LATAM")
 EMPLOYEES_HEADER = ("Employee ID", "Name", "Region", "Start Date", "Active", "Salary", "FTE")
+UNRELEASED_LIST = "Scenarios"
+"""A list the dev model has and no revision holds yet: dev starts with an untagged structural
+change, so `alm create-revision` -> `alm compare` -> `alm sync` works on a fresh emulator."""
 
 _MODEL_BODY = """
 [[workspaces.models.lists]]
@@ -117,16 +120,22 @@ users = ["{VIEWER_USER}"]
 
 [[workspaces.models]]
 name = "{DEV_MODEL}"
+origin = "{PROD_MODEL}"
 """
     + _MODEL_BODY.replace("{viewer}", VIEWER_USER)
     + f"""
+[[workspaces.models.lists]]
+name = "{UNRELEASED_LIST}"
+
 [[workspaces.models]]
 name = "{PROD_MODEL}"
-origin = "{DEV_MODEL}"
 """
     + _MODEL_BODY.replace("{viewer}", VIEWER_USER)
 )
-"""The demo workspace as a definition file (TOML): also an example of the format."""
+"""The demo workspace as a definition file (TOML): also an example of the format.
+
+"FP&A Dev" is a copy of "FP&A Prod" (they share prod's first revision) plus the list
+`UNRELEASED_LIST`, a structural change no revision holds yet."""
 
 
 def demo_definition() -> Definition:

@@ -16,7 +16,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +49,56 @@ def default_data_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_data_dir("anaplan-tasks", appauthor=False)) / "emulator"
+
+
+class DataDirectoryInUse(ValueError):
+    """Another emulator serves this data directory: two on one store would corrupt it."""
+
+
+LOCK_FILE = "emulator.lock"
+"""The file in a data directory that an emulator holds locked while it uses the directory."""
+
+
+@contextmanager
+def data_directory_lock(directory: Path) -> Iterator[None]:
+    """Hold the data directory for this process (an exclusive, non-blocking `flock`).
+
+    The lock is the kernel's, so it goes with the process however it ends (even `kill -9`);
+    the file keeps the holder's pid for the message.
+
+    Raises:
+        DataDirectoryInUse: another process holds it (names the pid).
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: no lock
+        yield
+        return
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / LOCK_FILE
+    handle = path.open("a+")
+    try:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise DataDirectoryInUse(
+                f"the data directory {directory} is in use by another emulator (pid {holder}): "
+                "stop it, or give this one another --data DIR (or --memory)"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    finally:
+        handle.close()
 
 
 def build_engine(
@@ -125,12 +175,16 @@ def _listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _config(app: EmulatorApp, *, access_log: bool) -> uvicorn.Config:
+LOG_LEVELS = ("debug", "info", "warning", "error")
+"""`serve`'s log levels: `info` logs every request (the access log), `warning` only problems."""
+
+
+def _config(app: EmulatorApp, *, log_level: str) -> uvicorn.Config:
     return uvicorn.Config(
         app,
         lifespan="off",
-        log_level="info" if access_log else "warning",
-        access_log=access_log,
+        log_level=log_level,
+        access_log=log_level in ("debug", "info"),
         http="h11",
         ws="none",
         timeout_graceful_shutdown=5,
@@ -171,6 +225,40 @@ def run_emulator(
     """
     chosen_progression = progression or Progression()
     owned = engine is None
+    with ExitStack() as held:
+        if owned and data_dir is not None:
+            held.enter_context(data_directory_lock(data_dir))
+        with _serving(
+            host=host,
+            port=port,
+            data_dir=data_dir,
+            demo=demo,
+            definitions=definitions,
+            progression=chosen_progression,
+            token_lifetime=token_lifetime,
+            clock=clock,
+            engine=engine,
+            control_token=control_token,
+        ) as running:
+            yield running
+
+
+@contextmanager
+def _serving(
+    *,
+    host: str,
+    port: int,
+    data_dir: Path | None,
+    demo: bool,
+    definitions: Sequence[Path],
+    progression: Progression,
+    token_lifetime: float,
+    clock: Callable[[], float],
+    engine: Engine | None,
+    control_token: str | None,
+) -> Iterator[RunningEmulator]:
+    chosen_progression = progression
+    owned = engine is None
     if engine is None:
         engine = build_engine(
             data_dir=data_dir,
@@ -189,7 +277,7 @@ def run_emulator(
         )
         sock = _listening_socket(host, port)
         bound_port: int = sock.getsockname()[1]
-        server = uvicorn.Server(_config(app, access_log=False))
+        server = uvicorn.Server(_config(app, log_level="warning"))
         thread = threading.Thread(
             target=server.run, kwargs={"sockets": [sock]}, name="anaplan-emulator", daemon=True
         )
@@ -228,6 +316,7 @@ def serve(
     definitions: Sequence[Path] = (),
     token_lifetime: float = DEFAULT_TOKEN_LIFETIME,
     announce: Callable[[str], None] = print,
+    log_level: str = "info",
     control_token: str | None = None,
 ) -> None:
     """Serve in the foreground until interrupted (Ctrl-C or SIGTERM); used by the CLI.
@@ -241,13 +330,44 @@ def serve(
         definitions: definition files to load.
         token_lifetime: seconds a token lives.
         announce: where to write the line that says where the emulator listens.
+        log_level: one of `LOG_LEVELS`; `info` (the default) logs every request.
         control_token: require this token on the `/_emulator/…` control routes (default: the
             `ANAPLAN_EMULATOR_CONTROL_TOKEN` environment variable). Without one, the routes
             answer loopback peers only, and are disabled when `host` is not a loopback address.
     """
+    if log_level not in LOG_LEVELS:
+        raise ValueError(f"log level {log_level!r} is not one of {', '.join(LOG_LEVELS)}")
     directory = None if memory else (data_dir or default_data_dir())
-    if directory is not None:
-        directory.mkdir(parents=True, exist_ok=True)
+    with ExitStack() as held:
+        if directory is not None:
+            held.enter_context(data_directory_lock(directory))
+        _serve_engine(
+            host=host,
+            port=port,
+            directory=directory,
+            memory=memory,
+            demo=demo,
+            definitions=definitions,
+            token_lifetime=token_lifetime,
+            announce=announce,
+            log_level=log_level,
+            control_token=control_token,
+        )
+
+
+def _serve_engine(
+    *,
+    host: str,
+    port: int,
+    directory: Path | None,
+    memory: bool,
+    demo: bool,
+    definitions: Sequence[Path],
+    token_lifetime: float,
+    announce: Callable[[str], None],
+    log_level: str,
+    control_token: str | None,
+) -> None:
     engine = build_engine(
         data_dir=directory,
         memory=memory,
@@ -269,7 +389,7 @@ def serve(
                 "control routes are disabled (give a control token to enable them)"
             )
         try:
-            uvicorn.Server(_config(app, access_log=True)).run(sockets=[sock])
+            uvicorn.Server(_config(app, log_level=log_level)).run(sockets=[sock])
         finally:
             sock.close()
     finally:

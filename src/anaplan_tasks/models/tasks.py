@@ -42,6 +42,149 @@ _RESULT_EXTRA_KEYS: tuple[tuple[str, str], ...] = (
 )
 
 
+FAILURE_CODES: frozenset[str] = frozenset(
+    [
+        "actionFailed",
+        "connectorError",
+        "crossCustomerImport",
+        "deleteFromSelectionFailed",
+        "failedToCreateRevision",
+        "failedToLocateEntity",
+        "failedToLocateHierarchy",
+        "failedToLocateModel",
+        "failedToLocateModule",
+        "failedToLocateSavedView",
+        "hierarchyImportBombed",
+        "hierarchyImportDuplicateSourceKey",
+        "hierarchyImportDuplicateTargetKey",
+        "hierarchyImportFailed",
+        "hierarchyImportFailedToUpdateProperties",
+        "hierarchyImportInconsistentRenaming",
+        "hierarchyImportNameAndCodeUnmapped",
+        "hierarchyImportNameOrCodeSameAsParent",
+        "hierarchyImportNoSelectiveEditing",
+        "hierarchyImportPropertyKeyCalculated",
+        "hierarchyImportPropertyKeyInvalidMissing",
+        "hierarchyImportPropertyKeyInvalidNoDefintion",
+        "hierarchyImportPropertyKeyInvalidSystem",
+        "hierarchyImportPropertyKeyUnmapped",
+        "hierarchyImportUniqueness",
+        "importFailedGeneralError",
+        "internalError",
+        "missingFields",
+        "modelObjectNotLocated",
+        "modelObjectNotSupported",
+        "moduleImportFailed",
+        "moduleImportNoWriteAccess",
+        "msgExportCancelled",
+        "msgImportCancelled",
+        "msgTooManyColumns",
+        "msgTooManyRows",
+        "noAccessToModule",
+        "notAuthorised",
+        "sourceModelArchived",
+        "sourceWorkspaceNoAccess",
+        "sourceWorkspaceNotLocated",
+        "taskElementFailed",
+        "uploadedFileNoLongerAvailable",
+        "usersImportBombed",
+        "usersImportFailed",
+        "versionImportPropertyChangeFailed",
+        "versionsImportBombed",
+        "versionsImportFailed",
+    ]
+)
+"""Anaplan's codes for an action that could not complete."""
+
+DATA_ERROR_CODES: frozenset[str] = frozenset(
+    [
+        "columnSeparatorExpected",
+        "unmatchedTextDelimiter",
+        "dateFormatInvalid",
+        "dateFormatMalformed",
+        "periodFormatMalformed",
+        "invalidDate",
+        "invalidPeriod",
+        "expectedCharacter",
+        "expectedD",
+        "expectedDD",
+        "expectedH",
+        "expectedM",
+        "expectedMM",
+        "expectedMMM",
+        "expectedMMMM",
+        "expectedQ",
+        "expectedSeparator",
+        "expectedW",
+        "expectedWW",
+        "expectedY",
+        "expectedYY",
+        "expectedYYYY",
+        "hierarchyImportAccessCantMoveFromParent",
+        "hierarchyImportAccessCantMoveToParent",
+        "hierarchyImportAccessNoCreateWithoutParent",
+        "hierarchyImportAccessNoImplicitAddToTopLevel",
+        "hierarchyImportAccessNoImplicitCreate",
+        "hierarchyImportAccessNoMoveWithoutParent",
+        "hierarchyImportAccessNoMove",
+        "hierarchyImportAccessNoRemoveParent",
+        "hierarchyImportAccessNoUpdate",
+        "hierarchyImportCancelledByUser",
+        "hierarchyImportCannotChangeCodeForTopLevel",
+        "hierarchyImportDuplicateKeyInSource",
+        "hierarchyImportDuplicateKeyInTarget",
+        "hierarchyImportEmptyKey",
+        "hierarchyImportFailedDependency",
+        "hierarchyImportInvalidCode",
+        "hierarchyImportInvalidEntityIdInKey",
+        "hierarchyImportInvalidName",
+        "hierarchyImportInvalidParent",
+        "hierarchyImportInvalidStatus",
+        "hierarchyImportNameOrCodeExists",
+        "hierarchyImportNewEntityNumberedList",
+        "hierarchyImportNoNameOrCode",
+        "hierarchyImportParentMustBeLeaf",
+        "hierarchyImportParseErrorInKey",
+        "hierarchyImportPropertyChangeFailed",
+        "moduleImportBooleanFormat",
+        "moduleImportDateFormat",
+        "moduleImportDimensionIdentifiersUnmapped",
+        "moduleImportInvalidLineItemIdentifier",
+        "moduleImportInvalidListIdentifier",
+        "moduleImportInvalidTimeEntityIdentifier",
+        "moduleImportInvalidTimescaleIdentifier",
+        "moduleImportLineItemIdentifiersUnmapped",
+        "moduleImportNumberFormat",
+        "moduleImportRepeatedNonNumeric",
+        "usersImportConflictingAccessLevel",
+        "usersImportConflictingAncestry",
+        "usersImportConflictingNames",
+        "usersImportConflictingRoles",
+        "usersImportCreationFailed",
+        "usersImportFirstNameMissing",
+        "usersImportInvalidEmail",
+        "usersImportInvalidListIdentifier",
+        "usersImportInvalidRole",
+        "usersImportLastNameMissing",
+        "usersImportNoSelectiveAccess",
+    ]
+)
+"""Anaplan's per-row data error codes (entries whose `occurrences` count the rows hit)."""
+
+SUMMARY_WITH_FAILURES_CODES: frozenset[str] = frozenset(
+    [
+        "hierarchyRowsProcessedWithFailures",
+        "hierarchyRowsProcessedWithFailuresFromLineItem",
+        "lineItemRowsProcessedWithFailures",
+        "lineItemRowsProcessedWithFailuresAndIgnored",
+        "usersRowsProcessedWithFailures",
+        "usersRowsProcessedWithInvalidNamesAndFailures",
+        "versionsRowsProcessedWithFailures",
+    ]
+)
+"""Summary codes that say rows failed (their count, when given, is `failedCount`)."""
+
+
 class TaskResultDetail(WireModel):
     """One message of a task result: a summary, a failure code or a per-row data error."""
 
@@ -92,11 +235,33 @@ class TaskResultDetail(WireModel):
 
     @property
     def is_failure(self) -> bool:
-        """True when this detail reports a failure: failed rows, or a failure/data-error code."""
-        if self.failed_count > 0:
-            return True
-        lowered = self.type.lower()
-        return any(word in lowered for word in ("fail", "error", "bombed", "invalid", "cancel"))
+        """True when this detail reports a failure, known from Anaplan's counts and codes.
+
+        Failed rows (`failedCount`/`failureCount` above 0), rows hit by a data error
+        (`occurrences` above 0), or a code Anaplan documents as a failure, a per-row data
+        error, or a summary with failures (`FAILURE_CODES`, `DATA_ERROR_CODES`,
+        `SUMMARY_WITH_FAILURES_CODES`). The wording of a code is never read.
+        """
+        return (
+            self.failed_count > 0
+            or self.occurrences > 0
+            or self.type in FAILURE_CODES
+            or self.type in DATA_ERROR_CODES
+            or self.type in SUMMARY_WITH_FAILURES_CODES
+        )
+
+    @property
+    def is_reason(self) -> bool:
+        """True for a failure that says why (a failure or data-error code), not a row summary."""
+        return (
+            self.type in FAILURE_CODES
+            or self.type in DATA_ERROR_CODES
+            or (
+                self.is_failure
+                and self.type not in SUMMARY_WITH_FAILURES_CODES
+                and not self.failed_count
+            )
+        )
 
 
 class TaskResult(WireModel):
@@ -280,7 +445,10 @@ class CompletedTask(Task):
     result: TaskResult
 
     def describe(self) -> str:
-        """One line for a person: outcome, rows failed and the first failing message.
+        """One line for a person: outcome, rows failed and the first reason.
+
+        The first reason is the first failure or data-error message (`Duplicate code in
+        source`), not the summary line that counts the rows; without one, the first failure.
 
         A task that could not run (`currentStep` "Failed.") may explain itself with a detail
         whose code names no failure (`uploadedFileNoLongerAvailable`): its first message is
@@ -294,7 +462,8 @@ class CompletedTask(Task):
         rows = f", {failed_rows} rows failed" if failed_rows else ""
         if not failures and not self.result.successful:
             failures = [detail for part in self.result.walk() for detail in part.details]
-        first = next(iter(failures), None)
+        reasons = [detail for detail in failures if detail.is_reason]
+        first = next(iter(reasons or failures), None)
         detail = f": {first.text}" if first else ""
         return f"task {self.id}: COMPLETE, {outcome}{rows}{detail}"
 

@@ -185,7 +185,7 @@ def test_the_whole_flow_keeps_prod_data(demo: Demo) -> None:
     before = _export_headcount(demo, demo.prod)
     baseline = demo.latest(demo.prod)
 
-    refused(demo.api.post(demo.alm(demo.dev, "/revisions"), json={"name": "Nothing yet"}), 400)
+    refused(demo.api.post(demo.alm(demo.prod, "/revisions"), json={"name": "Nothing yet"}), 400)
     demo.edit(
         demo.dev,
         {"op": "addList", "list": {"name": "Channels", "properties": [{"name": "Owner"}]}},
@@ -218,7 +218,7 @@ def test_the_whole_flow_keeps_prod_data(demo: Demo) -> None:
     assert download.headers["content-type"] == "application/octet-stream"
     report = parse_comparison_report(download.content)
     assert report.titles == ["LISTS ADDED", "LINE ITEMS ADDED"]
-    assert [row["Name"] for row in report.rows("LISTS ADDED")] == ["Channels"]
+    assert [row["Name"] for row in report.rows("LISTS ADDED")] == ["Channels", "Scenarios"]
     assert [(r["Module"], r["Line Item"]) for r in report.rows("LINE ITEMS ADDED")] == [
         ("Headcount", "Bonus")
     ]
@@ -227,9 +227,9 @@ def test_the_whole_flow_keeps_prod_data(demo: Demo) -> None:
     summary_task = demo.start("summaryReportTasks", release, baseline)
     assert isinstance(demo.status("summaryReportTasks", summary_task), CompletedReportTask)
     summary = ok(demo.api.get(f"/2/0/models/{demo.prod}/alm/summaryReports/{baseline}/{release}"))
-    assert summary["summaryReport"]["totals"] == {"created": 2}
+    assert summary["summaryReport"]["totals"] == {"created": 3}
     assert summary["summaryReport"]["differences"] == {
-        "lists": {"created": 1},
+        "lists": {"created": 2},
         "lineItems": {"created": 1},
     }
 

@@ -269,15 +269,19 @@ def test_tasks_in_the_workspace_less_form_with_trailing_slashes(
     assert ok(api.get(f"{import_tasks(demo)}/"))["tasks"][0]["taskId"] == task["taskId"]
 
 
-def test_mapping_parameters_are_accepted(api: httpx2.Client, demo: Demo, polled: None) -> None:
+def test_mapping_parameters_are_accepted_but_one_no_import_asks_for_fails_the_task(
+    api: httpx2.Client, demo: Demo, polled: None
+) -> None:
     upload(api, demo, employees(2))
     tasks = import_tasks(demo)
     body = {
         "localeName": "en_US",
         "mappingParameters": [{"entityType": "Version", "entityName": "Actual"}],
     }
-    task = ok(api.post(tasks, json=body))["task"]
-    assert finish(api, f"{tasks}/{task['taskId']}").result.successful
+    task = ok(api.post(tasks, json=body))["task"]  # the body is well formed: started
+    result = finish(api, f"{tasks}/{task['taskId']}").result
+    assert not result.successful
+    assert "Mapping parameter 'Version' is not asked for" in result.details[0].text
 
 
 def test_an_idempotency_key_starts_one_task(api: httpx2.Client, demo: Demo) -> None:

@@ -6,7 +6,7 @@ import pytest
 
 from anaplan_tasks.emulator import errors
 from anaplan_tasks.emulator.definitions import DefinitionError, LineItemDef, ListDef, PropertyDef
-from anaplan_tasks.emulator.demo import generate_employees_csv
+from anaplan_tasks.emulator.demo import UNRELEASED_LIST, generate_employees_csv
 from anaplan_tasks.emulator.engine import EmulatorEngine
 from anaplan_tasks.emulator.engine.contract import Page, TaskStart
 
@@ -16,7 +16,7 @@ from .conftest import DemoModel
 def test_structure_has_no_data_and_a_version(dev: DemoModel) -> None:
     engine = dev.engine
     structure = engine.structure(dev.model_id)
-    assert [lst.name for lst in structure.lists] == ["Regions", "Employees"]
+    assert [lst.name for lst in structure.lists] == ["Regions", "Employees", UNRELEASED_LIST]
     assert all(lst.items == [] for lst in structure.lists)
     assert engine.structure_version(dev.model_id) == 1
     regions = [code for code, *_ in engine.model_data(dev.model_id).items("Regions")]

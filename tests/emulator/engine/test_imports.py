@@ -190,7 +190,8 @@ def test_gzip_is_the_http_layers_job_but_any_bytes_are_parsed_safely(dev: DemoMo
     task = dev.run("imports", "Load Employees")
     assert task.current_step == "Failed."
     assert task.result.successful is False
-    assert task.result.details[0].type == "missingFields"
+    assert task.result.details[0].type == "importFailedGeneralError"  # gzip is not UTF-8
+    assert "not valid UTF-8: bytes that cannot be decoded on line" in task.result.details[0].text
 
 
 def test_import_without_upload_fails_to_run(dev: DemoModel) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from ..definitions import FileDef
 
@@ -44,12 +44,21 @@ class ChunkStream(io.RawIOBase):
         return size
 
 
+def codec_of(source: FileDef) -> str:
+    """The Python codec that reads the data source's encoding."""
+    return _CODECS.get(source.encoding, "utf-8")
+
+
 def csv_records(stream: ChunkStream, source: FileDef) -> Iterator[list[str]]:
-    """The file's records (lists of fields) decoded per the data source's settings."""
+    """The file's records (lists of fields) decoded per the data source's settings.
+
+    Decoding is strict: bytes that are not valid in the source's encoding raise
+    `UnicodeDecodeError` (see `undecodable_lines`), they are never replaced.
+    """
     text = io.TextIOWrapper(
         io.BufferedReader(stream, 1 << 16),
-        encoding=_CODECS.get(source.encoding, "utf-8"),
-        errors="replace",
+        encoding=codec_of(source),
+        errors="strict",
         newline="",
     )
     if source.delimiter:
@@ -63,3 +72,35 @@ def csv_records(stream: ChunkStream, source: FileDef) -> Iterator[list[str]]:
         first[0] = first[0][1:]
     # chain() keeps the per-record path in C: no Python frame per row.
     return itertools.chain((first,), reader)
+
+
+def undecodable_lines(chunks: Iterable[bytes], codec: str) -> list[int]:
+    """The 1-based lines (split at `\\n`) holding bytes `codec` cannot decode, in order.
+
+    Read only when decoding has failed, to say where; a UTF-16 file is not split into lines
+    (its newlines are two bytes), so there the answer is `[]`.
+    """
+    if codec.startswith("utf-16"):
+        return []
+    bad: list[int] = []
+    number = 0
+    pending = b""
+    for chunk in chunks:
+        *lines, pending = (pending + chunk).split(b"\n")
+        for line in lines:
+            number += 1
+            if not _decodes(line, codec):
+                bad.append(number)
+    if pending:
+        number += 1
+        if not _decodes(pending, codec):
+            bad.append(number)
+    return bad
+
+
+def _decodes(line: bytes, codec: str) -> bool:
+    try:
+        line.decode(codec)
+    except UnicodeDecodeError:
+        return False
+    return True

@@ -35,7 +35,7 @@ from ..jsontext import is_number
 from ..storage import KEY_SEPARATOR
 from . import results
 from .context import ActionContext, ActionOutcome, split_chunks
-from .csvsource import ChunkStream, csv_records
+from .csvsource import ChunkStream, codec_of, csv_records, undecodable_lines
 from .files import content_of
 from .values import Converter, converter, problem_text, storage_kind
 
@@ -206,6 +206,37 @@ def run_import(ctx: ActionContext, import_id: str, definition: ImportDef) -> Act
             ),
             ran=False,
         )
+    except UnicodeDecodeError:
+        assert source_def is not None
+        return ActionOutcome(
+            result=results.failed_to_run(
+                import_id, "importFailedGeneralError", _undecodable_text(ctx, source_def)
+            ),
+            ran=False,
+        )
+
+
+def _undecodable_text(ctx: ActionContext, source: FileDef) -> str:
+    """Which lines of the uploaded file are not valid in its declared encoding."""
+    file_id = ctx.catalog.id_of("file", source.name)
+    content = content_of(ctx.store, ctx.model_id, file_id, ctx.user_id)
+    owner, state = content if content is not None else (ctx.user_id, None)
+    chunk_count = state.chunk_count if state is not None else 0
+    chunks = (
+        ctx.store.read_chunk(ctx.model_id, file_id, owner, index) or b""
+        for index in range(chunk_count)
+    )
+    lines = undecodable_lines(chunks, codec_of(source))
+    where = ""
+    if lines:
+        shown = ", ".join(str(line) for line in lines[:10])
+        more = f" and {len(lines) - 10} more" if len(lines) > 10 else ""
+        where = f" on line{'s' if len(lines) > 1 else ''} {shown}{more}"
+    return (
+        f"The file {source.name} is not valid {source.encoding}: bytes that cannot be decoded"
+        f"{where}; nothing was imported. Save the file as {source.encoding}, or give the data "
+        "source the file's encoding."
+    )
 
 
 class _ListImport:

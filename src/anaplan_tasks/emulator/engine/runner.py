@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from ...models import TaskResult
 from ..definitions import DeleteActionDef, ExportDef, ImportDef, ProcessDef
+from . import results
 from .catalog import ActionDef
 from .context import ActionContext, ActionOutcome
 from .deletes import run_delete
@@ -60,8 +61,47 @@ def _collect(output: TaskOutput, action_id: str, outcome: ActionOutcome, is_impo
         output.exports[file_id] = chunks
 
 
+def asked_parameters(ctx: ActionContext, definition: ImportDef) -> set[str]:
+    """The entity types an import takes at run time: its module's dimensions it maps no column
+    to (a list import takes none)."""
+    if definition.target_module is None:
+        return set()
+    module = ctx.catalog.module_def(definition.target_module)
+    if module is None:
+        return set()
+    return {dimension for dimension in module.dimensions if dimension not in definition.mapping}
+
+
+def _unasked(ctx: ActionContext, imports: list[tuple[str, ImportDef]]) -> str | None:
+    """Why a mapping parameter fits no import of the task (*emulator*: refused before any row
+    is read, rather than silently ignored), or None when every parameter is used."""
+    asked = {action_id: asked_parameters(ctx, definition) for action_id, definition in imports}
+    names = {action_id: definition.name for action_id, definition in imports}
+    for parameter in ctx.mapping:
+        targets = [parameter.import_id] if parameter.import_id else list(asked)
+        if any(parameter.entity_type in asked.get(target, set()) for target in targets):
+            continue
+        wanted = sorted(set().union(*(asked.get(target, set()) for target in targets)))
+        which = ", ".join(names.get(target, target) for target in targets) or "no import"
+        return (
+            f"Mapping parameter {parameter.entity_type!r} is not asked for by {which} "
+            f"(it asks for: {', '.join(wanted) or 'none'}); nothing was run."
+        )
+    return None
+
+
+def _refused(action_id: str, text: str) -> TaskOutput:
+    return TaskOutput(
+        result=results.failed_to_run(action_id, "importFailedGeneralError", text), ran=False
+    )
+
+
 def run_single(ctx: ActionContext, action_id: str, definition: ActionDef) -> TaskOutput:
     """Run a task of one import, export or delete action."""
+    if ctx.mapping and isinstance(definition, ImportDef):
+        why = _unasked(ctx, [(action_id, definition)])
+        if why is not None:
+            return _refused(action_id, why)
     outcome = run_action(ctx, action_id, definition)
     output = TaskOutput(result=outcome.result, ran=outcome.ran)
     _collect(output, action_id, outcome, isinstance(definition, ImportDef))
@@ -73,6 +113,12 @@ def run_process(
 ) -> TaskOutput:
     """Run a process's actions in order; one nested result per action that ran."""
     steps = [ctx.catalog.action_named(name) for name in definition.actions]
+    if ctx.mapping:
+        present = [step for step in steps if step is not None]
+        imports = [(key, step) for key, step in present if isinstance(step, ImportDef)]
+        why = _unasked(ctx, imports)
+        if why is not None:
+            return _refused(process_id, why)
     total = len(steps)
     nested: list[TaskResult] = []
     output = TaskOutput(
