@@ -46,6 +46,7 @@ DOCUMENTS = [
     "docs/client.md",
     "docs/alm.md",
     "docs/emulator.md",
+    "docs/airflow.md",
 ]
 SHELLS = {"bash", "sh", "console", "shell"}
 _FENCE = re.compile(

@@ -56,6 +56,9 @@ class PollPolicy:
         jitter: Relative jitter on backoff steps (0.1 = ±10%).
         failed_poll_tolerance: Status reads in a row that may fail (after their own retries)
             before the wait gives up; the task runs on meanwhile.
+        queue_check_interval: How often a wait whose task is queued behind another task of
+            the same model, watched by the same client, checks (in memory, no request) whether
+            that task has ended.
     """
 
     initial_interval: float = 0.25
@@ -71,6 +74,7 @@ class PollPolicy:
     aim_margin_fraction: float = 0.02
     jitter: float = 0.1
     failed_poll_tolerance: int = 3
+    queue_check_interval: float = 0.1
 
     def __post_init__(self) -> None:
         if not 0 < self.initial_interval <= self.max_interval:
@@ -83,6 +87,8 @@ class PollPolicy:
             raise ValueError("jitter must be in [0, 1)")
         if self.queued_interval <= 0 or not 0 < self.queued_fraction <= 1:
             raise ValueError("need queued_interval > 0 and queued_fraction in (0, 1]")
+        if self.queue_check_interval <= 0:
+            raise ValueError("queue_check_interval must be positive")
 
 
 @dataclass

@@ -8,7 +8,9 @@ thread or task using them (it lives on the session). It holds:
 * `pacer`: the client-wide pause after a 429 with `Retry-After` (`Pacer`);
 * `starts`: the task starts in flight, per action (`StartLedger`), so a start knows when
   another caller of this client may be starting the same action;
-* which start endpoints were seen honouring `Idempotency-Key` (`keys_honoured`).
+* which start endpoints were seen honouring `Idempotency-Key` (`keys_honoured`);
+* `queue`: the tasks this client is waiting on, per model (`WaitQueue`), so a wait need not
+  poll a queued task that Anaplan cannot start while another watched task of its model runs.
 
 All methods take the current time as an argument (the flows read it from `Context`), so the
 state is deterministic in tests.
@@ -164,6 +166,40 @@ class StartLedger:
             ]
 
 
+class WaitQueue:
+    """The tasks this client is waiting on, per model, and which of them were last seen running.
+
+    Anaplan runs one task at a time per model. While a task of a model is running, no other
+    task of that model can start: a wait on a queued task of the same model need not read its
+    status until the running one (watched by this client, which will see it end) has ended
+    (`held`). Creation order is not relied on: only a task seen `IN_PROGRESS` holds others.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._waiting: dict[str, dict[str, bool]] = {}
+
+    def observe(self, model: str, task_id: str, *, running: bool) -> None:
+        """A wait on `task_id` has read its status: running (`IN_PROGRESS`) or not."""
+        with self._lock:
+            self._waiting.setdefault(model, {})[task_id] = running
+
+    def leave(self, model: str, task_id: str) -> None:
+        """The wait on `task_id` has ended, however it ended."""
+        with self._lock:
+            tasks = self._waiting.get(model)
+            if tasks is not None:
+                tasks.pop(task_id, None)
+                if not tasks:
+                    del self._waiting[model]
+
+    def held(self, model: str, task_id: str) -> bool:
+        """True while another watched task of the model was last seen running."""
+        with self._lock:
+            tasks = self._waiting.get(model, {})
+            return any(running for other, running in tasks.items() if other != task_id)
+
+
 class ClientState:
     """Everything a client and its copies learn together (see the module docstring)."""
 
@@ -171,6 +207,7 @@ class ClientState:
         self.clock = ServerClock()
         self.pacer = Pacer()
         self.starts = StartLedger()
+        self.queue = WaitQueue()
         self._lock = threading.Lock()
         self._keyed: set[str] = set()
 

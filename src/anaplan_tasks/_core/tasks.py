@@ -393,6 +393,8 @@ def wait(
     schedule = PollSchedule(ctx.poll, ctx.rng)
     status: BulkTaskStatus | None = initial
     failed_polls = 0
+    model = f"{ctx.workspace_id}/{ctx.model_id}"
+    watched = False
     try:
         while True:
             if status is None:
@@ -433,6 +435,23 @@ def wait(
                 schedule.observe(elapsed, None)
             elif isinstance(status, Task):
                 _check_state(status)
+                ctx.state.queue.observe(
+                    model, ref.task_id, running=status.task_state == "IN_PROGRESS"
+                )
+                watched = True
+                if status.task_state == "NOT_STARTED" and ctx.state.queue.held(model, ref.task_id):
+                    # Another task of this model, watched by this client, is running: Anaplan
+                    # starts no other task of the model until it ends. Wait for that (no reads),
+                    # then look.
+                    while ctx.state.queue.held(model, ref.task_id) and (
+                        timeout is None or ctx.clock() - began < timeout
+                    ):
+                        yield Sleep(ctx.poll.queue_check_interval)
+                    # It was queued until now, as far as the schedule is concerned: its running
+                    # time (for the estimate and the 5 s floor of long tasks) starts here.
+                    schedule.observe(ctx.clock() - began, 0.0)
+                    status = None
+                    continue
                 schedule.observe(elapsed, status.progress)
             if on_progress is not None:
                 on_progress(
@@ -481,6 +500,9 @@ def wait(
             ) from interruption
         interruption.add_note(f"{ref.describe()}: final state {final.describe()}")
         raise
+    finally:
+        if watched:
+            ctx.state.queue.leave(model, ref.task_id)
 
 
 def _check_state(status: Task) -> None:
