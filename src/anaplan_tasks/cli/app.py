@@ -44,6 +44,8 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "view": ("data_commands", "view", "Show or save the data of a view."),
     "period": ("data_commands", "period", "Show or set the model's current period."),
     "users": ("data_commands", "users", "List the tenant's users (or yourself)."),
+    "login": ("login_commands", "login", "Sign in with OAuth 2.0; later commands use it."),
+    "logout": ("login_commands", "logout", "Forget the saved OAuth sign-in."),
 }
 """Command name: (module in this package, attribute, short help for the group's --help)."""
 

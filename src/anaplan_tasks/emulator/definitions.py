@@ -65,6 +65,41 @@ class UserDef(_Strict):
     )
 
 
+class OAuthClientDef(_Strict):
+    """An OAuth 2.0 client, as a Tenant Security Administrator registers one (one grant each)."""
+
+    name: str
+    client_id: str = Field(pattern=r"^[0-9a-f]{32}$", description="32 lower-case hex digits.")
+    grant: Literal["device_code", "authorization_code"]
+    client_secret: str | None = Field(
+        default=None, description="Authorization-code clients only (device clients have none)."
+    )
+    redirect_uris: list[str] = Field(
+        default_factory=list,
+        max_length=60,
+        description="Allowed callback URLs, matched exactly (authorization-code clients).",
+    )
+    rotating: bool = Field(
+        default=True, description="Each refresh returns a new refresh token; the old one dies."
+    )
+    refresh_token_lifetime: float | None = Field(
+        default=None,
+        gt=0,
+        description="Seconds a refresh token lives (default 43,000 rotating, unlimited not).",
+    )
+
+    @model_validator(mode="after")
+    def _fits_grant(self) -> OAuthClientDef:
+        if self.grant == "authorization_code":
+            if not self.client_secret:
+                raise ValueError("an authorization_code client needs a client_secret")
+            if not self.redirect_uris:
+                raise ValueError("an authorization_code client needs redirect_uris")
+        elif self.client_secret is not None:
+            raise ValueError("a device_code client has no client_secret")
+        return self
+
+
 class PropertyDef(_Strict):
     """A list property."""
 
@@ -264,6 +299,7 @@ class Definition(_Strict):
 
     users: list[UserDef] = Field(default_factory=list)
     workspaces: list[WorkspaceDef] = Field(default_factory=list)
+    oauth_clients: list[OAuthClientDef] = Field(default_factory=list)
 
 
 def _path(loc: tuple[int | str, ...] | list[int | str]) -> str:
@@ -330,6 +366,10 @@ def validate_references(
             problems.append(f"users[{index}].email: duplicate user {user.email!r}")
         defined.add(user.email.lower())
     emails = defined | {email.lower() for email in known_users}
+    client_ids = [client.client_id for client in definition.oauth_clients]
+    for index, client_id in enumerate(client_ids):
+        if client_id in client_ids[:index]:
+            problems.append(f"oauth_clients[{index}].client_id: duplicate client {client_id!r}")
     _duplicates(problems, "workspaces", [w.name for w in definition.workspaces], "workspace")
     model_names = {m.name for w in definition.workspaces for m in w.models}
     for w_index, workspace in enumerate(definition.workspaces):

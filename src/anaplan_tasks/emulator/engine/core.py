@@ -25,7 +25,7 @@ from ...models import (
     Workspace,
 )
 from .. import errors
-from ..definitions import Definition, ModelDef, parse_definition
+from ..definitions import Definition, ModelDef, OAuthClientDef, parse_definition
 from ..storage import (
     DataReader,
     GrantRecord,
@@ -105,6 +105,7 @@ class EmulatorEngine(FilesMixin, TasksMixin, PeopleMixin):
         self._catalogs = {}
         self._last_login = {}
         self._closed_models = set()
+        self._oauth_clients: dict[str, OAuthClientDef] = {}
         for definition in self._definitions:
             self._apply(definition)
         self._reload()
@@ -113,6 +114,8 @@ class EmulatorEngine(FilesMixin, TasksMixin, PeopleMixin):
     # == loading =============================================================================
     def _apply(self, definition: Definition) -> None:
         store = self._store
+        # OAuth clients live in memory: definitions are applied again at every start.
+        self._oauth_clients.update({c.client_id: c for c in definition.oauth_clients})
         for user in definition.users:
             store.add_user(
                 UserRecord(
@@ -243,6 +246,10 @@ class EmulatorEngine(FilesMixin, TasksMixin, PeopleMixin):
             if user.certificate_pem and _pem_body(user.certificate_pem) == wanted:
                 return self._principal(user)
         return None
+
+    def oauth_client(self, client_id: str) -> OAuthClientDef | None:
+        """The registered OAuth client with this id, or None."""
+        return self._oauth_clients.get(client_id)
 
     def _principal(self, user: UserRecord) -> Principal:
         self._note_login(user.id)
