@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterable
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -128,12 +129,49 @@ class LineItemDef(_Strict):
     list: str | None = Field(default=None, description="For format 'list': the list it refers to.")
 
 
+class ViewDef(_Strict):
+    """A saved view of a module: which dimensions sit on rows, columns and pages.
+
+    Dimension names are the module's lists and `Line Items`; each appears on exactly one axis.
+    """
+
+    name: str
+    rows: list[str] = Field(default_factory=list)
+    columns: list[str] = Field(default_factory=list)
+    pages: list[str] = Field(default_factory=list)
+
+
 class ModuleDef(_Strict):
-    """A module dimensioned by lists, with line items."""
+    """A module dimensioned by lists, with line items (and saved views)."""
 
     name: str
     dimensions: list[str] = Field(min_length=1, description="List names, in order.")
     line_items: list[LineItemDef] = Field(min_length=1)
+    views: list[ViewDef] = Field(default_factory=list)
+
+
+class VersionDef(_Strict):
+    """A version of the model (Anaplan's Versions dimension)."""
+
+    name: str
+    actual: bool = False
+    current: bool = False
+    switchover: str | None = Field(default=None, description="YYYY-MM-DD; forecast versions.")
+
+
+def _default_versions() -> list[VersionDef]:
+    return [VersionDef(name="Actual", actual=True, current=True), VersionDef(name="Forecast")]
+
+
+class CalendarDef(_Strict):
+    """The model calendar (Calendar Months/Quarters/Years) and its current period."""
+
+    fiscal_year_start: str = Field(default="2025-01-01", description="First day, YYYY-MM-DD.")
+    past_years: int = Field(default=1, ge=0, le=10)
+    future_years: int = Field(default=1, ge=0, le=10)
+    current_period: str | None = Field(
+        default=None, description="A date in the current period (YYYY-MM-DD); none: blank."
+    )
 
 
 class FileDef(_Strict):
@@ -234,6 +272,8 @@ class ModelDef(_Strict):
     exports: list[ExportDef] = Field(default_factory=list)
     delete_actions: list[DeleteActionDef] = Field(default_factory=list)
     processes: list[ProcessDef] = Field(default_factory=list)
+    versions: list[VersionDef] = Field(default_factory=_default_versions)
+    calendar: CalendarDef = Field(default_factory=CalendarDef)
     origin: str | None = Field(
         default=None,
         description="Name of another model this one was copied from: they share an ALM origin.",
@@ -351,6 +391,14 @@ def validate_references(
         raise DefinitionError(source, problems)
 
 
+def _is_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return len(text) == 10
+
+
 def _role_problems(model: ModelDef, workspace: WorkspaceDef, path: str) -> list[str]:
     problems: list[str] = []
     _duplicates(problems, f"{path}.roles", [r.name for r in model.roles], "role")
@@ -461,6 +509,32 @@ def _model_problems(model: ModelDef, path: str) -> list[str]:
                     f"{where}.line_items[{li_index}].name: {line_item.name!r} is also a dimension"
                 )
             check_format(f"{where}.line_items[{li_index}]", line_item.format, line_item.list)
+    for m_index, module in enumerate(model.modules):
+        where = f"{path}.modules[{m_index}]"
+        _duplicates(problems, f"{where}.views", [v.name for v in module.views], "view")
+        axes_allowed = {*module.dimensions, "Line Items"}
+        for v_index, view in enumerate(module.views):
+            placed = [*view.rows, *view.columns, *view.pages]
+            for name in placed:
+                if name not in axes_allowed:
+                    problems.append(
+                        f"{where}.views[{v_index}]: {name!r} is not a dimension of the module "
+                        "(its lists or 'Line Items')"
+                    )
+            if sorted(placed) != sorted(axes_allowed):
+                problems.append(
+                    f"{where}.views[{v_index}]: put each of {sorted(axes_allowed)} on exactly one "
+                    "axis"
+                )
+    _duplicates(problems, f"{path}.versions", [v.name for v in model.versions], "version")
+    if sum(v.actual for v in model.versions) > 1:
+        problems.append(f"{path}.versions: at most one version is the actual version")
+    for name, value in (
+        ("fiscal_year_start", model.calendar.fiscal_year_start),
+        ("current_period", model.calendar.current_period),
+    ):
+        if value is not None and not _is_date(value):
+            problems.append(f"{path}.calendar.{name}: {value!r} is not a YYYY-MM-DD date")
     for f_index, file in enumerate(model.files):
         where = f"{path}.files[{f_index}]"
         if len(file.separator) != 1:

@@ -43,6 +43,7 @@ from .oauth import OAuthSite, oauth_routes
 from .openapi import openapi_document
 from .ratelimit import RateLimiter, retry_after_header
 from .tasks import task_routes
+from .transactional import transactional_routes
 from .wire import error_response, status_message
 
 logger = logging.getLogger("anaplan_tasks.emulator")
@@ -187,6 +188,7 @@ class EmulatorApp:
             *file_routes(),
             *task_routes(),
             *alm_routes(),
+            *transactional_routes(),
             *extra_routes,
             *control_routes(),
             Route("/_emulator/openapi.json", _openapi, methods=["GET"], name="control_openapi"),
