@@ -5,5 +5,5 @@
 set -e
 VENV="${1:-/tmp/anaplan-bench-venv}"
 python3 -m venv "$VENV"
-"$VENV/bin/pip" install -q anaplan-sdk "httpx2>=2.16" "pydantic>=2.7,<3" isal
+"$VENV/bin/pip" install -q "anaplan-sdk[oauth]==0.5.22" "httpx2>=2.16" "pydantic>=2.7,<3" isal
 echo "$VENV"

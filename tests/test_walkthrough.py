@@ -47,6 +47,7 @@ DOCUMENTS = [
     "docs/alm.md",
     "docs/emulator.md",
     "docs/airflow.md",
+    "docs/transactional.md",
 ]
 SHELLS = {"bash", "sh", "console", "shell"}
 _FENCE = re.compile(

@@ -9,6 +9,7 @@ AnaplanError
 ├── ApiError                      Anaplan answered with an error status
 │   ├── BadRequestError           400, 405, 406, 415 and other 4xx without a family below
 │   ├── AuthenticationError       401, and every failure of the auth service (CLI exit 4)
+│   │   └── OAuthError            the OAuth server refused a sign-in or a refresh (its `error`)
 │   ├── PermissionDeniedError     403
 │   ├── NotFoundError             404 (unknown id, or no access: Anaplan masks both as 404)
 │   │   └── ActionNotFoundError   an action name or id that the model does not have
@@ -115,6 +116,28 @@ class BadRequestError(ApiError):
 
 class AuthenticationError(ApiError):
     """401, or a failure of the authentication service (bad credentials, bad header)."""
+
+
+class OAuthError(AuthenticationError):
+    """The OAuth 2.0 server refused a sign-in or a refresh, or a saved sign-in is unusable.
+
+    Attributes:
+        error: The OAuth `error` code (`invalid_grant`, `access_denied`, `expired_token`, …),
+            or `login_required` when there is no saved sign-in to use.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        error: str,
+        status_code: int = 400,
+        body: Any = None,
+        method: str = "",
+        url: str = "",
+    ):
+        super().__init__(message, status_code=status_code, body=body, method=method, url=url)
+        self.error = error
 
 
 class PermissionDeniedError(ApiError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from airflow.sdk import Connection
@@ -179,3 +180,51 @@ async def test_triggers_of_one_connection_share_one_sign_in(emulator: Emulator) 
     assert [event["task_id"] for event in events] == [first.task_id, second.task_id]
     after = emulator.running.control.request_counts().get("POST /token/authenticate", 0)
     assert after - before == 1
+
+
+def test_oauth_sign_in_reads_the_saved_sign_in_from_the_connection_store(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    from anaplan_tasks.client import device_login
+    from anaplan_tasks.emulator.demo import DEMO_DEVICE_CLIENT_ID
+
+    from ..client.oauth_helpers import approve_device, fast_device_polls
+
+    store = tmp_path / "tokens.json"
+    with fast_device_polls(emulator.running.app):
+        device_login(
+            client_id=DEMO_DEVICE_CLIENT_ID,
+            store=str(store),
+            on_code=lambda code: approve_device(str(code.verification_uri_complete)),
+            base_url=emulator.base_url,
+            env={},
+        )
+    connection = {
+        "conn_type": "anaplan",
+        "host": emulator.base_url,
+        "extra": {
+            "auth_type": "oauth",
+            "oauth_client_id": DEMO_DEVICE_CLIENT_ID,
+            "token_store": str(store),
+            "workspace": emulator.workspace_id,
+            "model": "FP&A Dev",
+        },
+    }
+    os.environ["AIRFLOW_CONN_ANAPLAN_OAUTH"] = json.dumps(connection)
+    try:
+        ok, message = AnaplanHook("anaplan_oauth").test_connection()
+        with AnaplanHook("anaplan_oauth").get_conn() as client:
+            assert "Load Employees" in {action.name for action in client.imports.list()}
+    finally:
+        del os.environ["AIRFLOW_CONN_ANAPLAN_OAUTH"]
+    assert ok, message
+    assert emulator.running.control.request_counts().get("POST /token/authenticate", 0) == 0
+
+
+def test_oauth_without_its_store_is_refused_naming_the_extras() -> None:
+    hook = AnaplanHook("anaplan_oauth_incomplete")
+    connection = SimpleNamespace(
+        host="", login=None, password=None, extra_dejson={"auth_type": "oauth"}
+    )
+    with pytest.raises(ValueError, match="needs the extras oauth_client_id and token_store"):
+        hook.settings(connection)

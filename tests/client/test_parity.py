@@ -16,6 +16,13 @@ NAMESPACES = (
     "actions",
     "processes",
     "tasks",
+    "lists",
+    "modules",
+    "views",
+    "cells",
+    "calendar",
+    "versions",
+    "users",
 )
 
 

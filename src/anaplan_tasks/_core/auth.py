@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import AuthenticationError, BadRequestError, ConfigurationError
-from . import endpoints
+from . import endpoints, oauth
 from .calls import call
 from .flow import Context, Flow, Request
 from .responses import json_object
@@ -65,7 +65,9 @@ class TokenCredentials:
         return "TokenCredentials('***')"
 
 
-Credentials = BasicCredentials | CertificateCredentials | TokenCredentials
+OAuthCredentials = oauth.OAuthCredentials
+
+Credentials = BasicCredentials | CertificateCredentials | TokenCredentials | OAuthCredentials
 
 
 @dataclass(frozen=True)
@@ -184,8 +186,31 @@ def parse_token(body: Mapping[str, Any], now: float, *, signed_in: bool = True) 
     )
 
 
+def _oauth_state(saved: oauth.SavedTokens) -> TokenState:
+    # Not `signed_in`: the access token is shared through the store, so closing one client
+    # must not log it out for the others.
+    return TokenState(
+        value=saved.access_token or "",
+        expires_at=saved.expires_at,
+        obtained_at=saved.obtained_at,
+        signed_in=False,
+    )
+
+
+def _oauth_token(
+    ctx: Context, credentials: OAuthCredentials, stale: str | None
+) -> Flow[TokenState]:
+    def usable(saved: oauth.SavedTokens) -> bool:
+        return token_usable(_oauth_state(saved), stale, ctx.wall_clock())
+
+    saved = yield from oauth.obtain(ctx, credentials, usable)
+    return _oauth_state(saved)
+
+
 def sign_in(ctx: Context, credentials: Credentials) -> Flow[TokenState]:
     """Get a new token from the credentials."""
+    if isinstance(credentials, OAuthCredentials):
+        return (yield from _oauth_token(ctx, credentials, None))
     if isinstance(credentials, TokenCredentials):
         return TokenState(value=credentials.token, signed_in=False)
     if isinstance(credentials, BasicCredentials):
@@ -211,6 +236,8 @@ def obtain_token(
     now = ctx.wall_clock()
     if current is not None and token_usable(current, stale, now):
         return current
+    if isinstance(credentials, OAuthCredentials):
+        return (yield from _oauth_token(ctx, credentials, stale))
     if current is None:
         return (yield from sign_in(ctx, credentials))
     expired = current.expires_at is not None and now >= current.expires_at

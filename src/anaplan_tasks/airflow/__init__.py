@@ -29,10 +29,22 @@ _CONN_FIELDS: dict[str, Any] = {
         "schema": {
             "type": ["string", "null"],
             "default": "basic",
-            "enum": ["basic", "certificate", "token"],
+            "enum": ["basic", "certificate", "token", "oauth"],
         },
         "description": "basic (login/password), certificate (certificate, private key and "
-        "its password in the password field) or token (the token in the password field).",
+        "its password in the password field), token (the token in the password field) or "
+        "oauth (OAuth client id and token store below; the client's secret, if any, in the "
+        "password field).",
+    },
+    "oauth_client_id": {
+        "label": "OAuth client id",
+        "schema": {"type": ["string", "null"]},
+    },
+    "token_store": {
+        "label": "OAuth token store (file)",
+        "schema": {"type": ["string", "null"]},
+        "description": "The file a sign-in was saved to (anaplan-tasks login), shared by the "
+        "workers and the triggerer.",
     },
     "certificate": {
         "label": "Certificate (path or PEM)",

@@ -8,8 +8,13 @@ The connection's fields:
 | login | the e-mail (basic sign-in) |
 | password | the password (basic), the private key's password (certificate) or the token |
 | extra `workspace`, `model` | the default workspace and model, ids or names |
-| extra `auth_type` | `basic` (default), `certificate` or `token` |
+| extra `auth_type` | `basic` (default), `certificate`, `token` or `oauth` |
 | extra `certificate`, `private_key` | certificate sign-in: paths, or the PEM text itself |
+| extra `oauth_client_id`, `token_store` | OAuth: the client, and the file a sign-in was saved to |
+
+For OAuth, sign in once with `ANAPLAN_TOKEN_STORE=PATH anaplan-tasks login` (or
+`device_login(store=PATH)`) where the workers and the triggerer can read PATH; the password
+holds the OAuth client's secret, if it has one.
 | extra `api_base_url`, `auth_base_url`, `timeout` | optional overrides |
 """
 
@@ -24,7 +29,7 @@ from airflow.sdk import BaseHook
 
 from ..client import AsyncClient, Client, ClientConfig
 
-AUTH_TYPES = ("basic", "certificate", "token")
+AUTH_TYPES = ("basic", "certificate", "token", "oauth")
 
 
 class AnaplanHook(BaseHook):
@@ -100,6 +105,17 @@ class AnaplanHook(BaseHook):
             settings["password"] = connection.password
         elif auth_type == "token":
             settings["token"] = connection.password or extra.get("token")
+        elif auth_type == "oauth":
+            if not extra.get("oauth_client_id") or not extra.get("token_store"):
+                raise ValueError(
+                    f"connection {self.anaplan_conn_id}: OAuth sign-in needs the extras "
+                    "oauth_client_id and token_store (the file a sign-in was saved to)"
+                )
+            settings["oauth_client_id"] = str(extra["oauth_client_id"])
+            settings["token_store"] = str(extra["token_store"])
+            settings["oauth_client_secret"] = connection.password or None
+            if extra.get("oauth_base_url"):
+                settings["oauth_base_url"] = str(extra["oauth_base_url"])
         else:
             settings["certificate"] = _pem_path(extra.get("certificate"), "certificate")
             settings["private_key"] = _pem_path(extra.get("private_key"), "private_key")

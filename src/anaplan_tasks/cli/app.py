@@ -39,6 +39,13 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "cancel": ("task_commands", "cancel", "Cancel a task on the server."),
     "dump": ("task_commands", "dump", "Save a finished task's failure dump."),
     "alm": ("alm_commands", "alm", "Revisions, syncs, comparison and summary reports."),
+    "lists": ("data_commands", "lists_command", "List the model's lists."),
+    "items": ("data_commands", "items", "Show or save the items of a list."),
+    "view": ("data_commands", "view", "Show or save the data of a view."),
+    "period": ("data_commands", "period", "Show or set the model's current period."),
+    "users": ("data_commands", "users", "List the tenant's users (or yourself)."),
+    "login": ("login_commands", "login", "Sign in with OAuth 2.0; later commands use it."),
+    "logout": ("login_commands", "logout", "Forget the saved OAuth sign-in."),
 }
 """Command name: (module in this package, attribute, short help for the group's --help)."""
 

@@ -16,6 +16,11 @@ password_env = "ANAPLAN_PROD_PASSWORD"  # read the secret from this variable
 base_url = "http://127.0.0.1:8080"
 email = "demo@example.com"
 password = "demo"
+
+[oauth]                           # after `anaplan-tasks --profile oauth login`
+region = "eu3"                    # picks the OAuth server (eu3.app.anaplan.com)
+oauth_client_id = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
+workspace = "Demo Workspace"
 ```
 """
 
@@ -48,6 +53,12 @@ PROFILE_KEYS: dict[str, str] = {
     "private_key": "ANAPLAN_PRIVATE_KEY",
     "private_key_password": "ANAPLAN_PRIVATE_KEY_PASSWORD",
     "timeout": "ANAPLAN_TIMEOUT",
+    "oauth_client_id": "ANAPLAN_OAUTH_CLIENT_ID",
+    "oauth_client_secret": "ANAPLAN_OAUTH_CLIENT_SECRET",
+    "oauth_redirect_uri": "ANAPLAN_OAUTH_REDIRECT_URI",
+    "oauth_base_url": "ANAPLAN_OAUTH_BASE_URL",
+    "region": "ANAPLAN_REGION",
+    "token_store": "ANAPLAN_TOKEN_STORE",
 }
 """Profile keys and the environment variable each stands in for."""
 
@@ -214,8 +225,9 @@ def _check_credentials(
     token = have(settings.token, "ANAPLAN_TOKEN")
     certificate = have(settings.certificate, "ANAPLAN_CERTIFICATE")
     key = have(settings.private_key, "ANAPLAN_PRIVATE_KEY")
-    if token:
-        return
+    oauth = have(None, "ANAPLAN_OAUTH_CLIENT_ID")
+    if token or (oauth and not (email or password or certificate or key)):
+        return  # OAuth: the sign-in `anaplan-tasks login` saved
     if certificate or key:
         if not key:
             raise ConfigurationError(
@@ -240,7 +252,8 @@ def _check_credentials(
         reasons = "".join(f"; {why}" for why in unset.values())
         raise ConfigurationError(
             "no credentials: pass --email and --password (or --token, or --certificate and "
-            "--private-key), set ANAPLAN_EMAIL and ANAPLAN_PASSWORD, or use a --profile" + reasons
+            "--private-key), set ANAPLAN_EMAIL and ANAPLAN_PASSWORD, sign in with "
+            "`anaplan-tasks login` and set ANAPLAN_OAUTH_CLIENT_ID, or use a --profile" + reasons
         )
 
 

@@ -11,17 +11,22 @@ by `scripts/unasync.py`, and CI fails when the generated files are stale.
 
 from .._core.alm import AlmTaskRef
 from .._core.dumps import DumpRef
+from .._core.oauth import OAuthCredentials
 from .._core.polling import PollPolicy
 from .._core.retry import RetryBudget, RetryPolicy
 from .._core.types import DumpRow, ProgressUpdate, TaskRef
 from ._async.alm import AsyncAlm
 from ._async.client import AsyncClient
+from ._async.login import browser_login as async_browser_login
+from ._async.login import device_login as async_device_login
 from ._async.tasks import AsyncFailureDumps
 from ._sync.alm import Alm
 from ._sync.client import Client
+from ._sync.login import browser_login, device_login
 from ._sync.tasks import FailureDumps
 from .alm import ComparisonReportResult, SummaryReportResult
 from .config import ClientConfig
+from .token_store import FileTokenStore, KeyringTokenStore, TokenStore, default_token_store
 
 __all__ = [
     "Alm",
@@ -35,10 +40,19 @@ __all__ = [
     "DumpRef",
     "DumpRow",
     "FailureDumps",
+    "FileTokenStore",
+    "KeyringTokenStore",
+    "OAuthCredentials",
     "PollPolicy",
     "ProgressUpdate",
     "RetryBudget",
     "RetryPolicy",
     "SummaryReportResult",
     "TaskRef",
+    "TokenStore",
+    "async_browser_login",
+    "async_device_login",
+    "browser_login",
+    "default_token_store",
+    "device_login",
 ]

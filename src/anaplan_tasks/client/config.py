@@ -9,6 +9,10 @@ Resolved in one place (`ClientConfig.resolve`). Environment variables:
 | `ANAPLAN_CERTIFICATE`, `ANAPLAN_PRIVATE_KEY` (paths) | certificate sign-in |
 | `ANAPLAN_PRIVATE_KEY_PASSWORD` | the private key's password, if any |
 | `ANAPLAN_TOKEN` | a token obtained elsewhere |
+| `ANAPLAN_OAUTH_CLIENT_ID`, `ANAPLAN_OAUTH_CLIENT_SECRET` | the OAuth sign-in `login` saved |
+| `ANAPLAN_TOKEN_STORE` | where OAuth sign-ins live: `file`, `keyring` or a file path |
+| `ANAPLAN_OAUTH_BASE_URL` | the OAuth server (default: `ANAPLAN_BASE_URL`, else the region's) |
+| `ANAPLAN_REGION` | the tenant's region (`us1`, `eu3`, `au1`, …): picks the OAuth server |
 | `ANAPLAN_BASE_URL` | one root for both services (the emulator: `http://127.0.0.1:8080`) |
 | `ANAPLAN_API_BASE_URL`, `ANAPLAN_AUTH_BASE_URL` | each service's root |
 | `ANAPLAN_TIMEOUT` | read timeout in seconds |
@@ -29,6 +33,7 @@ from .._core.auth import (
     TokenCredentials,
 )
 from .._core.chunks import DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE
+from .._core.oauth import OAuthCredentials, TokenStore, oauth_base_url
 from .._core.polling import PollPolicy
 from .._core.retry import RetryPolicy
 from ..errors import ConfigurationError
@@ -73,6 +78,7 @@ class ClientConfig:
     def resolve(
         cls,
         *,
+        credentials: Credentials | None = None,
         workspace_id: str | None = None,
         model_id: str | None = None,
         email: str | None = None,
@@ -81,6 +87,11 @@ class ClientConfig:
         private_key: str | os.PathLike[str] | None = None,
         private_key_password: str | None = None,
         token: str | None = None,
+        oauth_client_id: str | None = None,
+        oauth_client_secret: str | None = None,
+        token_store: Any = None,
+        oauth_base_url: str | None = None,
+        region: str | None = None,
         base_url: str | None = None,
         api_base_url: str | None = None,
         auth_base_url: str | None = None,
@@ -96,6 +107,8 @@ class ClientConfig:
         """Resolve settings from arguments, then the environment, then defaults.
 
         Args:
+            credentials: Credentials already made (e.g. `OAuthCredentials` from
+                `device_login`); the other credential settings are then ignored.
             workspace_id: Default workspace.
             model_id: Default model.
             email: Basic sign-in e-mail.
@@ -104,6 +117,13 @@ class ClientConfig:
             private_key: Path of its PEM private key.
             private_key_password: The key's password, if it is encrypted.
             token: A token obtained elsewhere.
+            oauth_client_id: OAuth sign-in (saved by `anaplan-tasks login` or the login
+                functions) of this OAuth client.
+            oauth_client_secret: Its secret (authorization-code clients).
+            token_store: Where the OAuth sign-in lives: a `TokenStore`, `"file"`, `"keyring"`
+                or a file path (default: `default_token_store()`).
+            oauth_base_url: The OAuth server's root (default: `base_url`, else the region's).
+            region: The tenant's Anaplan region (`us1`, `eu3`, `au1`, …).
             base_url: One root for both services: the API at `{base_url}/2/0`, auth at
                 `{base_url}` (how to point at the emulator).
             api_base_url: Integration API root (overrides `base_url`).
@@ -136,11 +156,25 @@ class ClientConfig:
         private_key = None if private_key is None else os.fspath(private_key)
         private_key_password = pick(private_key_password, "ANAPLAN_PRIVATE_KEY_PASSWORD")
         token = pick(token, "ANAPLAN_TOKEN")
-        credentials = _credentials(
-            email, password, certificate, private_key, private_key_password, token
-        )
-
         base = pick(base_url, "ANAPLAN_BASE_URL")
+        oauth_root = _oauth_root(
+            pick(oauth_base_url, "ANAPLAN_OAUTH_BASE_URL"), base, pick(region, "ANAPLAN_REGION")
+        )
+        if credentials is None:
+            client_id = pick(oauth_client_id, "ANAPLAN_OAUTH_CLIENT_ID")
+            if client_id is not None and not (email or password or certificate or private_key):
+                credentials = OAuthCredentials(
+                    client_id=str(client_id),
+                    store=_token_store(pick(token_store, "ANAPLAN_TOKEN_STORE"), environ),
+                    client_secret=pick(oauth_client_secret, "ANAPLAN_OAUTH_CLIENT_SECRET"),
+                )
+            else:
+                credentials = _credentials(
+                    email, password, certificate, private_key, private_key_password, token
+                )
+        if isinstance(credentials, OAuthCredentials):
+            credentials = credentials.at(oauth_root)
+
         api = pick(api_base_url, "ANAPLAN_API_BASE_URL")
         auth = pick(auth_base_url, "ANAPLAN_AUTH_BASE_URL")
         if base is not None:
@@ -185,6 +219,53 @@ class ClientConfig:
             raise ConfigurationError(f"unknown client option: {error}") from None
 
 
+def oauth_credentials(
+    *,
+    client_id: str | None = None,
+    client_secret: str | None = None,
+    store: Any = None,
+    env: Mapping[str, str] | None = None,
+) -> OAuthCredentials:
+    """OAuth credentials from arguments, then `ANAPLAN_OAUTH_*` and `ANAPLAN_TOKEN_STORE`.
+
+    Their OAuth server is left for `ClientConfig.resolve` to fill in from the other settings.
+
+    Raises:
+        ConfigurationError: No client id.
+    """
+    environ = os.environ if env is None else env
+    chosen = client_id or environ.get("ANAPLAN_OAUTH_CLIENT_ID")
+    if not chosen:
+        raise ConfigurationError(
+            "signing in with OAuth needs the OAuth client's id: pass client_id= "
+            "(or set ANAPLAN_OAUTH_CLIENT_ID)"
+        )
+    return OAuthCredentials(
+        client_id=chosen,
+        store=_token_store(store or environ.get("ANAPLAN_TOKEN_STORE") or None, environ),
+        client_secret=client_secret or environ.get("ANAPLAN_OAUTH_CLIENT_SECRET") or None,
+    )
+
+
+def _token_store(store: Any, environ: Mapping[str, str]) -> TokenStore:
+    from .token_store import default_token_store, open_token_store
+
+    if store is None:
+        return default_token_store(environ)
+    if isinstance(store, str | os.PathLike):
+        return open_token_store(os.fspath(store))
+    chosen: TokenStore = store
+    return chosen
+
+
+def _oauth_root(explicit: Any, base: Any, region: Any) -> str:
+    return oauth_base_url(
+        explicit=None if explicit is None else str(explicit),
+        base_url=None if base is None else str(base),
+        region=None if region is None else str(region),
+    )
+
+
 def _credentials(
     email: str | None,
     password: str | None,
@@ -216,7 +297,8 @@ def _credentials(
     if token is not None:
         return TokenCredentials(token)
     raise ConfigurationError(
-        "no credentials: pass email= and password=, certificate= and private_key=, or token= "
+        "no credentials: pass email= and password=, certificate= and private_key=, "
+        "oauth_client_id= (after `anaplan-tasks login`), or token= "
         "(or set ANAPLAN_EMAIL/ANAPLAN_PASSWORD, ANAPLAN_CERTIFICATE/ANAPLAN_PRIVATE_KEY, "
-        "or ANAPLAN_TOKEN)"
+        "ANAPLAN_OAUTH_CLIENT_ID, or ANAPLAN_TOKEN)"
     )

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterable
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -64,6 +65,41 @@ class UserDef(_Strict):
     )
 
 
+class OAuthClientDef(_Strict):
+    """An OAuth 2.0 client, as a Tenant Security Administrator registers one (one grant each)."""
+
+    name: str
+    client_id: str = Field(pattern=r"^[0-9a-f]{32}$", description="32 lower-case hex digits.")
+    grant: Literal["device_code", "authorization_code"]
+    client_secret: str | None = Field(
+        default=None, description="Authorization-code clients only (device clients have none)."
+    )
+    redirect_uris: list[str] = Field(
+        default_factory=list,
+        max_length=60,
+        description="Allowed callback URLs, matched exactly (authorization-code clients).",
+    )
+    rotating: bool = Field(
+        default=True, description="Each refresh returns a new refresh token; the old one dies."
+    )
+    refresh_token_lifetime: float | None = Field(
+        default=None,
+        gt=0,
+        description="Seconds a refresh token lives (default 43,000 rotating, unlimited not).",
+    )
+
+    @model_validator(mode="after")
+    def _fits_grant(self) -> OAuthClientDef:
+        if self.grant == "authorization_code":
+            if not self.client_secret:
+                raise ValueError("an authorization_code client needs a client_secret")
+            if not self.redirect_uris:
+                raise ValueError("an authorization_code client needs redirect_uris")
+        elif self.client_secret is not None:
+            raise ValueError("a device_code client has no client_secret")
+        return self
+
+
 class PropertyDef(_Strict):
     """A list property."""
 
@@ -93,12 +129,49 @@ class LineItemDef(_Strict):
     list: str | None = Field(default=None, description="For format 'list': the list it refers to.")
 
 
+class ViewDef(_Strict):
+    """A saved view of a module: which dimensions sit on rows, columns and pages.
+
+    Dimension names are the module's lists and `Line Items`; each appears on exactly one axis.
+    """
+
+    name: str
+    rows: list[str] = Field(default_factory=list)
+    columns: list[str] = Field(default_factory=list)
+    pages: list[str] = Field(default_factory=list)
+
+
 class ModuleDef(_Strict):
-    """A module dimensioned by lists, with line items."""
+    """A module dimensioned by lists, with line items (and saved views)."""
 
     name: str
     dimensions: list[str] = Field(min_length=1, description="List names, in order.")
     line_items: list[LineItemDef] = Field(min_length=1)
+    views: list[ViewDef] = Field(default_factory=list)
+
+
+class VersionDef(_Strict):
+    """A version of the model (Anaplan's Versions dimension)."""
+
+    name: str
+    actual: bool = False
+    current: bool = False
+    switchover: str | None = Field(default=None, description="YYYY-MM-DD; forecast versions.")
+
+
+def _default_versions() -> list[VersionDef]:
+    return [VersionDef(name="Actual", actual=True, current=True), VersionDef(name="Forecast")]
+
+
+class CalendarDef(_Strict):
+    """The model calendar (Calendar Months/Quarters/Years) and its current period."""
+
+    fiscal_year_start: str = Field(default="2025-01-01", description="First day, YYYY-MM-DD.")
+    past_years: int = Field(default=1, ge=0, le=10)
+    future_years: int = Field(default=1, ge=0, le=10)
+    current_period: str | None = Field(
+        default=None, description="A date in the current period (YYYY-MM-DD); none: blank."
+    )
 
 
 class FileDef(_Strict):
@@ -199,6 +272,8 @@ class ModelDef(_Strict):
     exports: list[ExportDef] = Field(default_factory=list)
     delete_actions: list[DeleteActionDef] = Field(default_factory=list)
     processes: list[ProcessDef] = Field(default_factory=list)
+    versions: list[VersionDef] = Field(default_factory=_default_versions)
+    calendar: CalendarDef = Field(default_factory=CalendarDef)
     origin: str | None = Field(
         default=None,
         description="Name of another model this one was copied from: they share an ALM origin.",
@@ -224,6 +299,7 @@ class Definition(_Strict):
 
     users: list[UserDef] = Field(default_factory=list)
     workspaces: list[WorkspaceDef] = Field(default_factory=list)
+    oauth_clients: list[OAuthClientDef] = Field(default_factory=list)
 
 
 def _path(loc: tuple[int | str, ...] | list[int | str]) -> str:
@@ -290,6 +366,10 @@ def validate_references(
             problems.append(f"users[{index}].email: duplicate user {user.email!r}")
         defined.add(user.email.lower())
     emails = defined | {email.lower() for email in known_users}
+    client_ids = [client.client_id for client in definition.oauth_clients]
+    for index, client_id in enumerate(client_ids):
+        if client_id in client_ids[:index]:
+            problems.append(f"oauth_clients[{index}].client_id: duplicate client {client_id!r}")
     _duplicates(problems, "workspaces", [w.name for w in definition.workspaces], "workspace")
     model_names = {m.name for w in definition.workspaces for m in w.models}
     for w_index, workspace in enumerate(definition.workspaces):
@@ -309,6 +389,14 @@ def validate_references(
             problems.extend(_role_problems(model, workspace, path))
     if problems:
         raise DefinitionError(source, problems)
+
+
+def _is_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return len(text) == 10
 
 
 def _role_problems(model: ModelDef, workspace: WorkspaceDef, path: str) -> list[str]:
@@ -421,6 +509,32 @@ def _model_problems(model: ModelDef, path: str) -> list[str]:
                     f"{where}.line_items[{li_index}].name: {line_item.name!r} is also a dimension"
                 )
             check_format(f"{where}.line_items[{li_index}]", line_item.format, line_item.list)
+    for m_index, module in enumerate(model.modules):
+        where = f"{path}.modules[{m_index}]"
+        _duplicates(problems, f"{where}.views", [v.name for v in module.views], "view")
+        axes_allowed = {*module.dimensions, "Line Items"}
+        for v_index, view in enumerate(module.views):
+            placed = [*view.rows, *view.columns, *view.pages]
+            for name in placed:
+                if name not in axes_allowed:
+                    problems.append(
+                        f"{where}.views[{v_index}]: {name!r} is not a dimension of the module "
+                        "(its lists or 'Line Items')"
+                    )
+            if sorted(placed) != sorted(axes_allowed):
+                problems.append(
+                    f"{where}.views[{v_index}]: put each of {sorted(axes_allowed)} on exactly one "
+                    "axis"
+                )
+    _duplicates(problems, f"{path}.versions", [v.name for v in model.versions], "version")
+    if sum(v.actual for v in model.versions) > 1:
+        problems.append(f"{path}.versions: at most one version is the actual version")
+    for name, value in (
+        ("fiscal_year_start", model.calendar.fiscal_year_start),
+        ("current_period", model.calendar.current_period),
+    ):
+        if value is not None and not _is_date(value):
+            problems.append(f"{path}.calendar.{name}: {value!r} is not a YYYY-MM-DD date")
     for f_index, file in enumerate(model.files):
         where = f"{path}.files[{f_index}]"
         if len(file.separator) != 1:

@@ -17,6 +17,12 @@ DEMO_USER = "demo@example.com"
 DEMO_PASSWORD = "demo"
 VIEWER_USER = "viewer@example.com"
 VIEWER_PASSWORD = "viewer"
+DEMO_DEVICE_CLIENT_ID = "de71ce00c11e4700a000000000000001"
+"""The demo's device-grant OAuth client (rotating refresh tokens; no secret)."""
+DEMO_WEB_CLIENT_ID = "c0de0000c11e4700a000000000000002"
+"""The demo's authorization-code OAuth client (non-rotating refresh tokens)."""
+DEMO_WEB_CLIENT_SECRET = "demo-secret"
+DEMO_REDIRECT_URIS = ("http://127.0.0.1:8765/callback", "http://localhost:8765/callback")
 DEMO_WORKSPACE = "Demo Workspace"
 DEV_MODEL = "FP&A Dev"
 PROD_MODEL = "FP&A Prod"
@@ -112,6 +118,20 @@ email = "{VIEWER_USER}"
 password = "{VIEWER_PASSWORD}"
 first_name = "View"
 last_name = "Only"
+
+[[oauth_clients]]
+name = "Demo Device"
+client_id = "{DEMO_DEVICE_CLIENT_ID}"
+grant = "device_code"
+rotating = true
+
+[[oauth_clients]]
+name = "Demo Web"
+client_id = "{DEMO_WEB_CLIENT_ID}"
+grant = "authorization_code"
+client_secret = "{DEMO_WEB_CLIENT_SECRET}"
+redirect_uris = {list(DEMO_REDIRECT_URIS)!r}
+rotating = false
 
 [[workspaces]]
 name = "{DEMO_WORKSPACE}"

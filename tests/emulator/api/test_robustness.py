@@ -95,9 +95,14 @@ def test_junk_on_every_route_is_a_4xx_with_the_envelope(api: httpx2.Client, demo
                 )
                 where = f"{method.upper()} {path} -> {response.status_code}: {response.text[:200]}"
                 assert response.status_code < 500, where
-                if response.status_code >= 400:
+                if response.status_code >= 400 and template.startswith(("/auth/", "/activate")):
+                    assert 'role="alert"' in response.text, where  # a page, for a person
+                elif response.status_code >= 400:
                     error = response.json()
-                    if template.startswith("/token/"):
+                    if template.startswith("/oauth/"):
+                        assert error["error"], where
+                        assert error["error_description"], where
+                    elif template.startswith("/token/"):
                         assert error["status"].startswith("FAILURE_"), where
                     else:
                         assert error["status"]["code"] == response.status_code, where

@@ -217,6 +217,49 @@ class StoreContract:
         assert list(data.item_keys("L")) == ["b"]
         assert [key for key, _ in data.cells("M")] == [("b", "z")]
 
+    def test_items_are_numbered_per_list_and_numbers_are_not_given_twice(
+        self, store: Store
+    ) -> None:
+        data = store.model_data(MODEL)
+        with data.transaction() as txn:
+            txn.upsert_items(
+                "L", with_name=False, with_parent=False, properties=[], rows=[("a",), ("b",)]
+            )
+            txn.upsert_items("K", with_name=False, with_parent=False, properties=[], rows=[("x",)])
+            txn.upsert_items(  # an update keeps the number
+                "L", with_name=True, with_parent=False, properties=[], rows=[("a", "Alpha")]
+            )
+            txn.delete_items("L", ["b"], [])
+            txn.upsert_items("L", with_name=False, with_parent=False, properties=[], rows=[("b",)])
+        assert [(i, c) for i, c, *_ in data.indexed_items("L")] == [(1, "a"), (3, "b")]
+        assert [(i, c) for i, c, *_ in data.indexed_items("K")] == [(1, "x")]
+        assert data.last_index("L") == 3
+        assert data.last_index("nothing") == 0
+
+    def test_a_recoded_item_keeps_its_number_and_cells(self, store: Store) -> None:
+        data = store.model_data(MODEL)
+        with data.transaction() as txn:
+            txn.upsert_items(
+                "L", with_name=False, with_parent=False, properties=[], rows=[("a",), ("b",)]
+            )
+            txn.write_cells(
+                "M", line_items=[("X", "json")], rows=[("z\x1fa", 1.0), ("z\x1fb", 2.0)]
+            )
+            txn.recode_item("L", "a", "A", [("M", 1)])
+        assert [(i, c) for i, c, *_ in data.indexed_items("L")] == [(1, "A"), (2, "b")]
+        assert list(data.cells("M")) == [(("z", "A"), {"X": 1.0}), (("z", "b"), {"X": 2.0})]
+        assert list(data.cell_rows("M", ["z"])) == list(data.cells("M"))
+        assert list(data.cell_rows("M", ["y"])) == []
+
+    def test_reset_index_numbers_from_one_again(self, store: Store) -> None:
+        data = store.model_data(MODEL)
+        with data.transaction() as txn:
+            txn.upsert_items("L", with_name=False, with_parent=False, properties=[], rows=[("a",)])
+            txn.delete_items("L", ["a"], [])
+            txn.reset_index("L")
+            txn.upsert_items("L", with_name=False, with_parent=False, properties=[], rows=[("b",)])
+        assert [(i, c) for i, c, *_ in data.indexed_items("L")] == [(1, "b")]
+
     def test_a_failed_transaction_leaves_nothing(self, store: Store) -> None:
         data = store.model_data(MODEL)
 

@@ -14,7 +14,10 @@ from .actions import AsyncActions, AsyncExports, AsyncImports, AsyncProcesses
 from .alm import AsyncAlm
 from .driver import AsyncDriver, AsyncSession
 from .files import AsyncFiles
+from .lists import AsyncLists
+from .modules import AsyncCells, AsyncModules, AsyncViews
 from .tasks import AsyncTasks
+from .timesettings import AsyncCalendar, AsyncUsers, AsyncVersions
 from .workspaces import AsyncModels, AsyncWorkspaces
 
 
@@ -61,6 +64,20 @@ class AsyncClient:
     """Any task given its `TaskRef`: status, list, cancel, wait, failure dumps."""
     alm: AsyncAlm
     """ALM: revisions, syncs, comparison and summary reports."""
+    lists: AsyncLists
+    """The model's lists and their items (transactional API)."""
+    modules: AsyncModules
+    """The model's modules, line items and dimension items."""
+    views: AsyncViews
+    """The model's views and their data."""
+    cells: AsyncCells
+    """Write a module's cells."""
+    calendar: AsyncCalendar
+    """The model calendar and current period."""
+    versions: AsyncVersions
+    """The model's versions and switchover."""
+    users: AsyncUsers
+    """The signed-in user and the tenant's users."""
 
     def __init__(
         self,
@@ -108,6 +125,13 @@ class AsyncClient:
         self.processes = AsyncProcesses(driver, "processes")
         self.tasks = AsyncTasks(driver)
         self.alm = AsyncAlm(driver)
+        self.lists = AsyncLists(driver)
+        self.modules = AsyncModules(driver)
+        self.views = AsyncViews(driver)
+        self.cells = AsyncCells(driver)
+        self.calendar = AsyncCalendar(driver)
+        self.versions = AsyncVersions(driver)
+        self.users = AsyncUsers(driver)
 
     def __repr__(self) -> str:
         config = self._config

@@ -16,7 +16,10 @@ from .actions import Actions, Exports, Imports, Processes
 from .alm import Alm
 from .driver import Driver, Session
 from .files import Files
+from .lists import Lists
+from .modules import Cells, Modules, Views
 from .tasks import Tasks
+from .timesettings import Calendar, Users, Versions
 from .workspaces import Models, Workspaces
 
 
@@ -63,6 +66,20 @@ class Client:
     """Any task given its `TaskRef`: status, list, cancel, wait, failure dumps."""
     alm: Alm
     """ALM: revisions, syncs, comparison and summary reports."""
+    lists: Lists
+    """The model's lists and their items (transactional API)."""
+    modules: Modules
+    """The model's modules, line items and dimension items."""
+    views: Views
+    """The model's views and their data."""
+    cells: Cells
+    """Write a module's cells."""
+    calendar: Calendar
+    """The model calendar and current period."""
+    versions: Versions
+    """The model's versions and switchover."""
+    users: Users
+    """The signed-in user and the tenant's users."""
 
     def __init__(
         self,
@@ -110,6 +127,13 @@ class Client:
         self.processes = Processes(driver, "processes")
         self.tasks = Tasks(driver)
         self.alm = Alm(driver)
+        self.lists = Lists(driver)
+        self.modules = Modules(driver)
+        self.views = Views(driver)
+        self.cells = Cells(driver)
+        self.calendar = Calendar(driver)
+        self.versions = Versions(driver)
+        self.users = Users(driver)
 
     def __repr__(self) -> str:
         config = self._config

@@ -1,4 +1,4 @@
-"""The emulator's HTTP application: one origin for `/token/…`, `/2/0/…` and `/_emulator/…`.
+"""The emulator's HTTP application: one origin for `/token/…`, `/oauth/…`, `/2/0/…`, `/_emulator/…`.
 
 Layers, outermost first:
 
@@ -31,6 +31,7 @@ from starlette.routing import BaseRoute, Match, Route, Router
 from starlette.types import Receive, Scope, Send
 
 from ..engine.contract import Engine, Progression
+from ..engine.oauth import OAuthService
 from ..errors import EmulatorError
 from .alm_routes import alm_routes
 from .auth import DEFAULT_TOKEN_LIFETIME, ReplayGuard, RequireToken, TokenStore, token_routes
@@ -38,9 +39,11 @@ from .catalog import catalog_routes
 from .control import ControlGate, EmulatorControl, control_routes
 from .faults import RAW_SEND, FaultInjector, RequestCounter, apply_fault
 from .files import file_routes
+from .oauth import OAuthSite, oauth_routes
 from .openapi import openapi_document
 from .ratelimit import RateLimiter, retry_after_header
 from .tasks import task_routes
+from .transactional import transactional_routes
 from .wire import error_response, status_message
 
 logger = logging.getLogger("anaplan_tasks.emulator")
@@ -169,6 +172,7 @@ class EmulatorApp:
         self.faults = FaultInjector()
         self.requests = RequestCounter()
         self.rate_limiter = RateLimiter(clock)
+        self.oauth = OAuthService(engine.oauth_client, clock)
         self.control = EmulatorControl(
             engine,
             self.tokens,
@@ -179,10 +183,12 @@ class EmulatorApp:
         )
         self.routes: list[BaseRoute] = [
             *token_routes(),
+            *oauth_routes(),
             *catalog_routes(),
             *file_routes(),
             *task_routes(),
             *alm_routes(),
+            *transactional_routes(),
             *extra_routes,
             *control_routes(),
             Route("/_emulator/openapi.json", _openapi, methods=["GET"], name="control_openapi"),
@@ -204,6 +210,8 @@ class EmulatorApp:
         self.starlette.state.tokens = self.tokens
         self.starlette.state.replay_guard = ReplayGuard()
         self.starlette.state.control = self.control
+        self.starlette.state.oauth_site = OAuthSite(self.oauth)
+        self.control.on_reset.append(self.oauth.reset)
         self.starlette.state.emulator = self
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

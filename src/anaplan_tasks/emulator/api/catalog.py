@@ -13,7 +13,7 @@ from starlette.routing import Route
 from ..engine.contract import Engine, Page, Paged, Principal
 from ..errors import NotFound
 from .context import in_model, model_id_of, model_scoped, run
-from .wire import envelope, flag, listing, no_content, parse_page, wire
+from .wire import envelope, flag, listing, parse_page, wire
 
 # Model fields Anaplan only sends with `modelDetails=true` (and on the single-model GET).
 _MODEL_DETAIL_KEYS = (
@@ -110,21 +110,16 @@ async def model_status(request: Request) -> Response:
         request, lambda engine, principal, model_id: engine.model(principal, model_id), inline=True
     )
     status = _request_status(bool(model.model_transaction_running))
+    if await run(request, lambda engine, principal: _closed(engine, model.id)):
+        status["currentStep"] = "Closed"
     if request.method == "GET":
         return JSONResponse({"requestStatus": status})
     return envelope(request, "modelStatus", model_id=model.id, requestStatus=status)
 
 
-async def open_model(request: Request) -> Response:
-    """Wake the model up: emulated models are always open, so 200."""
-    await in_model(request, lambda engine, principal, model_id: model_id, inline=True)
-    return JSONResponse({"status": {"code": 200, "message": "Success"}})
-
-
-async def close_model(request: Request) -> Response:
-    """Close the model: a no-op for the emulator (204)."""
-    await in_model(request, lambda engine, principal, model_id: model_id, inline=True)
-    return no_content()
+def _closed(engine: Engine, model_id: str) -> bool:
+    is_closed = getattr(engine, "is_closed", None)
+    return bool(is_closed(model_id)) if is_closed is not None else False
 
 
 ListFetch = Callable[[Engine, Principal, str, Page], Paged[Any]]
@@ -204,9 +199,15 @@ async def get_process(request: Request) -> Response:
             principal, model_id, process_id
         ),
     )
-    return envelope(
-        request, "process", model_id=model_id_of(request), processMetadata=wire(metadata)
-    )
+    data = wire(metadata)
+    if flag(request, "showImportDataSource"):
+        for action in data.get("actions", []):
+            if action.get("actionType") == "IMPORT" and action.get("importDataSourceId"):
+                action["importDataSource"] = {
+                    "importDataSourceId": action["importDataSourceId"],
+                    "type": "FILE",
+                }
+    return envelope(request, "process", model_id=model_id_of(request), processMetadata=data)
 
 
 def catalog_routes() -> list[Route]:
@@ -233,18 +234,6 @@ def catalog_routes() -> list[Route]:
             model_status,
             methods=["POST"],
             name="post_model_status",
-        ),
-        Route(
-            "/2/0/workspaces/{workspaceId}/models/{modelId}/open",
-            open_model,
-            methods=["POST"],
-            name="open_model",
-        ),
-        Route(
-            "/2/0/workspaces/{workspaceId}/models/{modelId}/close",
-            close_model,
-            methods=["POST"],
-            name="close_model",
         ),
     ]
     routes += model_scoped("/imports", list_imports, ["GET"], "list_imports")

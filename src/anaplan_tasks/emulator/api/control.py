@@ -28,6 +28,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,6 +112,8 @@ class EmulatorControl:
         self._initial_progression = progression
         self._progression = progression
         self._lock = threading.Lock()
+        self.on_reset: list[Callable[[], None]] = []
+        """Also run on reset (the OAuth server forgets its codes and refresh tokens)."""
 
     def reset(self) -> None:
         """Forget data, tokens, faults and counts; reload the configured definitions."""
@@ -123,6 +126,8 @@ class EmulatorControl:
         self.faults.clear()
         self.requests.clear()
         self.rate_limiter.configure(None)
+        for forget in self.on_reset:
+            forget()
 
     def load_definition(self, text: str, *, source: str = "<request>") -> None:
         """Add the users, workspaces and models of a definition (JSON or TOML)."""

@@ -49,7 +49,19 @@ def wanted_object_ids(structure: ModelDef) -> list[tuple[ObjectKind, str]]:
     wanted += [("export", e.name) for e in structure.exports]
     wanted += [("action", a.name) for a in structure.delete_actions]
     wanted += [("process", p.name) for p in structure.processes]
+    wanted += [("list", lst.name) for lst in structure.lists]
+    wanted += [("module", m.name) for m in structure.modules]
+    wanted += [
+        ("line_item", member_key(m.name, li.name)) for m in structure.modules for li in m.line_items
+    ]
+    wanted += [("view", member_key(m.name, v.name)) for m in structure.modules for v in m.views]
+    wanted += [("version", v.name) for v in structure.versions]
     return wanted
+
+
+def member_key(module: str, member: str) -> str:
+    """The id key of a line item or saved view: its module's name and its own."""
+    return f"{module}\x1f{member}"
 
 
 def structure_of(model: ModelDef) -> ModelDef:

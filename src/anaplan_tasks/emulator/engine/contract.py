@@ -36,6 +36,7 @@ from ...models import (
     User,
     Workspace,
 )
+from ..definitions import OAuthClientDef
 
 ActionKind = Literal["imports", "exports", "actions", "processes"]
 
@@ -118,6 +119,10 @@ class Engine(Protocol):
 
     def authenticate_certificate(self, certificate_pem: bytes) -> Principal | None:
         """The user whose registered certificate this is, or None."""
+        ...
+
+    def oauth_client(self, client_id: str) -> OAuthClientDef | None:
+        """The registered OAuth client with this id, or None."""
         ...
 
     def user(self, principal: Principal) -> User:

@@ -25,7 +25,7 @@ from ...models import (
     Workspace,
 )
 from .. import errors
-from ..definitions import Definition, ModelDef, parse_definition
+from ..definitions import Definition, ModelDef, OAuthClientDef, parse_definition
 from ..storage import (
     DataReader,
     GrantRecord,
@@ -44,6 +44,7 @@ from .contract import Page, Paged, Principal, Progression
 from .files import DEFAULT_OWNER, FilesMixin, encode_default
 from .lifecycle import Lifecycle
 from .passwords import PasswordHasher
+from .people import PeopleMixin, anaplan_time
 from .tasks import TasksMixin, encode_result
 
 INTERRUPTED_TEXT = "The emulator stopped while this task ran; nothing was applied."
@@ -51,6 +52,13 @@ INTERRUPTED_TEXT = "The emulator stopped while this task ran; nothing was applie
 
 WORKSPACE_SIZE_ALLOWANCE = 10 * 1024**3
 """The `sizeAllowance` every emulated workspace reports: 10 GiB, the reference's example value."""
+
+
+MODEL_URL_BASE = "https://us1a.app.anaplan.com/anaplan/framework.jsp"
+"""Where `modelUrl` points: Anaplan's page that opens a model (the emulator serves no UI)."""
+
+LAST_SAVED_BASE = 2_000_000
+"""`lastSavedSerialNumber` counts from here, one more per structure version."""
 
 
 def _wire_state(state: str) -> str:
@@ -62,7 +70,7 @@ def _wire_state(state: str) -> str:
     return "MAINTENANCE" if state == "OFFLINE" else state
 
 
-class EmulatorEngine(FilesMixin, TasksMixin):
+class EmulatorEngine(FilesMixin, TasksMixin, PeopleMixin):
     """The engine behind the emulator's HTTP layer (implements `contract.Engine`).
 
     Build one with `anaplan_tasks.emulator.engine.create_engine`.
@@ -95,6 +103,9 @@ class EmulatorEngine(FilesMixin, TasksMixin):
         self._grants = {}
         self._models = {}
         self._catalogs = {}
+        self._last_login = {}
+        self._closed_models = set()
+        self._oauth_clients: dict[str, OAuthClientDef] = {}
         for definition in self._definitions:
             self._apply(definition)
         self._reload()
@@ -103,6 +114,8 @@ class EmulatorEngine(FilesMixin, TasksMixin):
     # == loading =============================================================================
     def _apply(self, definition: Definition) -> None:
         store = self._store
+        # OAuth clients live in memory: definitions are applied again at every start.
+        self._oauth_clients.update({c.client_id: c for c in definition.oauth_clients})
         for user in definition.users:
             store.add_user(
                 UserRecord(
@@ -234,7 +247,12 @@ class EmulatorEngine(FilesMixin, TasksMixin):
                 return self._principal(user)
         return None
 
+    def oauth_client(self, client_id: str) -> OAuthClientDef | None:
+        """The registered OAuth client with this id, or None."""
+        return self._oauth_clients.get(client_id)
+
     def _principal(self, user: UserRecord) -> Principal:
+        self._note_login(user.id)
         return Principal(user_id=user.id, email=user.email, customer_id=user.customer_id)
 
     def user(self, principal: Principal) -> User:
@@ -242,14 +260,7 @@ class EmulatorEngine(FilesMixin, TasksMixin):
         user = self._users_by_id.get(principal.user_id)
         if user is None:
             raise errors.NotFound("User not found")
-        return User(
-            id=user.id,
-            email=user.email,
-            active=True,
-            first_name=user.first_name,
-            last_name=user.last_name,
-            customer_id=user.customer_id,
-        )
+        return self._user_wire(user)
 
     def workspaces(self, principal: Principal, page: Page) -> Paged[Workspace]:
         """Workspaces granted to the caller."""
@@ -303,13 +314,26 @@ class EmulatorEngine(FilesMixin, TasksMixin):
                 for live in self._live.values()
             )
         created = datetime.fromtimestamp(model.created_ms / 1000, tz=UTC)
+        catalog = self._catalogs.get(model.id)
+        admins = [
+            user_id for user_id, granted in self._grants.items() if granted.get(model.workspace_id)
+        ]
         return Model(
             id=model.id,
             name=model.name,
             active_state=_wire_state(model.state),
             current_workspace_id=model.workspace_id,
             current_workspace_name=workspace.name if workspace else None,
+            model_url=(
+                f"{MODEL_URL_BASE}?selectedWorkspaceId={model.workspace_id}"
+                f"&takeAction=modelDrillDown&selectedModelId={model.id}"
+            ),
+            category_values=[],
+            last_saved_serial_number=LAST_SAVED_BASE + (catalog.version if catalog else 1),
+            last_modified_by_user_guid=admins[0] if admins else "",
+            memory_usage=0,
             iso_creation_date=created.strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
+            last_modified=anaplan_time(model.created_ms),
             model_transaction_running=running,
         )
 
@@ -410,6 +434,8 @@ class EmulatorEngine(FilesMixin, TasksMixin):
                 self._live.clear()
                 self._poll_counts.clear()
                 self._file_access.clear()
+                self._last_login.clear()
+                self._closed_models.clear()
                 self._stopping = False
             for definition in self._definitions:
                 self._apply(definition)

@@ -68,6 +68,26 @@ class DataReader(Protocol):
         """Dimension codes of the cell rows whose boolean line item equals `value`."""
         ...
 
+    def indexed_items(
+        self, list_name: str
+    ) -> Iterator[tuple[int, str, str, str | None, dict[str, Any]]]:
+        """Every item of a list as `(index, code, name, parent, properties)`, in list order.
+
+        The index numbers an item within its list from 1; it stays with the item (and its code
+        changes) and is never given again until `reset_index`.
+        """
+        ...
+
+    def last_index(self, list_name: str) -> int:
+        """The last index given in a list (0 for a new or reset list)."""
+        ...
+
+    def cell_rows(
+        self, module: str, prefix: Sequence[str] = ()
+    ) -> Iterator[tuple[tuple[str, ...], dict[str, Any]]]:
+        """The cell rows of a module whose first dimension codes are `prefix`."""
+        ...
+
 
 class DataTransaction(DataReader, Protocol):
     """Writes of one task: all visible to its own reads, none to others until commit."""
@@ -102,6 +122,16 @@ class DataTransaction(DataReader, Protocol):
         self, list_name: str, codes: Sequence[str], modules: Sequence[tuple[str, int]]
     ) -> int:
         """Delete items and their cells in `(module, dimension position)`; returns items deleted."""
+        ...
+
+    def recode_item(
+        self, list_name: str, code: str, new_code: str, modules: Sequence[tuple[str, int]]
+    ) -> None:
+        """Give an item a new code, keeping its index and its cells in `(module, position)`."""
+        ...
+
+    def reset_index(self, list_name: str) -> None:
+        """Number the list's next item 1 again."""
         ...
 
     def save_dump(self, dump: DumpRecord, import_id: str) -> None:
@@ -195,6 +225,10 @@ class Store(Protocol):
 
     def set_model_state(self, model_id: str, state: str) -> None:
         """Change a model's state (UNLOCKED, LOCKED, ARCHIVED, OFFLINE)."""
+        ...
+
+    def delete_model(self, model_id: str) -> None:
+        """Forget a model: its record, structure, ids, files, tasks and data."""
         ...
 
     # -- structure ---------------------------------------------------------------------------

@@ -10,10 +10,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-ObjectKind = Literal["file", "import", "export", "action", "process"]
+ObjectKind = Literal[
+    "file",
+    "import",
+    "export",
+    "action",
+    "process",
+    "list",
+    "module",
+    "line_item",
+    "view",
+    "version",
+]
 """Model objects that get a 12-digit numeric id."""
 
 OBJECT_ID_PREFIX: dict[ObjectKind, int] = {
+    "list": 101,
+    "module": 102,
+    "version": 107,
+    "line_item": 206,
+    "view": 1186,
     "import": 112,
     "file": 113,
     "export": 116,

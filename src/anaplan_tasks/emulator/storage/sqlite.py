@@ -11,6 +11,10 @@ together. The model database's `outcomes` table is that final state; `meta.sqlit
 after. On restart, a task still `IN_PROGRESS` in `meta.sqlite` whose outcome committed is finished
 from the outcome; one without an outcome applied nothing (SQLite rolled it back).
 
+Every list item has an index, its number within the list (`item_index`, kept by triggers on
+`items` whatever writes them: imports, initial items, the transactional API). The index never
+repeats within a list until `reset_index`; the emulator derives Anaplan's numeric item ids from it.
+
 Every database runs in WAL mode with `synchronous=FULL`: a method that acknowledges a write has
 committed it to disk before it returns. The ephemeral mode (`memory=True`) keeps the same code
 path in a temporary directory with `synchronous=OFF` (and no fsync of chunk files), deleted on
@@ -103,6 +107,21 @@ CREATE TABLE IF NOT EXISTS items(
     props TEXT NOT NULL DEFAULT '{}', UNIQUE(list, code));
 CREATE TABLE IF NOT EXISTS cells(
     module TEXT NOT NULL, key TEXT NOT NULL, vals TEXT NOT NULL DEFAULT '{}', UNIQUE(module, key));
+CREATE TABLE IF NOT EXISTS item_index(
+    list TEXT NOT NULL, code TEXT NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY(list, code));
+CREATE TABLE IF NOT EXISTS list_counters(list TEXT PRIMARY KEY, last INTEGER NOT NULL);
+CREATE TRIGGER IF NOT EXISTS items_indexed AFTER INSERT ON items BEGIN
+    INSERT OR IGNORE INTO list_counters(list, last) VALUES(new.list, 0);
+    UPDATE list_counters SET last = last + 1 WHERE list = new.list;
+    INSERT OR REPLACE INTO item_index(list, code, idx)
+        VALUES(new.list, new.code, (SELECT last FROM list_counters WHERE list = new.list));
+END;
+CREATE TRIGGER IF NOT EXISTS items_unindexed AFTER DELETE ON items BEGIN
+    DELETE FROM item_index WHERE list = old.list AND code = old.code;
+END;
+CREATE TRIGGER IF NOT EXISTS items_recoded AFTER UPDATE OF code ON items BEGIN
+    UPDATE item_index SET code = new.code WHERE list = old.list AND code = old.code;
+END;
 CREATE TABLE IF NOT EXISTS outcomes(
     task_id TEXT PRIMARY KEY, state TEXT NOT NULL, progress REAL NOT NULL, current_step TEXT,
     result TEXT, cancelled_by TEXT, started_ms INTEGER, finished_ms INTEGER NOT NULL);
@@ -239,6 +258,40 @@ class _SqliteReader:
         )
         return [tuple(key.split(KEY_SEPARATOR)) for (key,) in rows]
 
+    def indexed_items(
+        self, list_name: str
+    ) -> Iterator[tuple[int, str, str, str | None, dict[str, Any]]]:
+        cursor = self._get().execute(
+            "SELECT coalesce(x.idx, 0), i.code, i.name, i.parent, i.props FROM items i "
+            "LEFT JOIN item_index x ON x.list = i.list AND x.code = i.code "
+            "WHERE i.list=? ORDER BY i.rowid",
+            (list_name,),
+        )
+        for index, code, name, parent, props in cursor:
+            yield int(index), code, name, parent, json.loads(props)
+
+    def last_index(self, list_name: str) -> int:
+        row = (
+            self._get()
+            .execute("SELECT last FROM list_counters WHERE list=?", (list_name,))
+            .fetchone()
+        )
+        return int(row[0]) if row else 0
+
+    def cell_rows(
+        self, module: str, prefix: Sequence[str] = ()
+    ) -> Iterator[tuple[tuple[str, ...], dict[str, Any]]]:
+        if not prefix:
+            yield from self.cells(module)
+            return
+        start = KEY_SEPARATOR.join(prefix) + KEY_SEPARATOR
+        cursor = self._get().execute(
+            "SELECT key, vals FROM cells WHERE module=? AND key >= ? AND key < ? ORDER BY rowid",
+            (module, start, start[:-1] + chr(0x20)),
+        )
+        for key, vals in cursor:
+            yield tuple(key.split(KEY_SEPARATOR)), json.loads(vals)
+
 
 class _SqliteTransaction(_SqliteReader):
     def __init__(self, connection: sqlite3.Connection):
@@ -318,6 +371,27 @@ class _SqliteTransaction(_SqliteReader):
         connection.execute("DELETE FROM doomed")
         return deleted
 
+    def recode_item(
+        self, list_name: str, code: str, new_code: str, modules: Sequence[tuple[str, int]]
+    ) -> None:
+        connection = self._connection
+        connection.execute(
+            "UPDATE items SET code=? WHERE list=? AND code=?", (new_code, list_name, code)
+        )
+        for module, position in modules:
+            moved = [
+                (key, _with_code_at(key, position, new_code))
+                for (key,) in connection.execute("SELECT key FROM cells WHERE module=?", (module,))
+                if _code_at(key, position) == code
+            ]
+            connection.executemany(
+                "UPDATE cells SET key=? WHERE module=? AND key=?",
+                ((new_key, module, key) for key, new_key in moved),
+            )
+
+    def reset_index(self, list_name: str) -> None:
+        self._connection.execute("UPDATE list_counters SET last=0 WHERE list=?", (list_name,))
+
     def save_dump(self, dump: DumpRecord, import_id: str) -> None:
         self.drop_dumps(dump.user_id, import_id)
         self._connection.executemany(
@@ -356,12 +430,39 @@ def _code_at(key: str, position: int) -> str | None:
     return codes[position] if position < len(codes) else None
 
 
+def _with_code_at(key: str, position: int, code: str) -> str:
+    codes = key.split(KEY_SEPARATOR)
+    codes[position] = code
+    return KEY_SEPARATOR.join(codes)
+
+
 class SqliteModelData(_SqliteReader):
     """One model's data in its own database file."""
 
     def __init__(self, path: Path, synchronous: str):
         self._connections = _Connections(path, _MODEL_SCHEMA, synchronous)
         super().__init__(self._connections.get)
+        self._index_unindexed_items()
+
+    def _index_unindexed_items(self) -> None:
+        # A database written before items had indexes: number its items once, in list order.
+        with self._connections.write() as connection:
+            missing = connection.execute(
+                "SELECT i.list, i.code FROM items i LEFT JOIN item_index x "
+                "ON x.list = i.list AND x.code = i.code WHERE x.idx IS NULL ORDER BY i.rowid"
+            ).fetchall()
+            for list_name, code in missing:
+                connection.execute(
+                    "INSERT OR IGNORE INTO list_counters(list, last) VALUES(?, 0)", (list_name,)
+                )
+                connection.execute(
+                    "UPDATE list_counters SET last = last + 1 WHERE list=?", (list_name,)
+                )
+                connection.execute(
+                    "INSERT INTO item_index(list, code, idx) "
+                    "SELECT ?, ?, last FROM list_counters WHERE list=?",
+                    (list_name, code, list_name),
+                )
 
     @contextmanager
     def transaction(self) -> Iterator[_SqliteTransaction]:
@@ -755,6 +856,20 @@ class SqliteStore:
         """Change a model's state (UNLOCKED, LOCKED, ARCHIVED, OFFLINE)."""
         with self._meta.write() as db:
             db.execute("UPDATE models SET state=? WHERE id=?", (state, model_id))
+
+    def delete_model(self, model_id: str) -> None:
+        """Forget a model: its record, structure, ids, files, tasks and data."""
+        with self._meta.write() as db:
+            for table in ("structures", "object_ids", "uploads", "chunks", "tasks"):
+                db.execute(f"DELETE FROM {table} WHERE model_id=?", (model_id,))
+            db.execute("DELETE FROM models WHERE id=?", (model_id,))
+        with self._lock:
+            data = self._model_data.pop(model_id, None)
+        if data is not None:
+            data.close()
+        if model_id.isalnum():
+            for suffix in ("", "-wal", "-shm"):
+                (self.root / "models" / f"{model_id}.sqlite{suffix}").unlink(missing_ok=True)
 
     # -- structure ---------------------------------------------------------------------------
     def structure(self, model_id: str, version: int | None = None) -> tuple[int, ModelDef]:

@@ -1,0 +1,164 @@
+"""Commands over the model's data (transactional API): lists and list items."""
+
+from __future__ import annotations
+
+from itertools import islice
+from pathlib import Path
+
+import click
+
+from ..models import ListItem
+from . import render
+from .context import connected, note, say, settings, show
+from .options import common_options
+
+
+@click.command(name="lists")
+@common_options
+def lists_command() -> None:
+    """List the model's lists."""
+    with connected() as client:
+        items = client.lists.list()
+    show(items, render.object_table("Lists", items, [("Id", "id"), ("Name", "name")]))
+
+
+@click.command()
+@click.argument("list_ref", metavar="LIST")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Save every item as Anaplan's CSV here (streamed) instead of printing them.",
+)
+@click.option("--all", "include_all", is_flag=True, help="With properties (and subsets).")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=50,
+    show_default=True,
+    help="Items the table shows (--json and --out have them all).",
+)
+@common_options
+def items(list_ref: str, out: Path | None, include_all: bool, limit: int) -> None:
+    """Show the items of LIST (its id or name), or save them with --out."""
+    with connected() as client:
+        if out is not None:
+            with render.working(f"reading {list_ref}", enabled=not settings().json_output):
+                written = client.lists.download_items(list_ref, out, include_all=include_all)
+            show([], extra={"list": list_ref, "path": str(out), "bytes": written})
+            say(f"saved the items of {list_ref!r} to {out}: {render.human_bytes(written)}")
+            return
+        if settings().json_output:
+            render.emit_json(client.lists.items(list_ref, include_all=include_all))
+            return
+        stream = client.lists.iter_items(list_ref, include_all=include_all)
+        shown = list(islice(stream, limit))
+        remaining = sum(1 for _ in stream)
+    names = sorted({name for item in shown for name in (item.properties or {})})
+    rows = [
+        [
+            item.id,
+            item.name,
+            item.code,
+            item.parent,
+            *((item.properties or {}).get(n) for n in names),
+        ]
+        for item in shown
+    ]
+    render.console.print(
+        render.rows_table(f"Items of {list_ref}", ["Id", "Name", "Code", "Parent", *names], rows)
+    )
+    if remaining:
+        note(f"{remaining} more items not shown (--limit, --json or --out for all)")
+
+
+def _property(item: ListItem, name: str) -> str | None:
+    return (item.properties or {}).get(name)
+
+
+@click.command()
+@click.argument("view_ref", metavar="VIEW")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Save the grid as Anaplan's CSV here (streamed) instead of printing it.",
+)
+@click.option(
+    "--page",
+    "pages",
+    multiple=True,
+    metavar="DIMENSION_ID:ITEM_ID",
+    help="Show this item of a page dimension (repeatable).",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=50,
+    show_default=True,
+    help="Rows the table shows (--json and --out have them all).",
+)
+@common_options
+def view(view_ref: str, out: Path | None, pages: tuple[str, ...], limit: int) -> None:
+    """Show the data of VIEW (its id, or its name: `Module` or `Module.View`)."""
+    selected: dict[str, str] = {}
+    for page in pages:
+        dimension, colon, item = page.partition(":")
+        if not colon or not dimension or not item:
+            raise click.BadParameter(f"{page!r} is not DIMENSION_ID:ITEM_ID", param_hint="--page")
+        selected[dimension] = item
+    with connected() as client:
+        if out is not None:
+            with render.working(f"reading {view_ref}", enabled=not settings().json_output):
+                written = client.views.download(view_ref, out, pages=selected)
+            show([], extra={"view": view_ref, "path": str(out), "bytes": written})
+            say(f"saved the view {view_ref!r} to {out}: {render.human_bytes(written)}")
+            return
+        data = client.views.read(view_ref, pages=selected)
+    if settings().json_output:
+        render.emit_json(data)
+        return
+    headers = [" / ".join(coords) for coords in data.column_coordinates]
+    axes = len(data.rows[0].row_coordinates) if data.rows else 1
+    table = render.rows_table(
+        f"{view_ref}" + (f" ({', '.join(data.pages)})" if data.pages else ""),
+        [*[""] * axes, *headers],
+        [[*row.row_coordinates, *row.cells] for row in data.rows[:limit]],
+    )
+    render.console.print(table)
+    if len(data.rows) > limit:
+        note(f"{len(data.rows) - limit} more rows not shown (--limit, --json or --out for all)")
+
+
+@click.command()
+@click.argument("day", required=False, metavar="[YYYY-MM-DD]")
+@common_options
+def period(day: str | None) -> None:
+    """Show the model's current period, or set it to the period holding a date."""
+    with connected() as client:
+        found = (
+            client.calendar.current_period()
+            if day is None
+            else client.calendar.set_current_period(day)
+        )
+    show(found)
+    say(
+        f"current period: {found.period_text or '(none)'}"
+        + (f", ends {found.last_day}" if found.last_day else "")
+    )
+
+
+@click.command()
+@click.option("--me", "only_me", is_flag=True, help="Only the signed-in user.")
+@common_options
+def users(only_me: bool) -> None:
+    """List the tenant's users (workspace administrators), or show yourself with --me."""
+    with connected(need_workspace=False, need_model=False) as client:
+        found = [client.users.me()] if only_me else client.users.list()
+    columns = [
+        ("Id", "id"),
+        ("Email", "email"),
+        ("First name", "first_name"),
+        ("Last name", "last_name"),
+        ("Active", "active"),
+        ("Last login", "last_login_date"),
+    ]
+    show(found, render.object_table("Users", found, columns))

@@ -1,0 +1,126 @@
+"""`client.modules`, `client.views` and `client.cells`: modules, views and cells of the model
+(transactional API)."""
+
+from __future__ import annotations
+
+import builtins
+import os
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from typing import Any
+
+from ..._core import model_data as core
+from ...models.transactional import (
+    CellWriteResult,
+    DimensionItem,
+    LineItemInfo,
+    ModuleInfo,
+    ObjectRef,
+    ViewAxes,
+    ViewData,
+    ViewInfo,
+    ViewRow,
+)
+from .files import write_chunks
+from .runner import AsyncNamespace
+
+
+class AsyncModules(AsyncNamespace):
+    """`client.modules`: modules, their line items and the items of dimensions."""
+
+    async def list(self) -> builtins.list[ModuleInfo]:
+        """Every module of the model."""
+        return await self._run(core.list_modules(self._ctx))
+
+    async def line_items(
+        self, module: str | None = None, *, include_all: bool = False
+    ) -> builtins.list[LineItemInfo]:
+        """Line items of one module (id or name; in order) or of every module.
+
+        Args:
+            module: The module's id or name; None for every module.
+            include_all: Every field (format, format metadata, applies-to, …).
+        """
+        module_id = await self._run(core.module_id_of(self._ctx, module)) if module else None
+        return await self._run(core.line_items(self._ctx, module_id, include_all=include_all))
+
+    async def line_item_dimensions(self, line_item_id: str) -> builtins.list[ObjectRef]:
+        """The dimensions of a line item."""
+        return await self._run(core.line_item_dimensions(self._ctx, line_item_id))
+
+    async def dimension_items(self, dimension_id: str) -> builtins.list[DimensionItem]:
+        """Every item of a dimension (a list's top-level item included, without a code)."""
+        return await self._run(core.dimension_items(self._ctx, dimension_id))
+
+    async def lookup_items(
+        self, dimension_id: str, *, names: Sequence[str] = (), codes: Sequence[str] = ()
+    ) -> builtins.list[DimensionItem]:
+        """Items of a dimension by name or code, case-insensitively; unknown ones are left out."""
+        return await self._run(core.lookup_items(self._ctx, dimension_id, names, codes))
+
+
+class AsyncViews(AsyncNamespace):
+    """`client.views`: views and their data.
+
+    A view is named by its id or by the name Anaplan lists (the module's name for its default
+    view, `Module.View` for a saved one). `pages` maps a page dimension's id to an item id.
+    """
+
+    async def list(self, module: str | None = None) -> builtins.list[ViewInfo]:
+        """Views of one module (id or name) or of every module."""
+        module_id = await self._run(core.module_id_of(self._ctx, module)) if module else None
+        return await self._run(core.list_views(self._ctx, module_id))
+
+    async def get(self, view: str) -> ViewAxes:
+        """A view's rows, columns and pages."""
+        view_id = await self._run(core.view_id_of(self._ctx, view))
+        return await self._run(core.view_axes(self._ctx, view_id))
+
+    async def read(self, view: str, *, pages: Mapping[str, str] | None = None) -> ViewData:
+        """The whole grid (page labels, column coordinates, rows); `iter_rows` streams instead."""
+        view_id = await self._run(core.view_id_of(self._ctx, view))
+        return await self._run(core.view_data(self._ctx, view_id, pages))
+
+    async def iter_rows(
+        self, view: str, *, pages: Mapping[str, str] | None = None
+    ) -> AsyncIterator[ViewRow]:
+        """The grid's rows, parsed from the CSV as it arrives (never the whole view in memory)."""
+        view_id = await self._run(core.view_id_of(self._ctx, view))
+        axes = await self._run(core.view_axes(self._ctx, view_id))
+        rows = core.ViewRows(axes)
+        async for piece in self._runner.stream(core.view_csv(self._ctx, view_id, pages)):
+            for row in rows.feed(piece):
+                yield row
+        for row in rows.feed(b"", final=True):
+            yield row
+
+    async def iter_csv(
+        self, view: str, *, pages: Mapping[str, str] | None = None
+    ) -> AsyncIterator[bytes]:
+        """The grid as Anaplan's CSV, piece by piece."""
+        view_id = await self._run(core.view_id_of(self._ctx, view))
+        async for piece in self._runner.stream(core.view_csv(self._ctx, view_id, pages)):
+            yield piece
+
+    async def download(
+        self,
+        view: str,
+        dest: str | os.PathLike[str] | Any,
+        *,
+        pages: Mapping[str, str] | None = None,
+    ) -> int:
+        """Write the grid CSV to a path or binary file object; returns the byte count."""
+        return await write_chunks(self._runner, self.iter_csv(view, pages=pages), dest)
+
+
+class AsyncCells(AsyncNamespace):
+    """`client.cells`: write a module's cells."""
+
+    async def write(self, module: str, cells: Iterable[Mapping[str, Any]]) -> CellWriteResult:
+        """Write cells (Anaplan's CellWrite objects), 100,000 per call.
+
+        Each cell names its line item (`lineItemId` or `lineItemName`), its `dimensions`
+        (`dimensionId`/`dimensionName` with `itemId`/`itemName`/`itemCode`) and a `value`.
+        Cells Anaplan refused are in `failures`, indexed from the first cell given.
+        """
+        module_id = await self._run(core.module_id_of(self._ctx, module))
+        return await self._run(core.write_cells(self._ctx, module_id, cells))

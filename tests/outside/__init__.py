@@ -1,0 +1,1 @@
+"""Checks run by outside clients (in their own environments) against the emulator."""
