@@ -204,3 +204,16 @@ def test_chunks_stored_as_blobs_by_an_older_version_still_read(tmp_path: Path) -
         snapshot.close()
     finally:
         store.close()
+
+
+def test_deleting_a_model_removes_its_chunk_files(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path)
+    try:
+        store.declare_upload(MODEL, "f", "u1", 1)
+        store.put_chunk(MODEL, "f", "u1", 0, b"data")
+        store.replace_content("OTHER", "f", "u1", [b"kept"])
+        store.delete_model(MODEL)
+        assert len(_chunk_files(tmp_path)) == 1
+        assert store.read_chunk("OTHER", "f", "u1", 0) == b"kept"
+    finally:
+        store.close()

@@ -860,9 +860,16 @@ class SqliteStore:
     def delete_model(self, model_id: str) -> None:
         """Forget a model: its record, structure, ids, files, tasks and data."""
         with self._meta.write() as db:
+            old = [
+                path
+                for (path,) in db.execute(
+                    "SELECT path FROM chunks WHERE model_id=? AND path IS NOT NULL", (model_id,)
+                )
+            ]
             for table in ("structures", "object_ids", "uploads", "chunks", "tasks"):
                 db.execute(f"DELETE FROM {table} WHERE model_id=?", (model_id,))
             db.execute("DELETE FROM models WHERE id=?", (model_id,))
+        self._retire(old)  # its chunk files go too (once no snapshot can read them)
         with self._lock:
             data = self._model_data.pop(model_id, None)
         if data is not None:
