@@ -12,7 +12,7 @@ from anaplan_tasks.client import AsyncClient, Client, ProgressUpdate
 from .conftest import Emulator
 
 TASKS = 5
-SECONDS_EACH = 0.6
+SECONDS_EACH = 1.5
 
 
 def _queued_reads(updates: list[ProgressUpdate]) -> Counter[str]:
@@ -32,11 +32,12 @@ async def test_queued_tasks_of_one_model_are_not_polled_while_the_one_ahead_runs
     assert [task.id for task in finished] == [ref.task_id for ref in refs]
     assert all(task.result.successful for task in finished)
     queued = _queued_reads(updates)
-    # The last task waits about 4 x 0.6 s in the queue: polled on the fast test schedule
-    # (every 0.2 s at most) it would be read as NOT_STARTED a dozen times (15 measured). Held, a
-    # task is read once or twice before another task is seen running (more on a busy machine).
-    assert max(queued.values(), default=0) <= 4, queued
-    assert sum(queued.values()) <= 2 * TASKS, queued
+    # The last task waits about 4 x 1.5 s in the queue: polled on the fast test schedule (every
+    # 0.2 s at most) it would be read as NOT_STARTED about 30 times. Held, a task is read only
+    # around each hand-over, until the next task is seen running (a few reads on a busy
+    # machine, however long the tasks).
+    assert max(queued.values(), default=0) <= 6, queued
+    assert sum(queued.values()) <= 3 * TASKS, queued
 
 
 def test_threads_sharing_a_client_hold_their_reads_the_same_way(emulator: Emulator) -> None:
@@ -50,7 +51,7 @@ def test_threads_sharing_a_client_hold_their_reads_the_same_way(emulator: Emulat
             )
     assert all(task.result.successful for task in finished)
     queued = _queued_reads(updates)
-    assert max(queued.values(), default=0) <= 4, queued
+    assert max(queued.values(), default=0) <= 6, queued
 
 
 def test_a_task_ahead_that_nobody_watches_does_not_hold_the_wait(emulator: Emulator) -> None:
