@@ -6,6 +6,7 @@ import csv
 import gzip
 import io
 import re
+import time
 from typing import Any
 
 import httpx2
@@ -48,13 +49,18 @@ def start(api: httpx2.Client, tasks_path: str, **headers: str) -> dict[str, Any]
 
 
 def finish(api: httpx2.Client, task_path: str, **params: str) -> CompletedTask:
-    """Poll until the task is terminal (each poll may block briefly in `polls` mode)."""
-    for _ in range(5000):
+    """Poll until the task is terminal (each poll may block briefly in `polls` mode).
+
+    Bounded by a generous deadline, not a poll count: a busy machine makes big imports slow.
+    """
+    give_up = time.monotonic() + 120.0
+    while time.monotonic() < give_up:
         body = ok(api.get(task_path, params=params))
         task = parse_task(body)
         if task.task_state in ("COMPLETE", "CANCELLED"):
             assert isinstance(task, CompletedTask), body
             return task
+        time.sleep(0.005)
     raise AssertionError(f"{task_path} did not finish")
 
 
