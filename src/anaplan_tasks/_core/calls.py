@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import RateLimitError, TransportError
-from .flow import Context, Flow, GetToken, Request, Response, Send, Sleep
+from .flow import Context, Emit, Flow, GetToken, ReadStream, Request, Response, Send, Sleep
 from .responses import (
     decode_body,
     error_for_response,
@@ -160,3 +160,37 @@ def list_all(
         offset += len(page)
         if not page or total is None or offset >= total:
             return items
+
+
+def stream_get(ctx: Context, request: Request) -> Flow[int]:
+    """Emit a streamed GET's body as it arrives; returns the byte count.
+
+    A connection that breaks mid-body is retried like any idempotent GET, and the bytes already
+    emitted are skipped on the new read.
+    """
+    delivered = 0
+    attempt = 1
+    while True:
+        response = yield from call(ctx, request)
+        skip = delivered
+        try:
+            while piece := (yield ReadStream(response.stream)):
+                if skip:
+                    if len(piece) <= skip:
+                        skip -= len(piece)
+                        continue
+                    piece, skip = piece[skip:], 0
+                delivered += len(piece)
+                yield Emit(piece)
+            return delivered
+        except TransportError as error:
+            decision = decide(
+                retry_class="idempotent", attempt=attempt, policy=ctx.retry, rng=ctx.rng
+            )
+            if decision.action is not Action.RETRY or not ctx.budget.try_acquire(
+                after_timeout=True
+            ):
+                raise
+            logger.info("%s broke after %d bytes (%s); resuming", request.url, delivered, error)
+            yield Sleep(decision.delay)
+            attempt += 1

@@ -20,14 +20,13 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from ..errors import AnaplanError, ChunkUploadError, ServerError, TransportError
+from ..errors import AnaplanError, ChunkUploadError, ServerError
 from ..models import ChunkInfo, FileInfo
 from . import endpoints
-from .calls import call, list_all
+from .calls import call, list_all, stream_get
 from .chunks import compress, compress_range
-from .flow import Context, Emit, Flow, Offload, Parallel, ReadStream, Request, Sleep
+from .flow import Context, Flow, Offload, Parallel, Request
 from .responses import ascii_int, decode_body, items_of, json_object
-from .retry import Action, decide
 
 logger = logging.getLogger("anaplan_tasks")
 
@@ -197,33 +196,7 @@ def download_chunks(ctx: Context, list_url: str, chunk_url: Callable[[int], str]
             headers={"Accept": "application/octet-stream"},
             stream=True,
         )
-        delivered = 0
-        attempt = 1
-        while True:
-            response = yield from call(ctx, request)
-            skip = delivered
-            try:
-                while piece := (yield ReadStream(response.stream)):
-                    if skip:
-                        if len(piece) <= skip:
-                            skip -= len(piece)
-                            continue
-                        piece, skip = piece[skip:], 0
-                    delivered += len(piece)
-                    yield Emit(piece)
-                break
-            except TransportError as error:
-                decision = decide(
-                    retry_class="idempotent", attempt=attempt, policy=ctx.retry, rng=ctx.rng
-                )
-                if decision.action is not Action.RETRY or not ctx.budget.try_acquire(
-                    after_timeout=True
-                ):
-                    raise
-                logger.info("%s broke after %d bytes (%s); resuming", request.url, delivered, error)
-                yield Sleep(decision.delay)
-                attempt += 1
-        total += delivered
+        total += yield from stream_get(ctx, request)
     return total
 
 

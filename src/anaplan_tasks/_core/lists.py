@@ -21,7 +21,7 @@ from itertools import islice
 from typing import Any, Literal
 from urllib.parse import quote
 
-from ..errors import NotFoundError, TransportError
+from ..errors import NotFoundError
 from ..models import WireModel
 from ..models.transactional import (
     ListInfo,
@@ -32,9 +32,9 @@ from ..models.transactional import (
     parse_list_write,
 )
 from . import endpoints
-from .calls import call, get_json, list_all
-from .flow import Context, Emit, Flow, ReadStream, Request, Sleep
-from .retry import Action, RetryClass, decide
+from .calls import call, get_json, list_all, stream_get
+from .flow import Context, Flow, Request
+from .retry import RetryClass
 
 logger = logging.getLogger("anaplan_tasks")
 
@@ -100,40 +100,6 @@ def list_metadata(ctx: Context, list_id: str) -> Flow[ListMetadata]:
     """A list's metadata."""
     body = yield from get_json(ctx, list_url(ctx, list_id))
     return ListMetadata.model_validate(body.get("metadata", {}))
-
-
-def stream_get(ctx: Context, request: Request) -> Flow[int]:
-    """Emit a streamed GET's body as it arrives; returns the byte count.
-
-    A connection that breaks mid-body is retried like any idempotent GET, and the bytes already
-    emitted are skipped on the new read.
-    """
-    delivered = 0
-    attempt = 1
-    while True:
-        response = yield from call(ctx, request)
-        skip = delivered
-        try:
-            while piece := (yield ReadStream(response.stream)):
-                if skip:
-                    if len(piece) <= skip:
-                        skip -= len(piece)
-                        continue
-                    piece, skip = piece[skip:], 0
-                delivered += len(piece)
-                yield Emit(piece)
-            return delivered
-        except TransportError as error:
-            decision = decide(
-                retry_class="idempotent", attempt=attempt, policy=ctx.retry, rng=ctx.rng
-            )
-            if decision.action is not Action.RETRY or not ctx.budget.try_acquire(
-                after_timeout=True
-            ):
-                raise
-            logger.info("%s broke after %d bytes (%s); resuming", request.url, delivered, error)
-            yield Sleep(decision.delay)
-            attempt += 1
 
 
 def items_csv(ctx: Context, list_id: str, *, include_all: bool) -> Flow[int]:

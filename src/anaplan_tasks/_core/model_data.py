@@ -39,9 +39,9 @@ from ..models.transactional import (
     ViewRow,
 )
 from . import endpoints
-from .calls import call, get_json, list_all
+from .calls import call, get_json, list_all, stream_get
 from .flow import Context, Flow, Request
-from .lists import chunks_of, stream_get
+from .lists import chunks_of
 
 MAX_CELLS_PER_WRITE = 100_000
 """Cells Anaplan takes in one write."""
