@@ -523,7 +523,7 @@ class TasksMixin(EngineBase):
         object_id: str | None,
     ) -> list[ChunkInfo]:
         """Chunks of a failure dump: an import's own (object_id None) or a process's per import."""
-        chunks = self._dump(principal, model_id, kind, action_id, task_id, object_id)
+        chunks = self.dump_content(principal, model_id, kind, action_id, task_id, object_id)
         return [ChunkInfo(id=str(index), name=f"Chunk {index}") for index in range(len(chunks))]
 
     def read_dump_chunk(
@@ -537,7 +537,7 @@ class TasksMixin(EngineBase):
         index: int,
     ) -> bytes:
         """One chunk of a failure dump."""
-        chunks = self._dump(principal, model_id, kind, action_id, task_id, object_id)
+        chunks = self.dump_content(principal, model_id, kind, action_id, task_id, object_id)
         if not 0 <= index < len(chunks):
             raise errors.NotFound(f"Dump chunk {index} not found")
         return chunks[index]
@@ -552,17 +552,6 @@ class TasksMixin(EngineBase):
         object_id: str | None,
     ) -> list[bytes]:
         """Every chunk of a failure dump, read at once (404 when there is none)."""
-        return self._dump(principal, model_id, kind, action_id, task_id, object_id)
-
-    def _dump(
-        self,
-        principal: Principal,
-        model_id: str,
-        kind: ActionKind,
-        action_id: str,
-        task_id: str,
-        object_id: str | None,
-    ) -> list[bytes]:
         task = self._task_record(principal, model_id, kind, action_id, task_id)
         if task.user_id != principal.user_id:
             raise errors.NotFound(f"No dump for task {task_id}: it is another user's task")
