@@ -70,11 +70,19 @@ def test_views_cells_and_streamed_rows(sales: Client, tmp_path: object) -> None:
     assert not sales.cells.write("Plan", [comment]).failures
     data = sales.views.read("Plan")
     assert data.pages == ["North Group"]
-    assert data.rows[0].row_coordinates == ["North"]
-    assert data.rows[0].cells[0] == "10"
+    # Regions with its hierarchy: the top level, then each group above its regions.
+    assert [row.row_coordinates[0] for row in data.rows] == [
+        "Total Regions",
+        "North Group",
+        "North",
+        "South Group",
+        "South",
+    ]
+    assert [row.cells[0] for row in data.rows] == ["10", "10", "10", "", ""]
     streamed = list(sales.views.iter_rows("Plan"))
     assert streamed == data.rows
-    assert streamed[1].cells[1] == 'a "quoted", value'
+    assert streamed[4].cells[1] == 'a "quoted", value'
+    assert streamed[0].cells[1] == ""  # text has no aggregate
     by_group = list(sales.views.iter_rows("Plan.By Group"))
     assert by_group[0].row_coordinates == ["Units"]
     groups = {i.code: i.id for i in sales.lists.items("Region Groups") if i.code}
@@ -179,4 +187,4 @@ def test_the_async_client_reads_views_and_writes_cells(sales_emulator: RunningEm
 
     changed, cells = asyncio.run(scenario())
     assert changed == 1
-    assert cells == ["", "9"]
+    assert cells == ["9", "", "", "9", "9"]  # Total Regions, North Group, North, South Group, South

@@ -234,3 +234,36 @@ def test_a_role_may_name_any_kind_of_action() -> None:
     )
     loaded = parse_definition(text)
     assert loaded.workspaces[0].models[0].members == {"a@example.com": "Ops"}
+
+
+def test_time_and_versions_are_dimensions_and_reserved_names() -> None:
+    good = model(
+        modules=[
+            {
+                "name": "Headcount",
+                "dimensions": ["Employees", "Time", "Versions"],
+                "line_items": [{"name": "Salary"}],
+                "views": [
+                    {
+                        "name": "By Month",
+                        "rows": ["Employees"],
+                        "columns": ["Time"],
+                        "pages": ["Versions", "Line Items"],
+                    }
+                ],
+            }
+        ],
+        exports=[],
+        processes=[],
+    )
+    loaded = parse_definition(document(good))
+    assert loaded.workspaces[0].models[0].modules[0].dimensions[1:] == ["Time", "Versions"]
+    bad = model()
+    bad["lists"].append({"name": "Time"})
+    bad["modules"][0]["dimensions"] = ["Employees", "Versions", "Versions"]
+    found = problems(document(bad))
+    assert (
+        "workspaces[0].models[0].lists[2].name: 'Time' is reserved for a built-in dimension"
+        in found
+    )
+    assert "workspaces[0].models[0].modules[0].dimensions: a dimension appears twice" in found

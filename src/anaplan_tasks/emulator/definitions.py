@@ -39,6 +39,12 @@ from .jsontext import MAX_JSON_DEPTH, JsonTooDeep, json_depth, load_json
 Format = Literal["number", "text", "boolean", "date", "list"]
 """Formats of a list property or a module line item."""
 
+TIME = "Time"
+VERSIONS = "Versions"
+LINE_ITEMS = "Line Items"
+CALENDAR_DIMENSIONS = (TIME, VERSIONS)
+"""Module dimensions that are not lists: the model's time scale (months) and its versions."""
+
 
 class DefinitionError(ValueError):
     """A definition that cannot be loaded; the message names the file, the path and the problem."""
@@ -142,10 +148,12 @@ class ViewDef(_Strict):
 
 
 class ModuleDef(_Strict):
-    """A module dimensioned by lists, with line items (and saved views)."""
+    """A module dimensioned by lists (and Time and Versions), with line items and saved views."""
 
     name: str
-    dimensions: list[str] = Field(min_length=1, description="List names, in order.")
+    dimensions: list[str] = Field(
+        min_length=1, description="List names, `Time` and `Versions`, in order."
+    )
     line_items: list[LineItemDef] = Field(min_length=1)
     views: list[ViewDef] = Field(default_factory=list)
 
@@ -468,6 +476,8 @@ def _model_problems(model: ModelDef, path: str) -> list[str]:
 
     for l_index, lst in enumerate(model.lists):
         where = f"{path}.lists[{l_index}]"
+        if lst.name in (*CALENDAR_DIMENSIONS, LINE_ITEMS):
+            problems.append(f"{where}.name: {lst.name!r} is reserved for a built-in dimension")
         if lst.parent_list is not None and lst.parent_list not in lists:
             problems.append(f"{where}.parent_list: unknown list {lst.parent_list!r}")
         if lst.parent_list == lst.name:
@@ -496,10 +506,10 @@ def _model_problems(model: ModelDef, path: str) -> list[str]:
     for m_index, module in enumerate(model.modules):
         where = f"{path}.modules[{m_index}]"
         for d_index, dimension in enumerate(module.dimensions):
-            if dimension not in lists:
+            if dimension not in lists and dimension not in CALENDAR_DIMENSIONS:
                 problems.append(f"{where}.dimensions[{d_index}]: unknown list {dimension!r}")
         if len(set(module.dimensions)) != len(module.dimensions):
-            problems.append(f"{where}.dimensions: a list appears twice")
+            problems.append(f"{where}.dimensions: a dimension appears twice")
         _duplicates(
             problems, f"{where}.line_items", [li.name for li in module.line_items], "line item"
         )
@@ -512,14 +522,14 @@ def _model_problems(model: ModelDef, path: str) -> list[str]:
     for m_index, module in enumerate(model.modules):
         where = f"{path}.modules[{m_index}]"
         _duplicates(problems, f"{where}.views", [v.name for v in module.views], "view")
-        axes_allowed = {*module.dimensions, "Line Items"}
+        axes_allowed = {*module.dimensions, LINE_ITEMS}
         for v_index, view in enumerate(module.views):
             placed = [*view.rows, *view.columns, *view.pages]
             for name in placed:
                 if name not in axes_allowed:
                     problems.append(
                         f"{where}.views[{v_index}]: {name!r} is not a dimension of the module "
-                        "(its lists or 'Line Items')"
+                        "(its dimensions or 'Line Items')"
                     )
             if sorted(placed) != sorted(axes_allowed):
                 problems.append(

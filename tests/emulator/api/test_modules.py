@@ -208,10 +208,14 @@ def test_view_data_as_grid_csv_and_json_with_page_selectors(sales: Sales) -> Non
     plan = modules(sales)["Plan"]
     response = sales.api.get(f"{sales.model_base}/views/{plan}/data")
     assert response.headers["content-type"].startswith("text/csv")
+    # Regions on rows with its hierarchy (parent-list items and the top level, summed).
     assert list(csv.reader(io.StringIO(response.text))) == [
         ["North Group", "", "", "", "", ""],
         ["", "Units", "Comment", "Approved", "Due", "Lead"],
+        ["Total Regions", "17.5", "", "", "", ""],
+        ["North Group", "10", "", "", "", ""],
         ["North", "10", "a, b", "", "", ""],
+        ["South Group", "7.5", "", "", "", ""],
         ["South", "7.5", "", "", "", ""],
     ]
     groups = item_ids(sales, "Region Groups")
@@ -225,11 +229,16 @@ def test_view_data_as_grid_csv_and_json_with_page_selectors(sales: Sales) -> Non
     assert set(as_json) == {"pages", "columnCoordinates", "rows"}
     assert as_json["pages"] == ["South Group"]
     assert as_json["columnCoordinates"][0] == ["Units"]
-    assert as_json["rows"][0] == {"rowCoordinates": ["North"], "cells": ["1", "", "", "", ""]}
+    assert as_json["rows"][2] == {"rowCoordinates": ["North"], "cells": ["1", "", "", "", ""]}
+    assert as_json["rows"][0]["rowCoordinates"] == ["Total Regions"]
     saved = ok(sales.api.get(f"{sales.model_base}/views"))["views"]
     by_group = next(v["id"] for v in saved if v["name"] == "Plan.By Group")
     grid = list(csv.reader(io.StringIO(sales.api.get(f"{sales.base}/views/{by_group}/data").text)))
-    assert grid[:3] == [["North Group", "", ""], ["", "North", "South"], ["Units", "10", "7.5"]]
+    assert grid[:3] == [
+        ["North Group", "", "", "", "", ""],
+        ["", "Total Regions", "North Group", "North", "South Group", "South"],
+        ["Units", "17.5", "10", "10", "7.5", "7.5"],
+    ]
     refused = assert_error(
         sales.api.get(
             f"{sales.model_base}/views/{plan}/data",

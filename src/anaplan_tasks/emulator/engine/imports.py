@@ -23,6 +23,8 @@ from typing import Any
 
 from ...models import TaskResult
 from ..definitions import (
+    TIME,
+    VERSIONS,
     FileDef,
     Format,
     ImportDef,
@@ -37,6 +39,7 @@ from . import results
 from .context import ActionContext, ActionOutcome, split_chunks
 from .csvsource import ChunkStream, codec_of, csv_records, undecodable_lines
 from .files import content_of
+from .timescale import periods
 from .values import Converter, converter, problem_text, storage_kind
 
 _TICK_MASK = 1023  # report progress (and check for a cancel) every 1024 rows
@@ -576,6 +579,16 @@ def _members(ctx: ActionContext, list_name: str) -> set[str]:
 
 
 def _code_lookup(ctx: ActionContext, list_name: str) -> dict[str, str]:
+    """Source text → stored key of a dimension: a list item's code (by code or name), a month's
+    label (as written or in any case: `Jan 25`, `JAN 25`), a version's name."""
+    if list_name == TIME:
+        labels = [p.label for p in periods(ctx.catalog.structure.calendar) if not p.is_total]
+        found = {label.lower(): label for label in labels}
+        found.update({label.upper(): label for label in labels})
+        found.update({label: label for label in labels})
+        return found
+    if list_name == VERSIONS:
+        return {v.name: v.name for v in ctx.catalog.structure.versions}
     items = ctx.txn.item_keys(list_name)
     lookup = {name: code for code, name in items.items()}
     lookup.update({code: code for code in items})

@@ -1,13 +1,14 @@
 """Modules, line items, views, view data, dimension items and cell writes over the
 transactional API, on the same cells imports load and exports write.
 
-What the emulator models: a module is dimensioned by lists (its `dimensions`); a view places
-those lists and the `Line Items` pseudo-dimension on rows, columns and pages. The default view
-(id = the module's id) has the first list on rows, `Line Items` on columns and the other lists on
-pages; saved views come from the definition. Rows and columns show the stored items of each list
-(top-level and parent items are not aggregated: the emulator computes no summaries). Time and
-Versions exist as the model's calendar and versions (`timesettings.py`), not as module
-dimensions.
+What the emulator models: a module is dimensioned by lists, `Time` (the model calendar's months)
+and `Versions` (its `dimensions`); a view places those and the `Line Items` pseudo-dimension on
+rows, columns and pages. The default view (id = the module's id) has the first dimension on rows,
+`Line Items` on columns and the other dimensions on pages; saved views come from the definition.
+Rows, columns and pages show each dimension as `dimensions.py` lays it out: a list with its
+parent lists' items and its top-level item, Time with its quarter, year and all-periods totals.
+Those are aggregates: a number line item's aggregate cell is the sum of the cells under it
+(Anaplan's default summary, `Sum`); other formats leave aggregate cells blank (`None`).
 """
 
 from __future__ import annotations
@@ -15,22 +16,29 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from itertools import product
 from typing import Any
 
 from .. import errors
-from ..definitions import LineItemDef, ModuleDef, ViewDef
+from ..definitions import LINE_ITEMS, TIME, VERSIONS, LineItemDef, ModuleDef, ViewDef
 from ..storage import KEY_SEPARATOR
 from .catalog import member_key
+from .dimensions import (
+    VERSIONS_ID,
+    Dimension,
+    Member,
+    list_dimension,
+    time_dimension,
+    versions_dimension,
+)
 from .lists import ItemTable, Lists, ModelHost
+from .timescale import TIME_ID
 from .values import converter, format_value, storage_kind
 
 LINE_ITEMS_ID = "20000000012"
 """The `Line Items` pseudo-dimension on view axes."""
-TIME_ID = "20000000003"
-VERSIONS_ID = "20000000020"
 ALL_VERSIONS = {"name": "All", "id": "16000000000"}
 
 MAX_VIEW_CELLS = 1_000_000
@@ -50,12 +58,18 @@ _FORMATS = {
 
 @dataclass(frozen=True)
 class Axis:
-    """One dimension of a view: a list, or `Line Items`."""
+    """One dimension of a view: a list (with its hierarchy), Time, Versions or `Line Items`."""
 
     id: str
     name: str
-    labels: list[str]  # the item names shown, in order
-    keys: list[str]  # what each label stands for: an item code, or a line item name
+    labels: list[str]  # the member names shown, in order
+    keys: list[str]  # what each leaf stands for: a stored key, or a line item name ("": aggregate)
+    leaves: list[frozenset[str]] = field(default_factory=list)  # per member: the keys it sums
+
+    @property
+    def has_aggregates(self) -> bool:
+        """Whether some member of the axis is computed."""
+        return "" in self.keys
 
 
 @dataclass
@@ -91,6 +105,51 @@ class Grid:
         body["columnCoordinates"] = self.column_coordinates
         body["rows"] = [{"rowCoordinates": c, "cells": cells} for c, cells in self.rows]
         return json.dumps(body).encode()
+
+
+EXPORT_TYPES = (
+    "GRID_CURRENT_PAGE",
+    "GRID_ALL_PAGES",
+    "TABULAR_SINGLE_COLUMN",
+    "TABULAR_MULTI_COLUMN",
+)
+"""The `exportType` layouts of view data."""
+
+
+@dataclass
+class Tabular:
+    """A view's cells laid out as a table: a column per dimension, then the data.
+
+    Multi-column: one column per line item. Single-column: one line per cell, the line item's
+    name in a `Line Items` column and the value in a last `Value` column.
+    """
+
+    dimensions: list[str]
+    line_items: list[str]
+    grid: Grid
+    single: bool
+
+    def lines(self) -> Iterator[list[str]]:
+        """The header, then the data lines."""
+        if self.single:
+            yield [*self.dimensions, LINE_ITEMS, "Value"]
+            for coordinates, cells in self.grid.rows:
+                for name, value in zip(self.line_items, cells, strict=True):
+                    yield [*coordinates, name, value]
+        else:
+            yield [*self.dimensions, *self.line_items]
+            for coordinates, cells in self.grid.rows:
+                yield [*coordinates, *cells]
+
+    def csv_bytes(self, max_rows: int | None = None) -> bytes:
+        """The table as CSV (`max_rows` caps the data lines)."""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        for count, line in enumerate(self.lines()):
+            if max_rows is not None and count > max_rows:
+                break
+            writer.writerow(line)
+        return buffer.getvalue().encode()
 
 
 class Modules:
@@ -151,6 +210,17 @@ class Modules:
                 return self.lists.table(definition)
         raise errors.NotFound(f"Dimension {dimension_id} not found")
 
+    def dimension(self, name: str) -> Dimension:
+        """A module dimension by name (a list, `Time` or `Versions`), as views show it."""
+        if name == TIME:
+            return time_dimension(self.catalog)
+        if name == VERSIONS:
+            return versions_dimension(self.catalog)
+        definition = self.catalog.list_def(name)
+        if definition is None:
+            raise errors.NotFound(f"List {name} not found")
+        return list_dimension(self.lists, definition)
+
     # -- modules and line items --------------------------------------------------------------
     def modules(self) -> list[dict[str, str]]:
         """Every module as `{id, name}`."""
@@ -190,7 +260,7 @@ class Modules:
             "isSummary": False,
             "startOfSection": False,
             "broughtForward": False,
-            "useSwitchover": False,
+            "useSwitchover": VERSIONS in module.dimensions,
             "breakback": False,
             "cellCount": cell_count,
             "version": dict(ALL_VERSIONS),
@@ -198,7 +268,7 @@ class Modules:
             "dataTags": [],
             "referencedBy": [],
             "summary": "Sum" if line_item.format == "number" else "None",
-            "timeScale": "Not Applicable",
+            "timeScale": "Month" if TIME in module.dimensions else "Not Applicable",
             "timeRange": "Model Calendar",
             "formulaScope": "All Versions",
             "style": "Normal",
@@ -233,18 +303,24 @@ class Modules:
         return {"dataType": "BOOLEAN" if line_item.format == "boolean" else "DATE"}
 
     def line_item_dimensions(self, line_item_id: str) -> list[dict[str, str]]:
-        """The dimensions a line item applies to (its module's lists)."""
+        """The dimensions a line item applies to: Time and Versions first, then its lists."""
         module, _ = self.line_item(line_item_id)
-        return [self._list_ref(name) for name in module.dimensions]
+        ordered = [n for n in (TIME, VERSIONS) if n in module.dimensions]
+        ordered += [n for n in module.dimensions if n not in (TIME, VERSIONS)]
+        return [self._axis_ref(name) for name in ordered]
 
     def line_item_dimension_items(
         self, line_item_id: str, dimension_id: str
     ) -> list[dict[str, Any]]:
-        """Items of one of a line item's dimensions."""
+        """Items of one of a line item's dimensions (Time: every period, its totals included)."""
         module, _ = self.line_item(line_item_id)
-        if dimension_id not in {self._list_ref(name)["id"] for name in module.dimensions}:
-            raise errors.NotFound(f"Dimension {dimension_id} not found on line item {line_item_id}")
-        return self.dimension_items(dimension_id)
+        for name in module.dimensions:
+            if self._axis_ref(name)["id"] != dimension_id:
+                continue
+            if name in (TIME, VERSIONS):
+                return [{"id": m.id, "name": m.name} for m in self.dimension(name).members]
+            return self.dimension_items(dimension_id)
+        raise errors.NotFound(f"Dimension {dimension_id} not found on line item {line_item_id}")
 
     def _list_ref(self, name: str) -> dict[str, str]:
         definition = self.catalog.list_def(name)
@@ -257,6 +333,8 @@ class Modules:
         """Every item of a list dimension, the top-level one included (`code` when set)."""
         if dimension_id == TIME_ID:
             raise errors.BadRequest("The Time dimension is not supported at the model level.")
+        if dimension_id == VERSIONS_ID:
+            raise errors.BadRequest("The Versions dimension is not supported at the model level.")
         table = self.list_dimension(dimension_id)
         items: list[dict[str, Any]] = [
             {"id": table.item_id(item.index), "name": item.name, "code": item.code}
@@ -269,11 +347,19 @@ class Modules:
     def lookup(
         self, dimension_id: str, names: Sequence[str], codes: Sequence[str]
     ) -> list[dict[str, Any]]:
-        """Items matching any of `names` or `codes`, case-insensitively; unmatched are dropped."""
+        """Items matching any of `names` or `codes`, case-insensitively; unmatched are dropped.
+
+        Time matches period labels (`May 25`, `Q1 FY26`, `FY26`), Versions version names; neither
+        has codes (400)."""
         if not names and not codes:
             raise errors.BadRequest("Give at least one of 'names' and 'codes'.")
         wanted_names = {name.lower() for name in names}
         wanted_codes = {code.lower() for code in codes}
+        if dimension_id in (TIME_ID, VERSIONS_ID):
+            if codes:
+                raise errors.BadRequest(f"The dimension {dimension_id} has no codes.")
+            members = self.dimension(TIME if dimension_id == TIME_ID else VERSIONS).members
+            return [{"name": m.name, "id": m.id} for m in members if m.name.lower() in wanted_names]
         return [
             item
             for item in self.dimension_items(dimension_id)
@@ -318,45 +404,49 @@ class Modules:
         return info
 
     def _axis_ref(self, name: str) -> dict[str, str]:
-        if name == "Line Items":
-            return {"id": LINE_ITEMS_ID, "name": "Line Items"}
+        if name == LINE_ITEMS:
+            return {"id": LINE_ITEMS_ID, "name": LINE_ITEMS}
+        if name == TIME:
+            return {"id": TIME_ID, "name": TIME}
+        if name == VERSIONS:
+            return {"id": VERSIONS_ID, "name": VERSIONS}
         return self._list_ref(name)
 
     def _axis(self, module: ModuleDef, name: str) -> Axis:
-        if name == "Line Items":
+        if name == LINE_ITEMS:
             items = [li.name for li in module.line_items]
             return Axis(LINE_ITEMS_ID, name, items, items)
-        definition = self.catalog.list_def(name)
-        assert definition is not None
-        table = self.lists.table(definition)
+        dimension = self.dimension(name)
         return Axis(
-            table.list_id,
+            dimension.id,
             name,
-            [item.name for item in table.items],
-            [item.code for item in table.items],
+            [m.name for m in dimension.members],
+            [m.key or "" for m in dimension.members],
+            [m.leaves for m in dimension.members],
         )
 
     def view_dimension_items(self, view_id: str, dimension_id: str) -> list[dict[str, str]]:
-        """Items of one of the view's dimensions as the view shows them."""
+        """Items of one of the view's dimensions as the view shows them (a list: its own items;
+        Time: every period, its totals included)."""
         module, view = self.view(view_id)
         for name in (*view.rows, *view.columns, *view.pages):
-            axis = self._axis(module, name)
-            if axis.id != dimension_id:
+            if self._axis_ref(name)["id"] != dimension_id:
                 continue
-            if name == "Line Items":
+            if name == LINE_ITEMS:
                 return [
                     {"id": self.line_item_id(module, li), "name": li.name}
                     for li in module.line_items
                 ]
+            if name in (TIME, VERSIONS):
+                return [{"id": m.id, "name": m.name} for m in self.dimension(name).members]
             table = self.list_dimension(dimension_id)
             return [{"id": table.item_id(item.index), "name": item.name} for item in table.items]
         raise errors.NotFound(f"Dimension {dimension_id} not found in view {view_id}")
 
     def grid(self, view_id: str, pages: Sequence[tuple[str, str]] = ()) -> Grid:
-        """The view's cells for the chosen pages (default: each page dimension's first item)."""
+        """The view's cells for the chosen pages (default: each page dimension's first leaf),
+        aggregates computed."""
         module, view = self.view(view_id)
-        rows = [self._axis(module, name) for name in view.rows]
-        columns = [self._axis(module, name) for name in view.columns]
         page_axes = [self._axis(module, name) for name in view.pages]
         chosen: dict[str, int] = {}
         for dimension_id, item_id in pages:
@@ -364,7 +454,66 @@ class Modules:
             if axis is None:
                 raise errors.BadRequest(f"Invalid page selector [{dimension_id}]")
             chosen[dimension_id] = self._position(module, axis, item_id)
-        page_choice = {axis.name: chosen.get(axis.id, 0) for axis in page_axes}
+        page_choice = {axis.name: chosen.get(axis.id, _first_leaf(axis)) for axis in page_axes}
+        return self._grid(module, view, page_axes, page_choice)
+
+    def view_export(
+        self,
+        view_id: str,
+        export_type: str,
+        pages: Sequence[tuple[str, str]] = (),
+        module_id: str | None = None,
+    ) -> Grid | Iterator[Grid] | Tabular:
+        """The view's data in one of Anaplan's `exportType` layouts.
+
+        `GRID_CURRENT_PAGE` is `grid()`; `GRID_ALL_PAGES` one grid per page (every member of
+        every page dimension, aggregates included); the tabular layouts need the view's module
+        (`module_id`) and lay every dimension out as columns: `TABULAR_MULTI_COLUMN` one column
+        per line item, `TABULAR_SINGLE_COLUMN` one line per cell with the line item's name and
+        its value.
+        """
+        if export_type not in EXPORT_TYPES:
+            raise errors.BadRequest(
+                f"Invalid exportType '{export_type}'; use one of {', '.join(EXPORT_TYPES)}."
+            )
+        if export_type == "GRID_CURRENT_PAGE":
+            return self.grid(view_id, pages)
+        module, view = self.view(view_id)
+        if export_type == "GRID_ALL_PAGES":
+            if pages:
+                raise errors.BadRequest("Page selectors do not apply to GRID_ALL_PAGES.")
+            page_axes = [self._axis(module, name) for name in view.pages]
+            per_page = _count(self._axis(module, n) for n in (*view.rows, *view.columns))
+            if per_page * _count(page_axes) > MAX_VIEW_CELLS:
+                raise errors.BadRequest(
+                    f"The view has {per_page * _count(page_axes)} cells; at most "
+                    f"{MAX_VIEW_CELLS} can be read (use a read request)."
+                )
+            return (
+                self._grid(module, view, page_axes, dict(zip(view.pages, choice, strict=True)))
+                for choice in product(*[range(len(axis.keys)) for axis in page_axes])
+            )
+        if module_id is None:
+            raise errors.BadRequest(f"exportType {export_type} needs the moduleId parameter.")
+        if module_id not in (self.module_id(module), module.name):
+            raise errors.BadRequest(f"The view {view_id} is not a view of module {module_id}.")
+        if pages:
+            raise errors.BadRequest(f"Page selectors do not apply to {export_type}.")
+        dimensions = [n for n in (*view.pages, *view.rows, *view.columns) if n != LINE_ITEMS]
+        flat = ViewDef(name=view.name, rows=dimensions, columns=[LINE_ITEMS])
+        grid = self._grid(module, flat, [], {})
+        names = [li.name for li in module.line_items]
+        return Tabular(dimensions, names, grid, single=export_type == "TABULAR_SINGLE_COLUMN")
+
+    def _grid(
+        self,
+        module: ModuleDef,
+        view: ViewDef,
+        page_axes: Sequence[Axis],
+        page_choice: Mapping[str, int],
+    ) -> Grid:
+        rows = [self._axis(module, name) for name in view.rows]
+        columns = [self._axis(module, name) for name in view.columns]
         row_count = _count(rows)
         column_count = _count(columns)
         if row_count * column_count > MAX_VIEW_CELLS:
@@ -372,37 +521,133 @@ class Modules:
                 f"The view has {row_count * column_count} cells; at most {MAX_VIEW_CELLS} can be "
                 "read (use a read request)."
             )
-        fixed: dict[str, str] = {}
-        labels: list[str] = []
-        for axis in page_axes:
-            position = page_choice[axis.name]
-            if axis.keys:
-                fixed[axis.name] = axis.keys[position]
-                labels.append(axis.labels[position])
-            else:
-                labels.append("")
-        cells = self._cells(module, fixed)
+        labels = [axis.labels[page_choice[axis.name]] if axis.keys else "" for axis in page_axes]
         column_tuples = list(product(*[range(len(axis.keys)) for axis in columns]))
-        grid_rows: list[tuple[list[str], list[str]]] = []
-        for row in product(*[range(len(axis.keys)) for axis in rows]):
-            coordinates = [axis.labels[i] for axis, i in zip(rows, row, strict=True)]
-            values: list[str] = []
-            for column in column_tuples:
-                chosen_keys = dict(fixed)
-                for axis, i in zip(rows, row, strict=True):
-                    chosen_keys[axis.name] = axis.keys[i]
-                for axis, i in zip(columns, column, strict=True):
-                    chosen_keys[axis.name] = axis.keys[i]
-                line_item = chosen_keys.pop("Line Items", None)
-                key = tuple(chosen_keys.get(name, "") for name in module.dimensions)
-                stored = cells.get(key, {})
-                values.append(format_value(stored.get(line_item)) if line_item else "")
-            grid_rows.append((coordinates, values))
         column_coordinates = [
             [axis.labels[i] for axis, i in zip(columns, column, strict=True)]
             for column in column_tuples
         ]
+        row_tuples = product(*[range(len(axis.keys)) for axis in rows])
+        summed = {li.name for li in module.line_items if li.format == "number"}
+        if any(axis.has_aggregates for axis in (*rows, *columns)) or any(
+            axis.keys and axis.keys[page_choice[axis.name]] == "" for axis in page_axes
+        ):
+            values_of = self._rolled_up(module, rows, columns, page_axes, page_choice, summed)
+        else:
+            values_of = self._direct(module, rows, columns, page_axes, page_choice)
+        grid_rows: list[tuple[list[str], list[str]]] = []
+        for row in row_tuples:
+            coordinates = [axis.labels[i] for axis, i in zip(rows, row, strict=True)]
+            grid_rows.append((coordinates, [values_of(row, column) for column in column_tuples]))
         return Grid(labels, len(rows), column_coordinates, grid_rows)
+
+    def _direct(
+        self,
+        module: ModuleDef,
+        rows: Sequence[Axis],
+        columns: Sequence[Axis],
+        page_axes: Sequence[Axis],
+        page_choice: Mapping[str, int],
+    ) -> Callable[[tuple[int, ...], tuple[int, ...]], str]:
+        """Cell values when every coordinate is a leaf: stored values, looked up."""
+        fixed: dict[str, str] = {}
+        for axis in page_axes:
+            if axis.keys:
+                fixed[axis.name] = axis.keys[page_choice[axis.name]]
+        cells = self._cells(module, fixed)
+
+        def value(row: tuple[int, ...], column: tuple[int, ...]) -> str:
+            chosen_keys = dict(fixed)
+            for axis, i in zip(rows, row, strict=True):
+                chosen_keys[axis.name] = axis.keys[i]
+            for axis, i in zip(columns, column, strict=True):
+                chosen_keys[axis.name] = axis.keys[i]
+            line_item = chosen_keys.pop(LINE_ITEMS, None)
+            key = tuple(chosen_keys.get(name, "") for name in module.dimensions)
+            stored = cells.get(key, {})
+            return format_value(stored.get(line_item)) if line_item else ""
+
+        return value
+
+    def _rolled_up(
+        self,
+        module: ModuleDef,
+        rows: Sequence[Axis],
+        columns: Sequence[Axis],
+        page_axes: Sequence[Axis],
+        page_choice: Mapping[str, int],
+        summed: set[str],
+    ) -> Callable[[tuple[int, ...], tuple[int, ...]], str]:
+        """Cell values with aggregates: each stored cell adds its number line items to every
+        member (of the row and column dimensions) that holds it; other formats show at leaves."""
+        positions = {name: i for i, name in enumerate(module.dimensions)}
+        page_filters: list[tuple[int, frozenset[str]]] = []
+        fixed_line_item: str | None = None
+        all_leaf_pages = True
+        for axis in page_axes:
+            if not axis.keys:
+                continue
+            choice = page_choice[axis.name]
+            if axis.name == LINE_ITEMS:
+                fixed_line_item = axis.keys[choice]
+                continue
+            leaves = axis.leaves[choice]
+            all_leaf_pages = all_leaf_pages and axis.keys[choice] != ""
+            page_filters.append((positions[axis.name], leaves))
+        grid_axes = [axis for axis in (*rows, *columns) if axis.name != LINE_ITEMS]
+        # Per grid dimension: stored key -> the axis positions (leaf and aggregates) holding it.
+        holders: list[tuple[int, dict[str, list[int]], Axis]] = []
+        for axis in grid_axes:
+            held: dict[str, list[int]] = {}
+            for position, sums in enumerate(axis.leaves):
+                for leaf in sums:
+                    held.setdefault(leaf, []).append(position)
+            holders.append((positions[axis.name], held, axis))
+        totals: dict[tuple[int, ...], dict[str, Any]] = {}
+        for key, values in self.data.cells(module.name):
+            if len(key) != len(module.dimensions):
+                continue
+            if not all(key[position] in leaves for position, leaves in page_filters):
+                continue
+            held_by: list[list[int]] = []
+            for position, held, _ in holders:
+                holding = held.get(key[position])
+                if holding is None:
+                    break
+                held_by.append(holding)
+            else:
+                leaf_at = tuple(
+                    next(p for p in holding if axis.keys[p] != "")
+                    for holding, (_, _, axis) in zip(held_by, holders, strict=True)
+                )
+                for combination in product(*held_by):
+                    entry = totals.setdefault(combination, {})
+                    is_leaf = all_leaf_pages and combination == leaf_at
+                    for name, stored in values.items():
+                        if stored is None:
+                            continue
+                        if name in summed:
+                            entry[name] = entry.get(name, 0.0) + stored
+                        elif is_leaf:
+                            entry[name] = stored
+        row_grid = [i for i, axis in enumerate(rows) if axis.name != LINE_ITEMS]
+        column_grid = [i for i, axis in enumerate(columns) if axis.name != LINE_ITEMS]
+        row_line = next((i for i, axis in enumerate(rows) if axis.name == LINE_ITEMS), None)
+        column_line = next((i for i, axis in enumerate(columns) if axis.name == LINE_ITEMS), None)
+
+        def value(row: tuple[int, ...], column: tuple[int, ...]) -> str:
+            combination = tuple(row[i] for i in row_grid) + tuple(column[i] for i in column_grid)
+            if row_line is not None:
+                line_item: str | None = rows[row_line].keys[row[row_line]]
+            elif column_line is not None:
+                line_item = columns[column_line].keys[column[column_line]]
+            else:
+                line_item = fixed_line_item
+            if line_item is None:
+                return ""
+            return format_value(totals.get(combination, {}).get(line_item))
+
+        return value
 
     def _position(self, module: ModuleDef, axis: Axis, item_id: str) -> int:
         if axis.id == LINE_ITEMS_ID:
@@ -410,11 +655,10 @@ class Modules:
                 if self.line_item_id(module, line_item) == item_id:
                     return position
         else:
-            table = self.list_dimension(axis.id)
-            index = table.index_of(item_id)
-            item = table.by_index.get(index) if index is not None else None
-            if item is not None:
-                return axis.keys.index(item.code)
+            dimension = self.dimension(axis.name)
+            member = dimension.by_id(item_id)
+            if member is not None:
+                return dimension.position(member)
         raise errors.BadRequest(f"Invalid page selector [{axis.id}:{item_id}]")
 
     def _cells(
@@ -437,7 +681,7 @@ class Modules:
             raise errors.BadRequest(
                 f"The request has {len(cells)} cells; send at most {MAX_CELLS_PER_WRITE} per call."
             )
-        tables = {name: self._table_of(name) for name in module.dimensions}
+        tables = {name: self.dimension(name) for name in module.dimensions}
         members = {
             li.list: self.lists._members(li.list) for li in module.line_items if li.list is not None
         }
@@ -469,15 +713,10 @@ class Modules:
                     written += len(rows)
         return written, failures
 
-    def _table_of(self, name: str) -> ItemTable:
-        definition = self.catalog.list_def(name)
-        assert definition is not None
-        return self.lists.table(definition)
-
     def _cell(
         self,
         module: ModuleDef,
-        tables: Mapping[str, ItemTable],
+        tables: Mapping[str, Dimension],
         members: Mapping[str, set[str]],
         raw: Any,
     ) -> tuple[LineItemDef, str, Any]:
@@ -516,49 +755,49 @@ class Modules:
             raise _CellFailure("invalidId", f"not a line item id: {line_item_id}")
         raise _CellFailure("invalidLineItem", f"not a line item of {module.name}")
 
-    def _coordinate(self, tables: Mapping[str, ItemTable], coordinate: Any) -> tuple[str, str]:
+    def _coordinate(self, tables: Mapping[str, Dimension], coordinate: Any) -> tuple[str, str]:
         if not isinstance(coordinate, Mapping):
             raise _CellFailure("missingRequiredField", "each dimension must be a JSON object")
         dimension_id = coordinate.get("dimensionId")
         dimension_name = coordinate.get("dimensionName")
-        table = next(
+        found_dimension = next(
             (
-                t
-                for name, t in tables.items()
-                if str(dimension_id) == t.list_id
+                (name, dimension)
+                for name, dimension in tables.items()
+                if str(dimension_id) == dimension.id
                 or (dimension_id is None and dimension_name == name)
             ),
             None,
         )
-        if table is None:
+        if found_dimension is None:
             if dimension_id is None and dimension_name is None:
                 raise _CellFailure("missingRequiredField", "dimensionId or dimensionName missing")
             raise _CellFailure(
                 "invalidDimension",
                 f"not a dimension of the line item: {dimension_id or dimension_name}",
             )
+        name, dimension = found_dimension
         item_id, item_name, item_code = (
             coordinate.get("itemId"),
             coordinate.get("itemName"),
             coordinate.get("itemCode"),
         )
-        found = None
+        member: Member | None
         if item_id is not None:
-            index = table.index_of(item_id)
-            found = table.by_index.get(index) if index is not None else None
+            if not str(item_id).strip().isdigit():
+                raise _CellFailure("invalidId", f"not an item id: {item_id}")
+            member = dimension.by_id(item_id)
         elif item_code is not None:
-            found = table.by_code.get(str(item_code))
+            member = dimension.by_code(str(item_code))
         elif item_name is not None:
-            found = table.by_name.get(str(item_name))
+            member = dimension.by_name(str(item_name))
         else:
             raise _CellFailure("missingRequiredField", "itemId, itemName or itemCode is missing")
-        if found is None:
-            if item_id is None and table.top_level is not None and item_name == table.top_level:
-                raise _CellFailure("cellIsCalculated", "the cell is an aggregate and not writeable")
-            if item_id is not None and table.index_of(item_id) == 0:
-                raise _CellFailure("cellIsCalculated", "the cell is an aggregate and not writeable")
-            raise _CellFailure("invalidItem", f"no such item in {table.definition.name}")
-        return table.definition.name, found.code
+        if member is None:
+            raise _CellFailure("invalidItem", f"no such item in {name}")
+        if member.key is None:
+            raise _CellFailure("cellIsCalculated", "the cell is an aggregate and not writeable")
+        return name, member.key
 
     def _value(self, line_item: LineItemDef, value: Any, members: Mapping[str, set[str]]) -> Any:
         if line_item.format == "boolean":
@@ -601,6 +840,12 @@ def default_view(module: ModuleDef) -> ViewDef:
         columns=["Line Items"],
         pages=module.dimensions[1:],
     )
+
+
+def _first_leaf(axis: Axis) -> int:
+    """A page dimension's default selection: its first leaf (Anaplan's lists answer
+    `useTopLevelAsPageDefault: false`)."""
+    return next((i for i, key in enumerate(axis.keys) if key != ""), 0)
 
 
 def _count(axes: Iterable[Axis]) -> int:

@@ -14,6 +14,7 @@ from typing import Any
 from .. import errors
 from ..definitions import CalendarDef, ModelDef, VersionDef
 from .lists import ModelHost
+from .timescale import HALF_YEAR_TOTALS, QUARTER_TOTALS, TOTAL_OF_ALL_PERIODS
 
 CALENDAR_TYPE = "Calendar Months/Quarters/Years"
 START_OF_TIMESCALE = {"periodText": "Start of Timescale", "date": "1900-01-01"}
@@ -119,11 +120,11 @@ class TimeSettings:
             "futureYearsCount": self.calendar.future_years,
             "currentPeriod": {"periodText": current["periodText"], "lastDay": current["lastDay"]},
             "totalsSelection": {
-                "quarterTotals": True,
-                "halfYearTotals": False,
+                "quarterTotals": QUARTER_TOTALS,
+                "halfYearTotals": HALF_YEAR_TOTALS,
                 "yearToDateSummary": False,
                 "yearToGoSummary": False,
-                "totalOfAllPeriods": True,
+                "totalOfAllPeriods": TOTAL_OF_ALL_PERIODS,
             },
         }
 

@@ -11,7 +11,7 @@ from starlette.routing import BaseRoute
 
 from ...engine.contract import Engine
 from ...engine.lists import ModelHost
-from ...engine.modules import MAX_CELLS_PER_WRITE, Modules
+from ...engine.modules import MAX_CELLS_PER_WRITE, Grid, Modules, Tabular
 from ...engine.timesettings import TimeSettings
 from ...errors import BadRequest
 from ...jsontext import load_json
@@ -125,7 +125,7 @@ def _page_selectors(request: Request) -> list[tuple[str, str]]:
 
 async def get_view_data(request: Request) -> Response:
     """The view's cells as CSV (default) or, with `Accept: application/json` and `format=v1`,
-    as JSON."""
+    as JSON; `exportType` picks a CSV layout (`GRID_CURRENT_PAGE` by default)."""
     view_id = request.path_params["viewId"]
     pages = _page_selectors(request)
     as_json = (
@@ -133,12 +133,22 @@ async def get_view_data(request: Request) -> Response:
         and request.query_params.get("format") == "v1"
     )
 
+    export_type = request.query_params.get("exportType", "GRID_CURRENT_PAGE")
+    module_id = request.query_params.get("moduleId")
+    max_rows_text = request.query_params.get("maxRows")
+    max_rows = int(max_rows_text) if max_rows_text and max_rows_text.isdigit() else None
+    if as_json and export_type != "GRID_CURRENT_PAGE":
+        raise BadRequest(f"exportType {export_type} is available as CSV only.")
+
     def work(engine: Engine, who: Any, model_id: str) -> bytes:
-        grid = modules_of(engine, model_id).grid(view_id, pages)
-        max_rows = request.query_params.get("maxRows")
-        if max_rows and max_rows.isdigit():
-            grid.rows = grid.rows[: int(max_rows)]
-        return grid.json_bytes() if as_json else grid.csv_bytes()
+        found = modules_of(engine, model_id).view_export(view_id, export_type, pages, module_id)
+        if isinstance(found, Tabular):
+            return found.csv_bytes(max_rows)
+        if isinstance(found, Grid):
+            if max_rows is not None:
+                found.rows = found.rows[:max_rows]
+            return found.json_bytes() if as_json else found.csv_bytes()
+        return b"".join(grid.csv_bytes() for grid in found)
 
     body = await in_model(request, work)
     return Response(body, media_type="application/json" if as_json else "text/csv; charset=utf-8")
