@@ -36,6 +36,7 @@ from ..models.transactional import (
     ViewAxes,
     ViewData,
     ViewInfo,
+    ViewLayout,
     ViewRow,
 )
 from . import endpoints
@@ -157,12 +158,37 @@ def view_data(ctx: Context, view_id: str, pages: Mapping[str, str] | None) -> Fl
     return ViewData.model_validate(response.json())
 
 
-def view_csv(ctx: Context, view_id: str, pages: Mapping[str, str] | None) -> Flow[int]:
-    """Emit a view's grid CSV piece by piece; returns the byte count."""
+TABULAR_LAYOUTS = ("TABULAR_MULTI_COLUMN", "TABULAR_SINGLE_COLUMN")
+"""The layouts that need the view's module id."""
+
+
+def view_module_id(ctx: Context, view_id: str) -> Flow[str]:
+    """The id of the module a view belongs to (a default view's id is its module's)."""
+    found = yield from list_views(ctx)
+    for view in found:
+        if view.id == view_id:
+            return view.module_id
+    raise _closest("view", view_id, [v.id for v in found])
+
+
+def view_csv(
+    ctx: Context,
+    view_id: str,
+    pages: Mapping[str, str] | None,
+    layout: ViewLayout = "GRID_CURRENT_PAGE",
+    module_id: str | None = None,
+) -> Flow[int]:
+    """Emit a view's CSV piece by piece (the grid, or another `exportType` layout; the tabular
+    ones need `module_id`); returns the byte count."""
+    params = _pages_param(pages)
+    if layout != "GRID_CURRENT_PAGE":
+        params["exportType"] = layout
+    if module_id is not None:
+        params["moduleId"] = module_id
     request = Request(
         "GET",
         f"{_base(ctx)}/views/{_segment(view_id)}/data",
-        params=_pages_param(pages),
+        params=params,
         headers={"Accept": "text/csv"},
         stream=True,
     )

@@ -85,6 +85,7 @@ from .transactional import (
     ViewAxes,
     ViewData,
     ViewInfo,
+    ViewLayout,
     ViewRow,
     parse_list_write,
 )
@@ -157,6 +158,7 @@ __all__ = [
     "ViewAxes",
     "ViewData",
     "ViewInfo",
+    "ViewLayout",
     "ViewRow",
     "WireModel",
     "Workspace",

@@ -7,7 +7,7 @@ exact on output (`to_wire()` writes Anaplan's camelCase names and only the field
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
 
@@ -24,6 +24,12 @@ def _as_text(value: Any) -> Any:
 
 Id = Annotated[str, BeforeValidator(_as_text)]
 """An Anaplan id: a JSON string, though some answers (and requests) carry numbers."""
+
+
+ViewLayout = Literal[
+    "GRID_CURRENT_PAGE", "GRID_ALL_PAGES", "TABULAR_MULTI_COLUMN", "TABULAR_SINGLE_COLUMN"
+]
+"""The CSV layouts of a view's data (Anaplan's `exportType`)."""
 
 
 class ObjectRef(WireModel):

@@ -20,6 +20,7 @@ from ...models.transactional import (
     ViewAxes,
     ViewData,
     ViewInfo,
+    ViewLayout,
     ViewRow,
 )
 from .files import write_chunks
@@ -93,10 +94,28 @@ class Views(Namespace):
         for row in rows.feed(b"", final=True):
             yield row
 
-    def iter_csv(self, view: str, *, pages: Mapping[str, str] | None = None) -> Iterator[bytes]:
-        """The grid as Anaplan's CSV, piece by piece."""
+    def iter_csv(
+        self,
+        view: str,
+        *,
+        pages: Mapping[str, str] | None = None,
+        layout: ViewLayout = "GRID_CURRENT_PAGE",
+    ) -> Iterator[bytes]:
+        """The view as Anaplan's CSV, piece by piece.
+
+        Args:
+            view: The view's id or listed name.
+            pages: Page dimension id to item id (grid layouts only).
+            layout: Anaplan's `exportType`: the current page's grid (default),
+                `GRID_ALL_PAGES` (one grid per page), `TABULAR_MULTI_COLUMN` (a column per
+                dimension, then one per line item) or `TABULAR_SINGLE_COLUMN` (a line per cell).
+        """
         view_id = self._run(core.view_id_of(self._ctx, view))
-        yield from self._runner.stream(core.view_csv(self._ctx, view_id, pages))
+        module_id = None
+        if layout in core.TABULAR_LAYOUTS:
+            module_id = self._run(core.view_module_id(self._ctx, view_id))
+        flow = core.view_csv(self._ctx, view_id, pages, layout, module_id)
+        yield from self._runner.stream(flow)
 
     def download(
         self,
@@ -104,9 +123,12 @@ class Views(Namespace):
         dest: str | os.PathLike[str] | Any,
         *,
         pages: Mapping[str, str] | None = None,
+        layout: ViewLayout = "GRID_CURRENT_PAGE",
     ) -> int:
-        """Write the grid CSV to a path or binary file object; returns the byte count."""
-        return write_chunks(self._runner, self.iter_csv(view, pages=pages), dest)
+        """Write the view's CSV (in `layout`, as `iter_csv`) to a path or binary file object;
+        returns the byte count."""
+        chunks = self.iter_csv(view, pages=pages, layout=layout)
+        return write_chunks(self._runner, chunks, dest)
 
 
 class Cells(Namespace):
