@@ -131,6 +131,13 @@ def test_calendar_versions_and_users(sales: Client) -> None:
     me = sales.users.me()
     assert (me.email, me.email_opt_in) == ("ann@example.com", False)
     assert {u.email for u in sales.users.list()} == {"ann@example.com", "bo@example.com"}
+    assert [u.email for u in sales.users.list(sort=["-email"])] == [
+        "bo@example.com",
+        "ann@example.com",
+    ]
+    assert [u.first_name for u in sales.users.list(sort=["+firstName"])] == ["Ann", "Bo"]
+    with pytest.raises(ValueError, match="cannot sort users by 'emailAddress'"):
+        sales.users.list(sort=["emailAddress"])
     assert sales.users.get(me.id) == me
 
 

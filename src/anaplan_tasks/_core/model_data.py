@@ -317,7 +317,27 @@ def get_user(ctx: Context, user_id: str = "me") -> Flow[User]:
     return User.model_validate(body.get("user", {}))
 
 
-def list_users(ctx: Context) -> Flow[list[User]]:
-    """Every user of the tenant (workspace administrators only)."""
-    items = yield from list_all(ctx, endpoints.api_url(ctx, "/users"), "users")
+USER_SORT_FIELDS = ("firstName", "lastName", "email", "active", "lastLoginDate")
+"""The fields Anaplan sorts `/users` by."""
+
+
+def user_sort_param(sort: Sequence[str]) -> dict[str, str]:
+    """`sort=+lastName,-email` from `["lastName", "-email"]` (a field without a sign ascends);
+    a field Anaplan does not sort by raises ValueError before any request."""
+    parts: list[str] = []
+    for entry in sort:
+        sign = "-" if entry.startswith("-") else "+"
+        field = entry.lstrip("+-")
+        if field not in USER_SORT_FIELDS:
+            raise ValueError(
+                f"cannot sort users by {field!r}; sort by {', '.join(USER_SORT_FIELDS)}"
+            )
+        parts.append(f"{sign}{field}")
+    return {"sort": ",".join(parts)} if parts else {}
+
+
+def list_users(ctx: Context, sort: Sequence[str] = ()) -> Flow[list[User]]:
+    """Every user of the tenant (workspace administrators only), in Anaplan's `sort` order."""
+    params = user_sort_param(sort)
+    items = yield from list_all(ctx, endpoints.api_url(ctx, "/users"), "users", params)
     return [User.model_validate(item) for item in items]

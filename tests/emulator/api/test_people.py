@@ -89,6 +89,31 @@ def test_users_me_is_complete_and_users_lists_the_tenant(ann: httpx2.Client) -> 
     assert_error(ann.get("/2/0/users/0123456789abcdef0123456789abcdef"), 404)
 
 
+def test_users_sort_by_signed_fields_and_refuse_anything_else(ann: httpx2.Client) -> None:
+    def emails(sort: str, **params: str) -> list[str]:
+        body = ok(ann.get("/2/0/users", params={"sort": sort, **params}))
+        return [user["email"] for user in body["users"]]
+
+    everyone = emails("+email")
+    assert everyone == sorted(everyone)
+    assert emails("-email") == everyone[::-1]
+    by_name = ok(ann.get("/2/0/users", params={"sort": "+lastName,-firstName"}))["users"]
+    keys = [(u["lastName"].lower(), u["firstName"].lower()) for u in by_name]
+    assert [k[0] for k in keys] == sorted(k[0] for k in keys)
+    signed_in_last = emails("+lastLoginDate")
+    assert signed_in_last[-1] == "ann@example.com"  # the only one who signed in
+    assert "bo@example.com" in signed_in_last[:-1]  # never signed in: first
+    page = ok(ann.get("/2/0/users", params={"sort": "-email", "limit": "1", "offset": "1"}))
+    assert [u["email"] for u in page["users"]] == everyone[-2:-1]
+    bare = assert_error(ann.get("/2/0/users", params={"sort": "email"}), 400)
+    assert bare["status"]["message"] == (
+        "Bad sort order format: 'email'. Please follow (-){column_name_1},(+){column_name_2}.. "
+        "format"
+    )
+    unknown = assert_error(ann.get("/2/0/users", params={"sort": "+emailAddress"}), 400)
+    assert unknown["status"]["message"] == "Failed to parse sort parameter"
+
+
 def test_only_workspace_admins_list_users(emulator: RunningEmulator, ann: httpx2.Client) -> None:
     with signed_in(emulator, "viewer@example.com", "viewer") as viewer:
         assert_error(viewer.get("/2/0/users"), 403)

@@ -4,6 +4,7 @@ tenant's users (transactional API)."""
 from __future__ import annotations
 
 import builtins
+from collections.abc import Sequence
 from datetime import date
 
 from ..._core import model_data as core
@@ -72,6 +73,12 @@ class AsyncUsers(AsyncNamespace):
         """One user of the tenant."""
         return await self._run(core.get_user(self._ctx, user_id))
 
-    async def list(self) -> builtins.list[User]:
-        """Every user of the tenant (Anaplan allows it to workspace administrators)."""
-        return await self._run(core.list_users(self._ctx))
+    async def list(self, *, sort: Sequence[str] = ()) -> builtins.list[User]:
+        """Every user of the tenant (Anaplan allows it to workspace administrators).
+
+        Args:
+            sort: Fields to order by, first key first, `-` before a field for descending:
+                `["lastName", "-lastLoginDate"]`. Anaplan sorts by `firstName`, `lastName`,
+                `email`, `active` and `lastLoginDate`; another field raises ValueError.
+        """
+        return await self._run(core.list_users(self._ctx, tuple(sort)))

@@ -6,6 +6,7 @@ tenant's users (transactional API)."""
 from __future__ import annotations
 
 import builtins
+from collections.abc import Sequence
 from datetime import date
 
 from ..._core import model_data as core
@@ -74,6 +75,12 @@ class Users(Namespace):
         """One user of the tenant."""
         return self._run(core.get_user(self._ctx, user_id))
 
-    def list(self) -> builtins.list[User]:
-        """Every user of the tenant (Anaplan allows it to workspace administrators)."""
-        return self._run(core.list_users(self._ctx))
+    def list(self, *, sort: Sequence[str] = ()) -> builtins.list[User]:
+        """Every user of the tenant (Anaplan allows it to workspace administrators).
+
+        Args:
+            sort: Fields to order by, first key first, `-` before a field for descending:
+                `["lastName", "-lastLoginDate"]`. Anaplan sorts by `firstName`, `lastName`,
+                `email`, `active` and `lastLoginDate`; another field raises ValueError.
+        """
+        return self._run(core.list_users(self._ctx, tuple(sort)))

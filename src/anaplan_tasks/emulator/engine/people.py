@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import partial
 
 from ...models import User
 from .. import errors
@@ -14,6 +15,38 @@ from .contract import Page, Paged, Principal
 
 MODEL_OPEN = "Model is open. Please close the model before trying again."
 MODEL_UNKNOWN = "Model ID does not exist."
+
+USER_SORT_FIELDS = {
+    "firstName": "first_name",
+    "lastName": "last_name",
+    "email": "email",
+    "active": "active",
+    "lastLoginDate": "last_login_date",
+}
+"""The fields `GET /users` sorts by (wire name → model field)."""
+
+
+def user_sort(text: str) -> list[tuple[str, bool]]:
+    """Parse `+lastName,-email` into (field, descending) pairs, with Anaplan's 400s: a field
+    without its sign, and a field it does not sort by. (A `+` sent unencoded reads as a space
+    in a query string; it counts as `+`.)"""
+    order: list[tuple[str, bool]] = []
+    for part in text.split(","):
+        sign, field = part[:1], part[1:].strip()
+        if sign not in ("+", "-", " ") or not field:
+            raise errors.BadRequest(
+                f"Bad sort order format: '{part.strip()}'. Please follow "
+                "(-){column_name_1},(+){column_name_2}.. format"
+            )
+        if field not in USER_SORT_FIELDS:
+            raise errors.BadRequest("Failed to parse sort parameter")
+        order.append((USER_SORT_FIELDS[field], sign == "-"))
+    return order
+
+
+def _sort_value(user: User, *, field: str) -> tuple[bool, str]:
+    value = getattr(user, field)
+    return (value is not None, str(value).lower() if value is not None else "")
 
 
 def anaplan_time(epoch_ms: int) -> str:
@@ -50,14 +83,21 @@ class PeopleMixin(EngineBase):
         if not any(self._grants.get(principal.user_id, {}).values()):
             raise errors.Forbidden(f"Only workspace administrators can {what}.")
 
-    def tenant_users(self, principal: Principal, page: Page) -> Paged[User]:
-        """Every user of the caller's tenant (`GET /users`); workspace administrators only."""
+    def tenant_users(
+        self, principal: Principal, page: Page, sort: str | None = None
+    ) -> Paged[User]:
+        """Every user of the caller's tenant (`GET /users`); workspace administrators only.
+
+        `sort` is Anaplan's `+field,-field` (the sign is required; see `user_sort`)."""
         self._require_admin(principal, "list the tenant's users")
+        order = user_sort(sort) if sort is not None else []
         users = [
             self._user_wire(user)
             for user in self._users.values()
             if user.customer_id == principal.customer_id
         ]
+        for field, descending in reversed(order):  # stable sorts, last key first
+            users.sort(key=partial(_sort_value, field=field), reverse=descending)
         return page_of(users, page)
 
     def tenant_user(self, principal: Principal, user_id: str) -> User:

@@ -31,9 +31,10 @@ def people(engine: Engine) -> PeopleMixin:
 
 
 async def list_users(request: Request) -> Response:
-    """Every user of the caller's tenant, paged (key `users`)."""
+    """Every user of the caller's tenant, paged (key `users`), sorted by `sort` when given."""
     page = parse_page(request)
-    paged = await run(request, lambda engine, who: people(engine).tenant_users(who, page))
+    sort = request.query_params.get("sort")
+    paged = await run(request, lambda engine, who: people(engine).tenant_users(who, page, sort))
     return listing(request, "users", "user", paged, page=page)
 
 
