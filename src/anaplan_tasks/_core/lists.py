@@ -118,12 +118,14 @@ class ItemRows:
     """Turns the CSV of a list's items, fed piece by piece, into `ListItem`s.
 
     Columns after the fixed ones are the list's properties when `properties` names them, its
-    subsets (`true`/`false`) otherwise. A record whose quoted field spans lines waits for the
-    rest of it.
+    subsets (`true`/`false`) otherwise; for a list under selective access, `read` and `write`
+    come first (who may read and write the item). A record whose quoted field spans lines waits
+    for the rest of it.
     """
 
-    def __init__(self, properties: Iterable[str] = ()):
+    def __init__(self, properties: Iterable[str] = (), *, selective_access: bool = False):
         self._properties = set(properties)
+        self._access = ("read", "write") if selective_access else ()
         self._decoder = codecs.getincrementaldecoder("utf-8-sig")()
         self._pending = ""
         self._header: list[str] | None = None
@@ -167,7 +169,14 @@ class ItemRows:
         ):
             if fields.get(column):
                 data[key] = fields[column]
-        extra = [column for column in self._header if column not in FIXED_COLUMNS]
+        for column in self._access:
+            if column in fields:
+                data[column] = fields[column]
+        extra = [
+            column
+            for column in self._header
+            if column not in FIXED_COLUMNS and column not in self._access
+        ]
         if extra:
             data["properties"] = {c: fields.get(c, "") for c in extra if c in self._properties}
             subsets = {

@@ -121,9 +121,22 @@ class ListDef(_Strict):
     top_level: str | None = Field(default=None, description="Name of the top-level item, if any.")
     parent_list: str | None = Field(default=None, description="Items' parents live in this list.")
     properties: list[PropertyDef] = Field(default_factory=list)
+    subsets: list[str] = Field(default_factory=list, description="Names of the list's subsets.")
+    numbered: bool = Field(
+        default=False, description="A numbered list: item names are generated (#1, #2, …)."
+    )
+    display_name_property: str | None = Field(
+        default=None, description="A numbered list's property that views show as the name."
+    )
+    selective_access: bool = Field(
+        default=False, description="Items are visible to the users their read/write name."
+    )
     items: list[dict[str, Any]] = Field(
         default_factory=list,
-        description="Initial items: {code, name, parent, <property>: value}.",
+        description=(
+            "Initial items: {code, name, parent, <property>: value, subsets: [names], "
+            "read: [emails], write: [emails]}."
+        ),
     )
 
 
@@ -434,6 +447,11 @@ def _role_problems(model: ModelDef, workspace: WorkspaceDef, path: str) -> list[
     return problems
 
 
+def _names(value: Any) -> list[str]:
+    """The names an item's `subsets` gives (a list of names; anything else: none)."""
+    return [str(name) for name in value] if isinstance(value, list) else [str(value)]
+
+
 def _duplicates(problems: list[str], path: str, names: list[str], what: str) -> None:
     seen: set[str] = set()
     for index, name in enumerate(names):
@@ -490,6 +508,17 @@ def _model_problems(model: ModelDef, path: str) -> list[str]:
                     "item's own field"
                 )
             check_format(f"{where}.properties[{p_index}]", prop.format, prop.list)
+        _duplicates(problems, f"{where}.subsets", list(lst.subsets), "subset")
+        for s_index, subset in enumerate(lst.subsets):
+            if subset in {p.name for p in lst.properties}:
+                problems.append(f"{where}.subsets[{s_index}]: {subset!r} is also a property")
+        if lst.display_name_property is not None:
+            if not lst.numbered:
+                problems.append(f"{where}.display_name_property: only numbered lists have one")
+            elif lst.display_name_property not in {p.name for p in lst.properties}:
+                problems.append(
+                    f"{where}.display_name_property: unknown property {lst.display_name_property!r}"
+                )
         codes: set[str] = set()
         for i_index, initial in enumerate(lst.items):
             key = initial.get("code", initial.get("name"))
@@ -499,10 +528,22 @@ def _model_problems(model: ModelDef, path: str) -> list[str]:
                 problems.append(f"{where}.items[{i_index}].code: duplicate code {key!r}")
             else:
                 codes.add(str(key))
-            known = {"code", "name", "parent"} | {p.name for p in lst.properties}
+            if lst.numbered and "name" in initial:
+                problems.append(
+                    f"{where}.items[{i_index}].name: a numbered list's names are generated"
+                )
+            known = {"code", "name", "parent", "subsets"} | {p.name for p in lst.properties}
+            if lst.selective_access:
+                known |= {"read", "write"}
             for key_name in initial:
                 if key_name not in known:
                     problems.append(f"{where}.items[{i_index}].{key_name}: unknown property")
+            for s_name in _names(initial.get("subsets", [])):
+                if s_name not in lst.subsets:
+                    problems.append(f"{where}.items[{i_index}].subsets: unknown subset {s_name!r}")
+            for field_name in ("read", "write"):
+                if not isinstance(initial.get(field_name, []), list):
+                    problems.append(f"{where}.items[{i_index}].{field_name}: a list of emails")
     for m_index, module in enumerate(model.modules):
         where = f"{path}.modules[{m_index}]"
         for d_index, dimension in enumerate(module.dimensions):

@@ -83,8 +83,9 @@ class ListMetadata(WireModel):
 class ListItem(WireModel):
     """One item of a list (`GET …/lists/{listId}/items`).
 
-    `properties` and `subsets` come with `includeAll=true`; property values are text, numbers
-    included (`"12.0"`). `listId`/`listName` name the parent's list when the list has a parent.
+    `properties` and `subsets` come with `includeAll=true` (and `read`/`write` for a list under
+    selective access); property values are text, numbers included (`"12.0"`). `listId`/
+    `listName` name the parent's list when the list has a parent.
     """
 
     id: Id
@@ -96,6 +97,12 @@ class ListItem(WireModel):
     list_name: str | None = None
     subsets: dict[str, bool] | None = None
     properties: dict[str, str] | None = None
+    read: Id | None = Field(
+        default=None, description="Selective access: who may read it (comma-separated emails)."
+    )
+    write: Id | None = Field(
+        default=None, description="Selective access: who may write it (comma-separated emails)."
+    )
 
 
 class ListItemFailure(WireModel):

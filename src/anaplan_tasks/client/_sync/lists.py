@@ -53,14 +53,17 @@ class Lists(Namespace):
 
         Args:
             list_id: The list's id or name.
-            include_all: Read the items' properties (as text) and subsets too.
+            include_all: Read the items' properties (as text) and subsets too, and under
+                selective access who may read and write each item.
         """
         resolved = self._run(core_lists.list_id_of(self._ctx, list_id))
         names: list[str] = []
+        selective = False
         if include_all:
             metadata = self._run(core_lists.list_metadata(self._ctx, resolved))
             names = [prop.name for prop in metadata.properties]
-        rows = core_lists.ItemRows(names)
+            selective = bool(metadata.has_selective_access)
+        rows = core_lists.ItemRows(names, selective_access=selective)
         flow = core_lists.items_csv(self._ctx, resolved, include_all=include_all)
         for piece in self._runner.stream(flow):
             for item in rows.feed(piece):

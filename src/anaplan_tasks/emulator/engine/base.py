@@ -69,6 +69,11 @@ class EngineBase:
         admin = self._grants.get(principal.user_id, {}).get(model.workspace_id, False)
         return access_of(self._catalogs[model_id].structure, principal.email, admin=admin)
 
+    def is_model_admin(self, principal: Principal, model_id: str) -> bool:
+        """Whether the caller administers the model's workspace (selective access does not
+        hide items from administrators)."""
+        return self._access(principal, model_id).admin
+
     def _usable(self, principal: Principal, model_id: str) -> tuple[ModelRecord, Access]:
         """The model and the caller's rights, for a model-scoped call: No Access is a 404."""
         model = self._visible(principal, model_id)

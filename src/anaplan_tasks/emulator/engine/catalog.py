@@ -56,6 +56,7 @@ def wanted_object_ids(structure: ModelDef) -> list[tuple[ObjectKind, str]]:
     ]
     wanted += [("view", member_key(m.name, v.name)) for m in structure.modules for v in m.views]
     wanted += [("version", v.name) for v in structure.versions]
+    wanted += [("subset", member_key(lst.name, s)) for lst in structure.lists for s in lst.subsets]
     return wanted
 
 

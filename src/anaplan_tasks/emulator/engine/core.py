@@ -43,6 +43,7 @@ from .context import split_chunks
 from .contract import Page, Paged, Principal, Progression
 from .files import DEFAULT_OWNER, FilesMixin, encode_default
 from .lifecycle import Lifecycle
+from .lists import initial_item
 from .passwords import PasswordHasher
 from .people import PeopleMixin, anaplan_time
 from .tasks import TasksMixin, encode_result
@@ -157,7 +158,10 @@ class EmulatorEngine(FilesMixin, TasksMixin, PeopleMixin):
                     data = store.model_data(model_id)
                     for lst in model.lists:
                         if lst.items:
-                            data.add_initial_items(lst.name, lst.items)
+                            data.add_initial_items(
+                                lst.name,
+                                [initial_item(lst, i, item) for i, item in enumerate(lst.items)],
+                            )
                     for source in model.files:
                         if source.default_content is not None:
                             store.replace_content(

@@ -18,6 +18,7 @@ from ..definitions import TIME, VERSIONS, ListDef
 from .catalog import ModelCatalog
 from .lists import ItemTable, Lists, StoredItem
 from .timescale import TIME_ID, periods
+from .values import format_value
 
 VERSIONS_ID = "20000000020"
 """The Versions dimension."""
@@ -136,9 +137,12 @@ def list_dimension(lists: Lists, definition: ListDef) -> Dimension:
 
 
 def _leaf(table: ItemTable, item: StoredItem) -> Member:
-    return Member(
-        table.item_id(item.index), item.name, item.code, item.code, frozenset((item.code,))
-    )
+    """A list item; a numbered list with a display-name property shows that property."""
+    name = item.name
+    shown = table.definition.display_name_property
+    if shown is not None and item.props.get(shown) not in (None, ""):
+        name = format_value(item.props[shown])
+    return Member(table.item_id(item.index), name, item.code, item.code, frozenset((item.code,)))
 
 
 class _Hierarchy:

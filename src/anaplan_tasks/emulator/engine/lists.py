@@ -6,6 +6,11 @@ seen by the next import, export, delete action or ALM sync, and the reverse.
 Ids (Anaplan §1.4): a list is `101…` (its catalogue id); its items share an entity prefix of
 `200 + n` where n is the list's number (`101000000000 + n`), and an item's id is
 `<prefix>000000000 + index`, the index the store gave it. The top-level item has index 0.
+
+Subsets (`109…`) hold items by a boolean kept with the item's properties (under a key no
+property can take); a numbered list generates its items' names (`#<index>`) and keys items
+without a code by that name; a list under selective access shows a user who is not a workspace
+administrator only the items whose `read` or `write` names them.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from ...models.transactional import (
 from .. import errors
 from ..definitions import ListDef, ModelDef, PropertyDef
 from ..storage import DataTransaction, ModelData, Store
-from .catalog import ModelCatalog
+from .catalog import ModelCatalog, member_key
 from .values import converter, storage_kind
 
 MAX_ITEMS_PER_WRITE = 100_000
@@ -49,6 +54,47 @@ ENTITY_BASE = 200
 ITEM_FACTOR = 1_000_000_000
 
 _FORMATS = {"number": "NUMBER", "text": "TEXT", "boolean": "BOOLEAN", "date": "DATE"}
+
+SUBSET_KEY = "\x1esubset\x1f"
+"""Prefix of the stored flag of an item's membership of a subset."""
+
+READ_KEY = "\x1eread"
+WRITE_KEY = "\x1ewrite"
+"""Stored keys of the users (comma-separated emails) who may read / write an item."""
+
+
+def subset_key(subset: str) -> str:
+    """The stored key of membership of a subset."""
+    return SUBSET_KEY + subset
+
+
+def initial_item(definition: ListDef, position: int, item: Mapping[str, Any]) -> dict[str, Any]:
+    """A definition's initial item as the store keeps it: subsets and read/write as stored
+    keys, a numbered list's generated name (`#<position + 1>`: the first index of a new list)."""
+    stored = {k: v for k, v in item.items() if k not in ("subsets", "read", "write")}
+    subsets = item.get("subsets", [])
+    for name in subsets if isinstance(subsets, list) else [subsets]:
+        stored[subset_key(str(name))] = True
+    for field_name, key in (("read", READ_KEY), ("write", WRITE_KEY)):
+        if item.get(field_name):
+            stored[key] = ", ".join(str(email) for email in item[field_name])
+    if definition.numbered:
+        stored["name"] = f"#{position + 1}"
+        stored.setdefault("code", stored["name"])
+    return stored
+
+
+def may_see(item: StoredItem, viewer: str | None) -> bool:
+    """Whether a user (email; None: an administrator) sees an item under selective access."""
+    if viewer is None:
+        return True
+    wanted = viewer.lower()
+    for key in (READ_KEY, WRITE_KEY):
+        users = item.props.get(key)
+        if users and wanted in (email.strip().lower() for email in str(users).split(",")):
+            return True
+    return False
+
 
 RESET_NOT_EMPTY = (
     "We can't reset the list item index of a list that contains data. Select an empty list "
@@ -199,9 +245,9 @@ class Lists:
             "id": table.list_id,
             "name": definition.name,
             "properties": [_property(prop) for prop in definition.properties],
-            "has_selective_access": False,
+            "has_selective_access": definition.selective_access,
             "managed_by": "",
-            "numbered_list": False,
+            "numbered_list": definition.numbered,
             "use_top_level_as_page_default": False,
             "item_count": len(table.items) + (1 if definition.top_level else 0),
             "workflow_enabled": False,
@@ -213,15 +259,42 @@ class Lists:
             fields["parent"] = ObjectRef(id=self.list_id(parent), name=parent.name)
         if definition.top_level is not None:
             fields["top_level_item"] = ObjectRef(id=table.item_id(0), name=definition.top_level)
+        if definition.subsets:
+            fields["subsets"] = [
+                ObjectRef(id=self.subset_id(definition, name), name=name)
+                for name in definition.subsets
+            ]
+        if definition.numbered:
+            fields["next_item_index"] = table.last_index + 1
+            if definition.display_name_property is not None:
+                fields["display_name_property"] = definition.display_name_property
         return ListMetadata(**fields)
+
+    def subset_id(self, definition: ListDef, subset: str) -> str:
+        """A list subset's `109…` id."""
+        return self.catalog.id_of("subset", member_key(definition.name, subset))
+
+    def subset_of(self, dimension_id: str) -> tuple[ListDef, str] | None:
+        """The list and subset a `109…` id names, or None."""
+        for definition in self.catalog.structure.lists:
+            for name in definition.subsets:
+                if self.subset_id(definition, name) == dimension_id:
+                    return definition, name
+        return None
 
     def item_count(self, list_ref: str) -> int:
         """Items a read of the list returns (the top-level item included)."""
         definition = self.list_def(list_ref)
         return len(self.data.item_keys(definition.name)) + (1 if definition.top_level else 0)
 
-    def items(self, list_ref: str, *, include_all: bool) -> Iterator[ListItem]:
-        """Every item, the top-level one first; 400 past a million items."""
+    def items(
+        self, list_ref: str, *, include_all: bool, viewer: str | None = None
+    ) -> Iterator[ListItem]:
+        """Every item, the top-level one first; 400 past a million items.
+
+        `include_all` adds subsets, properties and (under selective access) `read`/`write`;
+        `viewer` (an email) shows a list under selective access as that user sees it: the
+        items whose read or write names them (None: every item, as administrators see)."""
         definition = self.list_def(list_ref)
         table = self.table(definition)
         if len(table.items) + 1 > MAX_ITEMS_PER_READ:
@@ -232,32 +305,62 @@ class Lists:
         if definition.top_level is not None:
             yield ListItem(id=table.item_id(0), name=definition.top_level)
         names = [prop.name for prop in definition.properties]
+        hidden = definition.selective_access and viewer is not None
         for item in table.items:
+            if hidden and not may_see(item, viewer):
+                continue
             fields: dict[str, Any] = {"id": table.item_id(item.index), "name": item.name}
             fields["code"] = item.code
             if item.parent:
                 fields.update(parents.describe(item.parent))
             if include_all:
+                if definition.subsets:
+                    fields["subsets"] = {
+                        n: bool(item.props.get(subset_key(n))) for n in definition.subsets
+                    }
                 fields["properties"] = {n: property_text(item.props.get(n)) for n in names}
+                if definition.selective_access:
+                    fields["read"] = str(item.props.get(READ_KEY) or "")
+                    fields["write"] = str(item.props.get(WRITE_KEY) or "")
             yield ListItem(**fields)
 
-    def items_json(self, list_ref: str, *, include_all: bool) -> Iterator[bytes]:
+    def items_json(
+        self, list_ref: str, *, include_all: bool, viewer: str | None = None
+    ) -> Iterator[bytes]:
         """The `listItems` array body, piece by piece (the envelope is the caller's)."""
         first = True
-        for item in self.items(list_ref, include_all=include_all):
+        for item in self.items(list_ref, include_all=include_all, viewer=viewer):
             yield (b"" if first else b",") + json.dumps(item.to_wire()).encode()
             first = False
 
-    def items_csv(self, list_ref: str, *, include_all: bool) -> Iterator[bytes]:
-        """The items as Anaplan's CSV: fixed columns, then subsets and properties."""
+    def items_csv(
+        self, list_ref: str, *, include_all: bool, viewer: str | None = None
+    ) -> Iterator[bytes]:
+        """The items as Anaplan's CSV: fixed columns, then (`include_all`) `read` and `write`
+        under selective access, subsets and properties."""
         definition = self.list_def(list_ref)
         names = [prop.name for prop in definition.properties] if include_all else []
+        subsets = list(definition.subsets) if include_all else []
+        access = ["read", "write"] if include_all and definition.selective_access else []
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        header = ["id", "name", "code", "parent", "parentId", "listId", "listName", *names]
+        header = [
+            "id",
+            "name",
+            "code",
+            "parent",
+            "parentId",
+            "listId",
+            "listName",
+            *access,
+            *subsets,
+            *names,
+        ]
         writer.writerow(header)
-        for count, item in enumerate(self.items(list_ref, include_all=include_all), 1):
+        found = self.items(list_ref, include_all=include_all, viewer=viewer)
+        for count, item in enumerate(found, 1):
             props = item.properties or {}
+            member = item.subsets or {}
             writer.writerow(
                 [
                     item.id,
@@ -267,6 +370,8 @@ class Lists:
                     item.parent_id or "",
                     item.list_id or "",
                     item.list_name or "",
+                    *([item.read or "", item.write or ""] if access else []),
+                    *["true" if member.get(n) else "false" for n in subsets],
                     *[props.get(n, "") for n in names],
                 ]
             )
@@ -281,21 +386,32 @@ class Lists:
         the properties."""
         definition = self.list_def(list_ref)
         names = [prop.name for prop in definition.properties]
+        subsets = list(definition.subsets)
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["", "Parent", "Code", *names])
+        writer.writerow(["", "Parent", "Code", *subsets, *names])
         for count, item in enumerate(self.items(list_ref, include_all=True)):
             if count >= MAX_PREVIEW_ITEMS:
                 break
             props = item.properties or {}
+            member = item.subsets or {}
             writer.writerow(
-                [item.name, item.parent or "", item.code or "", *[props.get(n, "") for n in names]]
+                [
+                    item.name,
+                    item.parent or "",
+                    item.code or "",
+                    *["true" if member.get(n) else "false" for n in subsets],
+                    *[props.get(n, "") for n in names],
+                ]
             )
         return buffer.getvalue().encode()
 
     # -- writes ------------------------------------------------------------------------------
     def add(self, list_ref: str, items: Sequence[Any]) -> ListWriteResult:
-        """Add items; an item whose name or code exists already fails, the others are added."""
+        """Add items; an item whose name or code exists already fails, the others are added.
+
+        A numbered list names its items itself (`#<index>`): an item that sends a name fails,
+        and one without a code is keyed by its generated name."""
         definition = self.list_def(list_ref)
         _check_count(items)
         failures: list[ListItemFailure] = []
@@ -303,6 +419,7 @@ class Lists:
             table = self.table(definition, txn)
             parents = _ParentLookup(self, definition, table, txn)
             props = definition.properties
+            subsets = definition.subsets
             rows: list[tuple[Any, ...]] = []
             seen_names: set[str] = set()
             seen_codes: set[str] = set()
@@ -311,6 +428,13 @@ class Lists:
                     item = _object(raw)
                     name = _text(item.get("name"))
                     code = _text(item.get("code"))
+                    if definition.numbered:
+                        if name is not None:
+                            raise _Failure(
+                                "INCOMPLETE_DATA",
+                                f"the names of a numbered list are generated; send no name: {name}",
+                            )
+                        name = f"#{table.last_index + len(rows) + 1}"
                     if not name:
                         raise _Failure("INCOMPLETE_DATA", "name is required")
                     if name in table.by_name or name in seen_names or name == table.top_level:
@@ -322,19 +446,28 @@ class Lists:
                     if parent:
                         parents.check(parent, seen_names, seen_codes)
                     values = _property_values(props, item.get("properties"), self._members)
-                    _check_subsets(item.get("subsets"))
+                    members = _subset_values(subsets, item.get("subsets"))
                 except _Failure as failure:
                     failures.append(failure.at(position))
                     continue
                 seen_names.add(name)
                 seen_codes.add(key)
-                rows.append((key, name, parent or None, *[values.get(p.name) for p in props]))
+                rows.append(
+                    (
+                        key,
+                        name,
+                        parent or None,
+                        *[values.get(p.name) for p in props],
+                        *[members.get(n) for n in subsets],
+                    )
+                )
             if rows:
                 txn.upsert_items(
                     definition.name,
                     with_name=True,
                     with_parent=True,
-                    properties=[(p.name, storage_kind(p.format)) for p in props],
+                    properties=[(p.name, storage_kind(p.format)) for p in props]
+                    + [(subset_key(n), "boolean") for n in subsets],
                     rows=rows,
                 )
         return _result("added", len(items), len(rows), failures)
@@ -352,8 +485,16 @@ class Lists:
             for position, raw in enumerate(items):
                 try:
                     item = _object(raw)
+                    if definition.numbered and item.get("id") is None and "code" not in item:
+                        raise _Failure(
+                            "INCOMPLETE_DATA", "a numbered list's items are found by id or code"
+                        )
                     stored, new_code = self._identify(table, item)
                     name = _text(item.get("name"))
+                    if definition.numbered and name is not None and name != stored.name:
+                        raise _Failure(
+                            "INCOMPLETE_DATA", f"the names of a numbered list are generated: {name}"
+                        )
                     if name is not None and name != stored.name:
                         other = table.by_name.get(name)
                         if not name or (other is not None and other is not stored):
@@ -363,7 +504,7 @@ class Lists:
                         parents.check(parent)
                     given = item.get("properties")
                     values = _property_values(definition.properties, given, self._members)
-                    _check_subsets(item.get("subsets"))
+                    members = _subset_values(definition.subsets, item.get("subsets"))
                 except _Failure as failure:
                     failures.append(failure.at(position))
                     continue
@@ -371,7 +512,7 @@ class Lists:
                 if new_code is not None and new_code != code:
                     txn.recode_item(definition.name, code, new_code, modules)
                     code = new_code
-                self._apply_update(txn, definition, code, item, name, parent, values)
+                self._apply_update(txn, definition, code, item, name, parent, values, members)
                 fresh = StoredItem(stored.index, code, name or stored.name, stored.parent, {})
                 table.by_code.pop(stored.code, None)
                 table.by_code[code] = fresh
@@ -416,19 +557,23 @@ class Lists:
         name: str | None,
         parent: str | None,
         values: dict[str, Any],
+        members: dict[str, str] | None = None,
     ) -> None:
         props = [p for p in definition.properties if p.name in values]
+        flags = list(members or {})
         row: list[Any] = [code]
         if name is not None:
             row.append(name)
         if "parent" in item:
             row.append(parent or None)
         row += [values[p.name] for p in props]
+        row += [(members or {})[n] for n in flags]
         txn.upsert_items(
             definition.name,
             with_name=name is not None,
             with_parent="parent" in item,
-            properties=[(p.name, storage_kind(p.format)) for p in props],
+            properties=[(p.name, storage_kind(p.format)) for p in props]
+            + [(subset_key(n), "boolean") for n in flags],
             rows=[row],
         )
 
@@ -557,13 +702,24 @@ def _check_count(items: Sequence[Any]) -> None:
         )
 
 
-def _check_subsets(subsets: Any) -> None:
+def _subset_values(known: Sequence[str], subsets: Any) -> dict[str, str]:
+    """The memberships an item sets (`{"Active": true}`), as stored text; unknown subsets and
+    values that are not booleans fail."""
     if subsets is None:
-        return
+        return {}
     if not isinstance(subsets, Mapping):
         raise _Failure("INCORRECT_FORMAT", "subsets must be an object of name: true|false")
-    for name in subsets:
-        raise _Failure("INCOMPLETE_DATA", f"subset not found: {name}")
+    found: dict[str, str] = {}
+    for name, value in subsets.items():
+        if name not in known:
+            raise _Failure("INCOMPLETE_DATA", f"subset not found: {name}")
+        text = _text(value)
+        if text is None or text.lower() not in ("true", "false"):
+            raise _Failure(
+                "INCORRECT_FORMAT", f"incorrect format -- subset name:{name}, value:{value}"
+            )
+        found[name] = text.lower()
+    return found
 
 
 def _property_values(props: Sequence[PropertyDef], given: Any, members: Any) -> dict[str, Any]:

@@ -33,7 +33,7 @@ from .dimensions import (
     time_dimension,
     versions_dimension,
 )
-from .lists import ItemTable, Lists, ModelHost
+from .lists import ItemTable, Lists, ModelHost, subset_key
 from .timescale import TIME_ID
 from .values import converter, format_value, storage_kind
 
@@ -330,11 +330,22 @@ class Modules:
 
     # -- dimension items ---------------------------------------------------------------------
     def dimension_items(self, dimension_id: str) -> list[dict[str, Any]]:
-        """Every item of a list dimension, the top-level one included (`code` when set)."""
+        """Every item of a list dimension, the top-level one included (`code` when set); of a
+        list subset (`109…`), the items in it."""
         if dimension_id == TIME_ID:
             raise errors.BadRequest("The Time dimension is not supported at the model level.")
         if dimension_id == VERSIONS_ID:
             raise errors.BadRequest("The Versions dimension is not supported at the model level.")
+        subset = self.lists.subset_of(dimension_id)
+        if subset is not None:
+            definition, name = subset
+            key = subset_key(name)
+            return [
+                {"id": table.item_id(item.index), "name": item.name, "code": item.code}
+                for table in [self.lists.table(definition)]
+                for item in table.items
+                if item.props.get(key)
+            ]
         table = self.list_dimension(dimension_id)
         items: list[dict[str, Any]] = [
             {"id": table.item_id(item.index), "name": item.name, "code": item.code}

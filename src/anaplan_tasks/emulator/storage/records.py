@@ -21,6 +21,7 @@ ObjectKind = Literal[
     "line_item",
     "view",
     "version",
+    "subset",
 ]
 """Model objects that get a 12-digit numeric id."""
 
@@ -28,6 +29,7 @@ OBJECT_ID_PREFIX: dict[ObjectKind, int] = {
     "list": 101,
     "module": 102,
     "version": 107,
+    "subset": 109,
     "line_item": 206,
     "view": 1186,
     "import": 112,

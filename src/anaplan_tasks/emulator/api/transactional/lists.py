@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
+from ...engine.base import EngineBase
 from ...engine.contract import Engine, Principal
 from ...engine.lists import MAX_ITEMS_PER_WRITE, Lists, ModelHost
 from ...errors import BadRequest
@@ -54,19 +55,23 @@ async def get_list(request: Request) -> Response:
 
 async def get_items(request: Request) -> Response:
     """Every item as JSON (`listItems`) or CSV (`Accept: text/csv`); `includeAll=true` adds
-    properties."""
+    subsets and properties. Under selective access a user who is not a workspace administrator
+    sees the items that name them."""
     list_id = request.path_params["listId"]
     include_all = flag(request, "includeAll")
-    if wants_csv(request):
-        body = await in_model(
-            request,
-            lambda e, who, m: b"".join(lists_of(e, m).items_csv(list_id, include_all=include_all)),
-        )
+    as_csv = wants_csv(request)
+
+    def work(engine: Engine, who: Principal, model_id: str) -> bytes:
+        lists = lists_of(engine, model_id)
+        viewer = None if cast("EngineBase", engine).is_model_admin(who, model_id) else who.email
+        if as_csv:
+            return b"".join(lists.items_csv(list_id, include_all=include_all, viewer=viewer))
+        return b"".join(lists.items_json(list_id, include_all=include_all, viewer=viewer))
+
+    if as_csv:
+        body = await in_model(request, work)
         return Response(body, media_type="text/csv; charset=utf-8")
-    items = await in_model(
-        request,
-        lambda e, who, m: b"".join(lists_of(e, m).items_json(list_id, include_all=include_all)),
-    )
+    items = await in_model(request, work)
     head = {
         "meta": {"schema": schema_url(request, "list")},
         "status": {"code": 200, "message": "Success"},
