@@ -9,8 +9,8 @@ from typing import Any
 from ..errors import ActionNotFoundError
 from ..models import ActionKind, ExportAction, ImportAction, ModelAction, Process, action_kind_of
 from . import endpoints
-from .calls import list_all
-from .flow import Context, Flow
+from .calls import call, list_all
+from .flow import Context, Flow, Request
 
 ActionModel = ImportAction | ExportAction | ModelAction | Process
 
@@ -67,3 +67,16 @@ def resolve(
     names = [action.name for action in actions]
     closest = difflib.get_close_matches(wanted, names, n=3, cutoff=0.4)
     raise ActionNotFoundError(wanted, _NOUNS[kind], closest)
+
+
+def solution_log(ctx: Context, optimizer_id: str, correlation_id: str) -> Flow[str]:
+    """The solution log an optimizer's run left: under the optimizer's id (`117…`) and the id
+    of the task that ran it (its own task, or a process's that had it as a step). Anaplan keeps
+    it 48 hours after the last read and serves it to workspace administrators only."""
+    request = Request(
+        "GET",
+        endpoints.solution_log(ctx, optimizer_id, correlation_id),
+        headers={"Accept": "text/plain"},
+    )
+    response = yield from call(ctx, request)
+    return response.content.decode("utf-8", errors="replace")

@@ -81,6 +81,14 @@ def task(ctx: Context, kind: ActionKind, action_id: str, task_id: str) -> str:
     return f"{tasks(ctx, kind, action_id)}/{_segment(task_id)}"
 
 
+def solution_log(ctx: Context, optimizer_id: str, correlation_id: str) -> str:
+    """An optimizer run's solution log (only the workspace-prefixed form exists)."""
+    return (
+        f"{model_base(ctx)}/optimizeActions/{_segment(optimizer_id)}"
+        f"/tasks/{_segment(correlation_id)}/solutionLogs"
+    )
+
+
 def dump_chunks(
     ctx: Context, kind: ActionKind, action_id: str, task_id: str, object_id: str | None
 ) -> str:

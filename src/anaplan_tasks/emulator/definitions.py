@@ -254,6 +254,22 @@ class DeleteActionDef(_Strict):
     select_when: bool = Field(default=True, description="Delete items whose selector equals this.")
 
 
+class OptimizerDef(_Strict):
+    """An optimizer action (`117…`, `OPTIMIZER`): solves over a module's cells and logs it.
+
+    The emulator's solver is a stand-in: its decision variables are the module's cells of the
+    objective line item, and the objective value is their sum. It writes nothing back.
+    """
+
+    name: str
+    module: str
+    objective: str = Field(description="A number line item of the module.")
+    sense: Literal["maximize", "minimize"] = "maximize"
+    feasible: bool = Field(
+        default=True, description="False: the solver finds no feasible solution (task fails)."
+    )
+
+
 class ProcessDef(_Strict):
     """A process: actions (by name) run in order."""
 
@@ -292,6 +308,7 @@ class ModelDef(_Strict):
     imports: list[ImportDef] = Field(default_factory=list)
     exports: list[ExportDef] = Field(default_factory=list)
     delete_actions: list[DeleteActionDef] = Field(default_factory=list)
+    optimizer_actions: list[OptimizerDef] = Field(default_factory=list)
     processes: list[ProcessDef] = Field(default_factory=list)
     versions: list[VersionDef] = Field(default_factory=_default_versions)
     calendar: CalendarDef = Field(default_factory=CalendarDef)
@@ -424,7 +441,9 @@ def _role_problems(model: ModelDef, workspace: WorkspaceDef, path: str) -> list[
     problems: list[str] = []
     _duplicates(problems, f"{path}.roles", [r.name for r in model.roles], "role")
     actions = {
-        a.name for group in (model.imports, model.exports, model.delete_actions) for a in group
+        a.name
+        for group in (model.imports, model.exports, model.delete_actions, model.optimizer_actions)
+        for a in group
     } | {p.name for p in model.processes}
     files = {f.name for f in model.files}
     for r_index, role in enumerate(model.roles):
@@ -474,13 +493,14 @@ def _model_problems(model: ModelDef, path: str) -> list[str]:
         ("imports", [i.name for i in model.imports]),
         ("exports", [e.name for e in model.exports]),
         ("delete_actions", [a.name for a in model.delete_actions]),
+        ("optimizer_actions", [a.name for a in model.optimizer_actions]),
     ]
     for group, names in groups:
         for index, action_name in enumerate(names):
             if action_name in seen_actions:
                 problems.append(
                     f"{path}.{group}[{index}].name: duplicate action name {action_name!r} "
-                    "(imports, exports and delete actions share one namespace)"
+                    "(imports, exports, delete and optimizer actions share one namespace)"
                 )
             seen_actions.add(action_name)
 
@@ -671,6 +691,20 @@ def _model_problems(model: ModelDef, path: str) -> list[str]:
             )
         elif flag.format != "boolean":
             problems.append(f"{where}.selector: line item {line_item_name!r} is not boolean")
+    for o_index, optimizer in enumerate(model.optimizer_actions):
+        where = f"{path}.optimizer_actions[{o_index}]"
+        solved = modules.get(optimizer.module)
+        if solved is None:
+            problems.append(f"{where}.module: unknown module {optimizer.module!r}")
+            continue
+        objective = next((li for li in solved.line_items if li.name == optimizer.objective), None)
+        if objective is None:
+            problems.append(
+                f"{where}.objective: module {solved.name!r} has no line item "
+                f"{optimizer.objective!r}"
+            )
+        elif objective.format != "number":
+            problems.append(f"{where}.objective: line item {objective.name!r} is not a number")
     for p_index, process in enumerate(model.processes):
         for s_index, step in enumerate(process.actions):
             if step not in seen_actions:

@@ -278,13 +278,13 @@ mapping = { name = "City" }
 
 
 def test_mapping_parameter_supplies_an_unmapped_dimension(engine: EmulatorEngine) -> None:
+    # The model's Versions dimension (Actual, Forecast by default), unmapped in the file.
     engine.load_definition(
         """
 {"users": [{"email": "v@example.com", "password": "v"}],
  "workspaces": [{"name": "V", "admins": ["v@example.com"], "models": [{
    "name": "Plan",
-   "lists": [{"name": "Versions", "items": [{"code": "Actual"}, {"code": "Forecast"}]},
-             {"name": "Products", "items": [{"code": "P1"}]}],
+   "lists": [{"name": "Products", "items": [{"code": "P1"}]}],
    "modules": [{"name": "Sales", "dimensions": ["Products", "Versions"],
                 "line_items": [{"name": "Units"}]}],
    "files": [{"name": "sales.csv"}],

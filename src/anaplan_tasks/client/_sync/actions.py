@@ -230,3 +230,22 @@ class Actions(_Actions):
             cancel_on_interrupt=cancel_on_interrupt,
             fail_on_rejected_rows=fail_on_rejected_rows,
         )
+
+    def solution_log(self, optimizer: str, task: str | TaskRef | CompletedTask) -> str:
+        """The solution log of an optimizer's run, as text.
+
+        Args:
+            optimizer: The optimizer action's name or id (`117…`).
+            task: The task that ran it: the optimizer's own (as `run` returns it) or a
+                process's that had it as a step; a task id, a `TaskRef` or a finished task.
+
+        Anaplan serves logs to workspace administrators only (403 otherwise) and deletes a
+        log 48 hours after it was last read (404).
+        """
+        resolved = self._run(core_actions.resolve(self._ctx, self._kind, optimizer))
+        correlation_id = (
+            task
+            if isinstance(task, str)
+            else (task.task_id if isinstance(task, TaskRef) else task.id)
+        )
+        return self._run(core_actions.solution_log(self._ctx, resolved.id, correlation_id))

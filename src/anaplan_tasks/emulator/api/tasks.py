@@ -9,7 +9,7 @@ is how a client learns that this server honours it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -17,8 +17,9 @@ from starlette.routing import Route
 
 from ...models import BulkTaskStatus
 from ..engine.contract import ActionKind, Engine, MappingParameter, Principal, TaskStart
+from ..engine.tasks import TasksMixin
 from ..errors import BadRequest, NotFound
-from .context import in_model, model_id_of, model_scoped
+from .context import WORKSPACE_PREFIX, in_model, model_id_of, model_scoped
 from .files import chunk_index
 from .streams import ChunkedContent
 from .wire import envelope, flag, listing, page_locally, parse_page, read_json_object
@@ -199,6 +200,19 @@ async def get_whole_dump(request: Request) -> Response:
     return ChunkedContent(iter(content), media_type="text/plain; charset=utf-8")
 
 
+async def get_solution_log(request: Request) -> Response:
+    """An optimizer run's solution log, as text (workspace administrators only)."""
+    action_id = request.path_params["actionId"]
+    correlation_id = request.path_params["correlationId"]
+    text = await in_model(
+        request,
+        lambda engine, who, model_id: cast("TasksMixin", engine).solution_log(
+            who, model_id, action_id, correlation_id
+        ),
+    )
+    return Response(text, media_type="text/plain; charset=utf-8")
+
+
 def task_routes() -> list[Route]:
     """Routes for tasks of every action kind and for failure dumps, in both path forms."""
     routes: list[Route] = []
@@ -213,6 +227,11 @@ def task_routes() -> list[Route]:
     routes += model_scoped(dump + "/chunks", list_dump_chunks, ["GET"], "list_import_dump_chunks")
     routes += model_scoped(
         dump + "/chunks/{chunkId}", get_dump_chunk, ["GET"], "get_import_dump_chunk"
+    )
+    # Only the workspace-prefixed form is known (reference §10.2).
+    log = "/optimizeActions/{actionId}/tasks/{correlationId}/solutionLogs"
+    routes.append(
+        Route(WORKSPACE_PREFIX + log, get_solution_log, methods=["GET"], name="get_solution_log")
     )
     dumps = "/processes/{actionId}/tasks/{taskId}/dumps/{objectId}"
     routes += model_scoped(dumps, get_whole_dump, ["GET"], "get_process_dump")

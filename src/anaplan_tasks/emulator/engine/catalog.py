@@ -25,12 +25,13 @@ from ..definitions import (
     ListDef,
     ModelDef,
     ModuleDef,
+    OptimizerDef,
     ProcessDef,
 )
 from ..storage import ObjectKind
 
-ActionDef = ImportDef | ExportDef | DeleteActionDef | ProcessDef
-_Named = FileDef | ImportDef | ExportDef | DeleteActionDef | ProcessDef
+ActionDef = ImportDef | ExportDef | DeleteActionDef | OptimizerDef | ProcessDef
+_Named = FileDef | ImportDef | ExportDef | DeleteActionDef | OptimizerDef | ProcessDef
 
 EXPORT_LAYOUT = "TABULAR_MULTI_COLUMN"
 _DATA_TYPES = {
@@ -48,6 +49,7 @@ def wanted_object_ids(structure: ModelDef) -> list[tuple[ObjectKind, str]]:
     wanted += [("import", i.name) for i in structure.imports]
     wanted += [("export", e.name) for e in structure.exports]
     wanted += [("action", a.name) for a in structure.delete_actions]
+    wanted += [("action", a.name) for a in structure.optimizer_actions]
     wanted += [("process", p.name) for p in structure.processes]
     wanted += [("list", lst.name) for lst in structure.lists]
     wanted += [("module", m.name) for m in structure.modules]
@@ -86,6 +88,7 @@ class ModelCatalog:
             ("import", structure.imports),
             ("export", structure.exports),
             ("action", structure.delete_actions),
+            ("action", structure.optimizer_actions),
             ("process", structure.processes),
         ]
         for kind, items in groups:
@@ -127,6 +130,11 @@ class ModelCatalog:
         found = self._lookup(action_id, "action")
         return found if isinstance(found, DeleteActionDef) else None
 
+    def optimizer(self, action_id: str) -> OptimizerDef | None:
+        """An optimizer action by id."""
+        found = self._lookup(action_id, "action")
+        return found if isinstance(found, OptimizerDef) else None
+
     def process(self, process_id: str) -> ProcessDef | None:
         """A process by id."""
         found = self._lookup(process_id, "process")
@@ -138,6 +146,7 @@ class ModelCatalog:
             ("import", self.structure.imports),
             ("export", self.structure.exports),
             ("action", self.structure.delete_actions),
+            ("action", self.structure.optimizer_actions),
         ]
         for kind, items in steps:
             for item in items:
@@ -295,12 +304,15 @@ class ModelCatalog:
         )
 
     def model_actions(self) -> list[ModelAction]:
-        """Every delete action, in definition order."""
+        """Every delete action, then every optimizer action, in definition order."""
         return [
             ModelAction(
                 id=self.id_of("action", a.name), name=a.name, action_type="DELETE_BY_SELECTION"
             )
             for a in self.structure.delete_actions
+        ] + [
+            ModelAction(id=self.id_of("action", a.name), name=a.name, action_type="OPTIMIZER")
+            for a in self.structure.optimizer_actions
         ]
 
     def process_entries(self) -> list[Process]:
@@ -334,9 +346,10 @@ class ModelCatalog:
                     )
                 )
             else:
-                actions.append(
-                    ProcessAction(id=action_id, name=name, action_type="DELETE_BY_SELECTION")
+                kind = (
+                    "OPTIMIZER" if isinstance(definition, OptimizerDef) else "DELETE_BY_SELECTION"
                 )
+                actions.append(ProcessAction(id=action_id, name=name, action_type=kind))
         return ProcessMetadata(name=process.name, actions=actions)
 
 

@@ -46,6 +46,7 @@ class ActionOutcome:
     ran: bool = True
     dump: list[bytes] | None = None
     export: tuple[str, list[bytes]] | None = None
+    log: bytes | None = None  # an optimizer's solution log
 
 
 @dataclass

@@ -106,6 +106,7 @@ class EmulatorEngine(FilesMixin, TasksMixin, PeopleMixin):
         self._catalogs = {}
         self._last_login = {}
         self._closed_models = set()
+        self._log_reads = {}
         self._oauth_clients: dict[str, OAuthClientDef] = {}
         for definition in self._definitions:
             self._apply(definition)
@@ -440,6 +441,7 @@ class EmulatorEngine(FilesMixin, TasksMixin, PeopleMixin):
                 self._file_access.clear()
                 self._last_login.clear()
                 self._closed_models.clear()
+                self._log_reads.clear()
                 self._stopping = False
             for definition in self._definitions:
                 self._apply(definition)

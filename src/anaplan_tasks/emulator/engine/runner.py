@@ -12,13 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ...models import TaskResult
-from ..definitions import DeleteActionDef, ExportDef, ImportDef, ProcessDef
+from ..definitions import DeleteActionDef, ExportDef, ImportDef, OptimizerDef, ProcessDef
 from . import results
 from .catalog import ActionDef
 from .context import ActionContext, ActionOutcome
 from .deletes import run_delete
 from .exports import run_export
 from .imports import run_import
+from .optimizer import run_optimizer
 
 
 @dataclass
@@ -38,16 +39,19 @@ class TaskOutput:
     dumps: dict[str, list[bytes]] = field(default_factory=dict)
     clean_imports: list[str] = field(default_factory=list)
     exports: dict[str, list[bytes]] = field(default_factory=dict)
+    logs: dict[str, bytes] = field(default_factory=dict)  # solution logs by optimizer id
 
 
 def run_action(ctx: ActionContext, action_id: str, definition: ActionDef) -> ActionOutcome:
-    """Run one import, export or delete action."""
+    """Run one import, export, delete or optimizer action."""
     if isinstance(definition, ImportDef):
         return run_import(ctx, action_id, definition)
     if isinstance(definition, ExportDef):
         return run_export(ctx, action_id, definition)
     if isinstance(definition, DeleteActionDef):
         return run_delete(ctx, action_id, definition)
+    if isinstance(definition, OptimizerDef):
+        return run_optimizer(ctx, action_id, definition)
     raise TypeError(f"not a runnable step: {definition!r}")
 
 
@@ -59,6 +63,8 @@ def _collect(output: TaskOutput, action_id: str, outcome: ActionOutcome, is_impo
     if outcome.export is not None:
         file_id, chunks = outcome.export
         output.exports[file_id] = chunks
+    if outcome.log is not None:
+        output.logs[action_id] = outcome.log
 
 
 def asked_parameters(ctx: ActionContext, definition: ImportDef) -> set[str]:

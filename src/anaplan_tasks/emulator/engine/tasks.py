@@ -31,6 +31,7 @@ from .base import EngineBase, page_of
 from .catalog import ActionDef, ModelCatalog
 from .context import ActionContext, LiveTask, TaskCancelled
 from .contract import ActionKind, MappingParameter, Page, Paged, Principal, TaskStart
+from .optimizer import LOG_RETENTION_SECONDS, log_key
 from .runner import TaskOutput, run_process, run_single
 from .worker import ModelWorker
 
@@ -42,13 +43,16 @@ _POLL_WAIT_SECONDS = 60.0
 class TasksMixin(EngineBase):
     """The engine's task endpoints and the running of tasks."""
 
+    _log_reads: dict[tuple[str, str], float]
+    """When each solution log (optimizer id, task id) was last read (the engine's clock)."""
+
     def _action(self, catalog: ModelCatalog, kind: str, action_id: str) -> ActionDef | None:
         if kind == "imports":
             return catalog.import_(action_id)
         if kind == "exports":
             return catalog.export(action_id)
         if kind == "actions":
-            return catalog.delete_action(action_id)
+            return catalog.delete_action(action_id) or catalog.optimizer(action_id)
         return catalog.process(action_id)
 
     def start_task(
@@ -396,6 +400,11 @@ class TasksMixin(EngineBase):
                     )
                 for import_id in output.clean_imports:
                     txn.drop_dumps(record.user_id, import_id)
+                for optimizer_id, solution_log in output.logs.items():
+                    txn.save_dump(
+                        DumpRecord(task_id, optimizer_id, record.user_id, (solution_log,)),
+                        log_key(task_id, optimizer_id),
+                    )
                 for file_id, chunks in output.exports.items():
                     self._store.replace_content(record.model_id, file_id, record.user_id, chunks)
                 final = TaskOutcome(
@@ -555,10 +564,47 @@ class TasksMixin(EngineBase):
         task = self._task_record(principal, model_id, kind, action_id, task_id)
         if task.user_id != principal.user_id:
             raise errors.NotFound(f"No dump for task {task_id}: it is another user's task")
+        if self._catalogs[model_id].optimizer(object_id or action_id) is not None:
+            raise errors.NotFound(f"No failure dump for task {task_id}")  # a solution log
         chunks = self._store.model_data(model_id).dump_chunks(task_id, object_id or action_id)
         if chunks is None:
             raise errors.NotFound(f"No failure dump for task {task_id}")
         return chunks
+
+    # == optimizer solution logs ==============================================================
+    def solution_log(
+        self, principal: Principal, model_id: str, action_id: str, correlation_id: str
+    ) -> bytes:
+        """The solution log of an optimizer's run: the optimizer's id and the id of the task
+        that ran it (its own, or the process's that had it as a step).
+
+        Workspace administrators only, refused (403) before any id is looked at; a log not read
+        for 48 hours is gone; any unknown id is the same 404.
+        """
+        if not self._access(principal, model_id).admin:
+            raise errors.Forbidden("Only workspace administrators can read solution logs.")
+        self._usable(principal, model_id)
+        catalog = self._catalogs[model_id]
+        not_found = errors.NotFound(
+            f"No solution log for optimizer {action_id} and task {correlation_id}"
+        )
+        task = self._store.task(correlation_id)
+        if catalog.optimizer(action_id) is None or task is None or task.model_id != model_id:
+            raise not_found
+        chunks = self._store.model_data(model_id).dump_chunks(correlation_id, action_id)
+        outcome = self._store.model_data(model_id).outcome(correlation_id)
+        if chunks is None or outcome is None:
+            raise not_found
+        now = self._clock.now()
+        key = (action_id, correlation_id)
+        last_read = self._log_reads.get(key, outcome.finished_ms / 1000)
+        if now - last_read > LOG_RETENTION_SECONDS:
+            with self._store.model_data(model_id).transaction() as txn:
+                txn.drop_dumps(task.user_id, log_key(correlation_id, action_id))
+            self._log_reads.pop(key, None)
+            raise not_found
+        self._log_reads[key] = now
+        return b"".join(chunks)
 
 
 def encode_result(result: TaskResult) -> str:
