@@ -74,6 +74,14 @@ def test_view_as_a_table_json_and_csv(cli: Cli, tmp_path: Path) -> None:
     assert cli("view", "Headcount", "--out", out).code == ExitCode.OK
     assert out.read_text().splitlines()[1] == "Ann,50000,1,2020-01-01"
     assert cli("view", "Headcount", "--page", "nonsense").code == ExitCode.USAGE
+    table = tmp_path / "table.csv"
+    saved = cli("view", "Headcount", "--out", table, "--layout", "tabular_single_column")
+    assert saved.code == ExitCode.OK, saved.err
+    assert table.read_text().splitlines()[:2] == [
+        "Employees,Line Items,Value",
+        "Ann,Salary,50000",
+    ]
+    assert cli("view", "Headcount", "--layout", "GRID_ALL_PAGES").code == ExitCode.USAGE
 
 
 def test_period_shows_and_sets(cli: Cli) -> None:

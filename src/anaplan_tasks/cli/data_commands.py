@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from itertools import islice
 from pathlib import Path
+from typing import cast
 
 import click
 
-from ..models import ListItem
+from ..models import ListItem, ViewLayout
 from . import render
 from .context import connected, note, say, settings, show
 from .options import common_options
@@ -90,6 +91,16 @@ def _property(item: ListItem, name: str) -> str | None:
     help="Show this item of a page dimension (repeatable).",
 )
 @click.option(
+    "--layout",
+    type=click.Choice(
+        ["GRID_CURRENT_PAGE", "GRID_ALL_PAGES", "TABULAR_MULTI_COLUMN", "TABULAR_SINGLE_COLUMN"],
+        case_sensitive=False,
+    ),
+    default="GRID_CURRENT_PAGE",
+    show_default=True,
+    help="With --out: Anaplan's exportType (every page, or a column per dimension).",
+)
+@click.option(
     "--limit",
     type=click.IntRange(min=1),
     default=50,
@@ -97,8 +108,11 @@ def _property(item: ListItem, name: str) -> str | None:
     help="Rows the table shows (--json and --out have them all).",
 )
 @common_options
-def view(view_ref: str, out: Path | None, pages: tuple[str, ...], limit: int) -> None:
+def view(view_ref: str, out: Path | None, pages: tuple[str, ...], layout: str, limit: int) -> None:
     """Show the data of VIEW (its id, or its name: `Module` or `Module.View`)."""
+    layout = layout.upper()
+    if layout != "GRID_CURRENT_PAGE" and out is None:
+        raise click.BadParameter("a layout other than the grid needs --out", param_hint="--layout")
     selected: dict[str, str] = {}
     for page in pages:
         dimension, colon, item = page.partition(":")
@@ -108,7 +122,9 @@ def view(view_ref: str, out: Path | None, pages: tuple[str, ...], limit: int) ->
     with connected() as client:
         if out is not None:
             with render.working(f"reading {view_ref}", enabled=not settings().json_output):
-                written = client.views.download(view_ref, out, pages=selected)
+                written = client.views.download(
+                    view_ref, out, pages=selected, layout=cast("ViewLayout", layout)
+                )
             show([], extra={"view": view_ref, "path": str(out), "bytes": written})
             say(f"saved the view {view_ref!r} to {out}: {render.human_bytes(written)}")
             return
