@@ -543,13 +543,15 @@ class Modules:
         if any(axis.has_aggregates for axis in (*rows, *columns)) or any(
             axis.keys and axis.keys[page_choice[axis.name]] == "" for axis in page_axes
         ):
-            values_of = self._rolled_up(module, rows, columns, page_axes, page_choice, summed)
+            row_of = self._rolled_up(
+                module, rows, columns, column_tuples, page_axes, page_choice, summed
+            )
         else:
-            values_of = self._direct(module, rows, columns, page_axes, page_choice)
+            row_of = self._direct(module, rows, columns, column_tuples, page_axes, page_choice)
         grid_rows: list[tuple[list[str], list[str]]] = []
         for row in row_tuples:
             coordinates = [axis.labels[i] for axis, i in zip(rows, row, strict=True)]
-            grid_rows.append((coordinates, [values_of(row, column) for column in column_tuples]))
+            grid_rows.append((coordinates, row_of(row)))
         return Grid(labels, len(rows), column_coordinates, grid_rows)
 
     def _direct(
@@ -557,39 +559,79 @@ class Modules:
         module: ModuleDef,
         rows: Sequence[Axis],
         columns: Sequence[Axis],
+        column_tuples: Sequence[tuple[int, ...]],
         page_axes: Sequence[Axis],
         page_choice: Mapping[str, int],
-    ) -> Callable[[tuple[int, ...], tuple[int, ...]], str]:
-        """Cell values when every coordinate is a leaf: stored values, looked up."""
+    ) -> Callable[[tuple[int, ...]], list[str]]:
+        """A row's values when every coordinate is a leaf: stored values, looked up."""
         fixed: dict[str, str] = {}
+        fixed_line_item: str | None = None
         for axis in page_axes:
             if axis.keys:
-                fixed[axis.name] = axis.keys[page_choice[axis.name]]
+                if axis.name == LINE_ITEMS:
+                    fixed_line_item = axis.keys[page_choice[axis.name]]
+                else:
+                    fixed[axis.name] = axis.keys[page_choice[axis.name]]
         cells = self._cells(module, fixed)
+        # Where each part of a cell's key comes from: a page, a row axis or a column axis.
+        row_at = {axis.name: i for i, axis in enumerate(rows)}
+        column_at = {axis.name: i for i, axis in enumerate(columns)}
+        row_line = row_at.get(LINE_ITEMS)
+        column_line = column_at.get(LINE_ITEMS)
+        # Per column: its part of the key (by dimension) and its line item.
+        column_parts: list[tuple[dict[str, str], str | None]] = []
+        for column in column_tuples:
+            part = {
+                axis.name: axis.keys[i]
+                for axis, i in zip(columns, column, strict=True)
+                if axis.name != LINE_ITEMS
+            }
+            line = (
+                columns[column_line].keys[column[column_line]] if column_line is not None else None
+            )
+            column_parts.append((part, line))
+        by_row_only = all(not part for part, _ in column_parts)
 
-        def value(row: tuple[int, ...], column: tuple[int, ...]) -> str:
-            chosen_keys = dict(fixed)
-            for axis, i in zip(rows, row, strict=True):
-                chosen_keys[axis.name] = axis.keys[i]
-            for axis, i in zip(columns, column, strict=True):
-                chosen_keys[axis.name] = axis.keys[i]
-            line_item = chosen_keys.pop(LINE_ITEMS, None)
-            key = tuple(chosen_keys.get(name, "") for name in module.dimensions)
-            stored = cells.get(key, {})
-            return format_value(stored.get(line_item)) if line_item else ""
+        def key_of(row_keys: Mapping[str, str], part: Mapping[str, str]) -> tuple[str, ...]:
+            return tuple(
+                part.get(name) or row_keys.get(name) or fixed.get(name, "")
+                for name in module.dimensions
+            )
 
-        return value
+        def row_of(row: tuple[int, ...]) -> list[str]:
+            row_keys = {
+                axis.name: axis.keys[i]
+                for axis, i in zip(rows, row, strict=True)
+                if axis.name != LINE_ITEMS
+            }
+            row_line_item = rows[row_line].keys[row[row_line]] if row_line is not None else None
+            if by_row_only:
+                stored = cells.get(key_of(row_keys, {}), {})
+                found: list[str] = []
+                for _, line in column_parts:
+                    name = line or row_line_item or fixed_line_item
+                    found.append(format_value(stored.get(name)) if name else "")
+                return found
+            values: list[str] = []
+            for part, line in column_parts:
+                line_item = line or row_line_item or fixed_line_item
+                stored = cells.get(key_of(row_keys, part), {})
+                values.append(format_value(stored.get(line_item)) if line_item else "")
+            return values
+
+        return row_of
 
     def _rolled_up(
         self,
         module: ModuleDef,
         rows: Sequence[Axis],
         columns: Sequence[Axis],
+        column_tuples: Sequence[tuple[int, ...]],
         page_axes: Sequence[Axis],
         page_choice: Mapping[str, int],
         summed: set[str],
-    ) -> Callable[[tuple[int, ...], tuple[int, ...]], str]:
-        """Cell values with aggregates: each stored cell adds its number line items to every
+    ) -> Callable[[tuple[int, ...]], list[str]]:
+        """A row's values with aggregates: each stored cell adds its number line items to every
         member (of the row and column dimensions) that holds it; other formats show at leaves."""
         positions = {name: i for i, name in enumerate(module.dimensions)}
         page_filters: list[tuple[int, frozenset[str]]] = []
@@ -642,23 +684,32 @@ class Modules:
                         elif is_leaf:
                             entry[name] = stored
         row_grid = [i for i, axis in enumerate(rows) if axis.name != LINE_ITEMS]
-        column_grid = [i for i, axis in enumerate(columns) if axis.name != LINE_ITEMS]
         row_line = next((i for i, axis in enumerate(rows) if axis.name == LINE_ITEMS), None)
         column_line = next((i for i, axis in enumerate(columns) if axis.name == LINE_ITEMS), None)
+        column_parts = [
+            (
+                tuple(
+                    i for axis, i in zip(columns, column, strict=True) if axis.name != LINE_ITEMS
+                ),
+                columns[column_line].keys[column[column_line]] if column_line is not None else None,
+            )
+            for column in column_tuples
+        ]
+        empty: dict[str, Any] = {}
 
-        def value(row: tuple[int, ...], column: tuple[int, ...]) -> str:
-            combination = tuple(row[i] for i in row_grid) + tuple(column[i] for i in column_grid)
-            if row_line is not None:
-                line_item: str | None = rows[row_line].keys[row[row_line]]
-            elif column_line is not None:
-                line_item = columns[column_line].keys[column[column_line]]
-            else:
-                line_item = fixed_line_item
-            if line_item is None:
-                return ""
-            return format_value(totals.get(combination, {}).get(line_item))
+        def row_of(row: tuple[int, ...]) -> list[str]:
+            prefix = tuple(row[i] for i in row_grid)
+            row_line_item = rows[row_line].keys[row[row_line]] if row_line is not None else None
+            values: list[str] = []
+            for part, line in column_parts:
+                line_item = line or row_line_item or fixed_line_item
+                if line_item is None:
+                    values.append("")
+                    continue
+                values.append(format_value(totals.get(prefix + part, empty).get(line_item)))
+            return values
 
-        return value
+        return row_of
 
     def _position(self, module: ModuleDef, axis: Axis, item_id: str) -> int:
         if axis.id == LINE_ITEMS_ID:
