@@ -10,7 +10,7 @@ from anaplan_tasks.emulator.alm.diff import (
     same_structure,
     structure_of,
 )
-from anaplan_tasks.emulator.definitions import ModelDef
+from anaplan_tasks.emulator.definitions import ModelDef, OptimizerDef
 
 from .structures import EXPECTED, base_model, changed_model
 
@@ -155,3 +155,26 @@ def test_structure_of_drops_list_items_only() -> None:
     assert all(single.items == [] for single in structure.lists)
     assert structure.model_copy(update={"lists": base.lists}) == base
     assert same_structure(base, structure)
+
+
+def test_list_kinds_and_optimizer_actions_are_structure() -> None:
+    old = base_model()
+    regions = old.lists[0].model_copy(update={"subsets": ["Active"], "selective_access": True})
+    module = old.modules[0]
+    line_item = next(li for li in module.line_items if li.format == "number")
+    optimizer = {"name": "Plan", "module": module.name, "objective": line_item.name}
+    new = old.model_copy(
+        update={
+            "lists": [regions, *old.lists[1:]],
+            "optimizer_actions": [OptimizerDef.model_validate(optimizer)],
+        }
+    )
+    diff = diff_structures(old, new)
+    table = _as_table(diff.changes)
+    assert table["actions"] == {"created": {"Optimizer/Plan"}}
+    assert table["lists"] == {"modified": {"Regions"}}
+    changed = next(c for c in diff.changes if c.category == "lists")
+    assert [(f.setting, f.old, f.new) for f in changed.fields] == [
+        ("Subsets", "-", "Active"),
+        ("Selective Access", "false", "true"),
+    ]

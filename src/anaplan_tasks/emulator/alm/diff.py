@@ -37,6 +37,7 @@ from ..definitions import (
     ListDef,
     ModelDef,
     ModuleDef,
+    OptimizerDef,
     ProcessDef,
     PropertyDef,
 )
@@ -57,10 +58,10 @@ CATEGORIES: tuple[Category, ...] = (
 ChangeKind = Literal["created", "modified", "deleted"]
 """What happens to an object, named as in the summary report's counters."""
 
-ActionKind = Literal["Import", "Export", "Delete"]
+ActionKind = Literal["Import", "Export", "Delete", "Optimizer"]
 """The kinds of model action a structure can hold (processes are their own category)."""
 
-ActionDef = ImportDef | ExportDef | DeleteActionDef
+ActionDef = ImportDef | ExportDef | DeleteActionDef | OptimizerDef
 
 ABSENT = "-"
 """How a missing value is shown (Anaplan's reports write `-`)."""
@@ -276,6 +277,7 @@ def _diff_actions(old: ModelDef, new: ModelDef) -> list[Change]:
         ("Import", old.imports, new.imports),
         ("Export", old.exports, new.exports),
         ("Delete", old.delete_actions, new.delete_actions),
+        ("Optimizer", old.optimizer_actions, new.optimizer_actions),
     )
     for action_kind, old_actions, new_actions in kinds:
         changes += _diff_named(
@@ -323,7 +325,18 @@ def _settings(
 
 
 def _list_fields(old: ListDef, new: ListDef) -> list[FieldChange]:
-    fields = _settings(old, new, (("top_level", "Top Level"), ("parent_list", "Parent List")))
+    fields = _settings(
+        old,
+        new,
+        (
+            ("top_level", "Top Level"),
+            ("parent_list", "Parent List"),
+            ("subsets", "Subsets"),
+            ("numbered", "Numbered"),
+            ("display_name_property", "Display Name Property"),
+            ("selective_access", "Selective Access"),
+        ),
+    )
     old_properties = {prop.name: prop for prop in old.properties}
     new_properties = {prop.name: prop for prop in new.properties}
     for name, prop in new_properties.items():
