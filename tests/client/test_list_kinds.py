@@ -67,9 +67,10 @@ def test_numbered_names_and_selective_access(kinds_emulator: RunningEmulator, an
     assert [i.name for i in ann.lists.items("Tickets")] == ["#1", "#2", "#3"]
     teams = ann.lists.items("Teams", include_all=True)
     assert [(i.name, i.read) for i in teams] == [
+        ("All Teams", ""),
         ("Red", "bo@example.com"),
         ("Blue", ""),
         ("Green", ""),
     ]
     with _client(kinds_emulator, "bo@example.com") as bo:
-        assert [i.name for i in bo.lists.items("Teams")] == ["Red", "Blue"]
+        assert [i.name for i in bo.lists.items("Teams")] == ["All Teams", "Red", "Blue"]

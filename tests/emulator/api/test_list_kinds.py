@@ -58,6 +58,7 @@ items = [{ code = "T-1", Title = "Printer down" }, { code = "T-2" }]
 [[workspaces.models.lists]]
 name = "Teams"
 selective_access = true
+top_level = "All Teams"
 items = [
     { code = "RED", name = "Red", read = ["bo@example.com"] },
     { code = "BLUE", name = "Blue", write = ["ann@example.com", "bo@example.com"] },
@@ -68,6 +69,11 @@ items = [
 name = "Effort"
 dimensions = ["Tickets"]
 line_items = [{ name = "Hours" }]
+
+[[workspaces.models.modules]]
+name = "Staffing"
+dimensions = ["Teams"]
+line_items = [{ name = "People" }]
 """
 
 
@@ -251,24 +257,66 @@ def test_selective_access_shows_a_user_the_items_that_name_them(
     metadata = ok(ann.api.get(ann.path("Teams")))["metadata"]
     assert metadata["hasSelectiveAccess"] is True
     everything = ann.items("Teams", includeAll="true")
-    assert [i["name"] for i in everything] == ["Red", "Blue", "Green"]  # an administrator
-    assert (everything[1]["read"], everything[1]["write"]) == (
+    names = [i["name"] for i in everything]
+    assert names == ["All Teams", "Red", "Blue", "Green"]  # an administrator sees every item
+    assert (everything[2]["read"], everything[2]["write"]) == (
         "",
         "ann@example.com, bo@example.com",
     )
-    assert everything[0]["read"] == "bo@example.com"
+    assert everything[1]["read"] == "bo@example.com"
     table = ann.api.get(
         ann.path("Teams", "/items"), params={"includeAll": "true"}, headers={"Accept": "text/csv"}
     )
     lines = list(csv.reader(io.StringIO(table.text)))
     assert lines[0][7:] == ["read", "write"]
-    assert lines[2][1] == "Blue"
-    assert lines[2][7:] == ["", "ann@example.com, bo@example.com"]
+    assert lines[3][1] == "Blue"
+    assert lines[3][7:] == ["", "ann@example.com, bo@example.com"]
     with _signed_in(emulator, "bo@example.com") as api:
         bo = Model(api)
-        assert [i["name"] for i in bo.items("Teams")] == ["Red", "Blue"]
+        assert [i["name"] for i in bo.items("Teams")] == ["All Teams", "Red", "Blue"]
         csv_rows = bo.api.get(bo.path("Teams", "/items"), headers={"Accept": "text/csv"}).text
-        assert [row.split(",")[1] for row in csv_rows.splitlines()[1:]] == ["Red", "Blue"]
+        assert [row.split(",")[1] for row in csv_rows.splitlines()[1:]] == [
+            "All Teams",
+            "Red",
+            "Blue",
+        ]
         assert [i["name"] for i in bo.items("Accounts")] == ["Acme", "Bolt", "Core"]
     assert ok(ann.api.get(ann.path("Accounts")))["metadata"]["hasSelectiveAccess"] is False
     assert_error(ann.api.get(f"{ann.base}/lists/101999999998"), 404)
+
+
+def _people(code: str, value: int) -> dict[str, Any]:
+    return {
+        "lineItemName": "People",
+        "dimensions": [{"dimensionName": "Teams", "itemCode": code}],
+        "value": value,
+    }
+
+
+def test_selective_access_in_views_and_cell_writes(emulator: RunningEmulator, ann: Model) -> None:
+    staffing = {m["name"]: m["id"] for m in ok(ann.api.get(f"{ann.base}/modules"))["modules"]}[
+        "Staffing"
+    ]
+    data = f"{ann.base}/modules/{staffing}/data"
+    written = ok(
+        ann.api.post(data, json=[_people("RED", 3), _people("BLUE", 4), _people("GREEN", 5)])
+    )
+    assert written["numberOfCellsChanged"] == 3  # an administrator writes every item
+    grid = ann.api.get(f"{ann.base}/views/{staffing}/data").text.splitlines()
+    assert grid[1:] == ["All Teams,12", "Red,3", "Blue,4", "Green,5"]
+    teams = ann.lists["Teams"]
+    with _signed_in(emulator, "bo@example.com") as api:
+        bo = Model(api)
+        shown = bo.api.get(f"{bo.base}/views/{staffing}/data").text.splitlines()
+        assert shown[1:] == ["All Teams,12", "Red,3", "Blue,4"]  # the total sums every item
+        items = ok(bo.api.get(f"{bo.base}/views/{staffing}/dimensions/{teams}/items"))["items"]
+        assert [i["name"] for i in items] == ["Red", "Blue"]
+        answer = ok(
+            bo.api.post(data, json=[_people("BLUE", 6), _people("RED", 1), _people("GREEN", 1)])
+        )
+        assert answer["numberOfCellsChanged"] == 1
+        assert [(f["requestIndex"], f["failureType"]) for f in answer["failures"]] == [
+            (1, "cellIsNotWriteable"),  # Red: bo may read it, not write it
+            (2, "cellIsNotWriteable"),  # Green: hidden from bo
+        ]
+    assert ann.api.get(f"{ann.base}/views/{staffing}/data").text.splitlines()[1] == "All Teams,14"

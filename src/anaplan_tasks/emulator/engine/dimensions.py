@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from ..definitions import TIME, VERSIONS, ListDef
 from .catalog import ModelCatalog
-from .lists import ItemTable, Lists, StoredItem
+from .lists import ItemTable, Lists, StoredItem, may_see, may_write
 from .timescale import TIME_ID, periods
 from .values import format_value
 
@@ -48,6 +48,8 @@ class Dimension:
     name: str
     members: list[Member]
     has_codes: bool = True
+    read_only: frozenset[str] = frozenset()  # leaf keys the viewer may read but not write
+    hidden: frozenset[str] = frozenset()  # leaf keys selective access hides from the viewer
     _by_id: dict[str, Member] = field(default_factory=dict, repr=False)
     _by_name: dict[str, Member] = field(default_factory=dict, repr=False)
     _by_lower: dict[str, Member] = field(default_factory=dict, repr=False)
@@ -115,8 +117,53 @@ def versions_dimension(catalog: ModelCatalog) -> Dimension:
     return Dimension(VERSIONS_ID, VERSIONS, members, has_codes=False)
 
 
-def list_dimension(lists: Lists, definition: ListDef) -> Dimension:
-    """A list with the items of its parent lists and the top-level item above them."""
+def list_dimension(lists: Lists, definition: ListDef, viewer: str | None = None) -> Dimension:
+    """A list with the items of its parent lists and the top-level item above them.
+
+    `viewer` (an email; None: a workspace administrator) applies selective access: items the
+    viewer may not read are left out, and those it may read but not write are `read_only`.
+    Aggregates still sum every item."""
+    dimension, table = _list_dimension(lists, definition)
+    if viewer is None or not definition.selective_access:
+        return dimension
+    return restricted(dimension, table, viewer)
+
+
+def restricted(
+    dimension: Dimension, table: ItemTable, viewer: str, *, keep_hidden: bool = False
+) -> Dimension:
+    """A list dimension as a user under selective access has it: the items it may not read
+    left out (or, `keep_hidden`, kept and counted read-only: what a cell write needs)."""
+    hidden: set[str] = set()
+    read_only: set[str] = set()
+    for item in table.items:
+        if not may_see(item, viewer):
+            hidden.add(item.code)
+        elif not may_write(item, viewer):
+            read_only.add(item.code)
+    if keep_hidden:
+        return Dimension(
+            dimension.id, dimension.name, dimension.members, read_only=frozenset(read_only | hidden)
+        )
+    members = [m for m in dimension.members if m.key is None or m.key not in hidden]
+    return Dimension(
+        dimension.id,
+        dimension.name,
+        members,
+        read_only=frozenset(read_only),
+        hidden=frozenset(hidden),
+    )
+
+
+def writable_list_dimension(lists: Lists, definition: ListDef, viewer: str | None) -> Dimension:
+    """A list dimension for a cell write: every item, those the viewer may not write read-only."""
+    dimension, table = _list_dimension(lists, definition)
+    if viewer is None or not definition.selective_access:
+        return dimension
+    return restricted(dimension, table, viewer, keep_hidden=True)
+
+
+def _list_dimension(lists: Lists, definition: ListDef) -> tuple[Dimension, ItemTable]:
     chain = [definition]
     while chain[-1].parent_list is not None and len(chain) < 16:
         parent = lists.catalog.list_def(chain[-1].parent_list)
@@ -132,8 +179,8 @@ def list_dimension(lists: Lists, definition: ListDef) -> Dimension:
             everything = frozenset(item.code for item in leaf_table.items)
             top = Member(leaf_table.item_id(0), definition.top_level, None, None, everything)
             members = [top, *leaves]
-        return Dimension(leaf_table.list_id, definition.name, members)
-    return _Hierarchy(chain, tables).dimension()
+        return Dimension(leaf_table.list_id, definition.name, members), leaf_table
+    return _Hierarchy(chain, tables).dimension(), leaf_table
 
 
 def _leaf(table: ItemTable, item: StoredItem) -> Member:

@@ -96,6 +96,16 @@ def may_see(item: StoredItem, viewer: str | None) -> bool:
     return False
 
 
+def may_write(item: StoredItem, viewer: str | None) -> bool:
+    """Whether a user (None: an administrator) may write an item's cells under selective
+    access: its `write` names them."""
+    if viewer is None:
+        return True
+    users = item.props.get(WRITE_KEY)
+    wanted = viewer.lower()
+    return bool(users) and wanted in (e.strip().lower() for e in str(users).split(","))
+
+
 RESET_NOT_EMPTY = (
     "We can't reset the list item index of a list that contains data. Select an empty list "
     "that doesn't contain any list items."

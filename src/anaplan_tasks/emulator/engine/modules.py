@@ -32,6 +32,7 @@ from .dimensions import (
     list_dimension,
     time_dimension,
     versions_dimension,
+    writable_list_dimension,
 )
 from .lists import ItemTable, Lists, ModelHost, subset_key
 from .timescale import TIME_ID
@@ -155,7 +156,10 @@ class Tabular:
 class Modules:
     """Modules, line items, views and cells of one model, for one request."""
 
-    def __init__(self, host: ModelHost, model_id: str):
+    def __init__(self, host: ModelHost, model_id: str, viewer: str | None = None):
+        """`viewer`: the caller's email when selective access applies to them (None: a
+        workspace administrator, who sees and writes every item)."""
+        self.viewer = viewer
         self.lists = Lists(host, model_id)
         self.catalog = self.lists.catalog
         self.data = self.lists.data
@@ -210,8 +214,9 @@ class Modules:
                 return self.lists.table(definition)
         raise errors.NotFound(f"Dimension {dimension_id} not found")
 
-    def dimension(self, name: str) -> Dimension:
-        """A module dimension by name (a list, `Time` or `Versions`), as views show it."""
+    def dimension(self, name: str, *, for_writes: bool = False) -> Dimension:
+        """A module dimension by name (a list, `Time` or `Versions`), as views show it to the
+        viewer (`for_writes`: every item, those the viewer may not write read-only)."""
         if name == TIME:
             return time_dimension(self.catalog)
         if name == VERSIONS:
@@ -219,7 +224,9 @@ class Modules:
         definition = self.catalog.list_def(name)
         if definition is None:
             raise errors.NotFound(f"List {name} not found")
-        return list_dimension(self.lists, definition)
+        if for_writes:
+            return writable_list_dimension(self.lists, definition, self.viewer)
+        return list_dimension(self.lists, definition, self.viewer)
 
     # -- modules and line items --------------------------------------------------------------
     def modules(self) -> list[dict[str, str]]:
@@ -451,7 +458,12 @@ class Modules:
             if name in (TIME, VERSIONS):
                 return [{"id": m.id, "name": m.name} for m in self.dimension(name).members]
             table = self.list_dimension(dimension_id)
-            return [{"id": table.item_id(item.index), "name": item.name} for item in table.items]
+            hidden = self.dimension(name).hidden
+            return [
+                {"id": table.item_id(item.index), "name": item.name}
+                for item in table.items
+                if item.code not in hidden
+            ]
         raise errors.NotFound(f"Dimension {dimension_id} not found in view {view_id}")
 
     def grid(self, view_id: str, pages: Sequence[tuple[str, str]] = ()) -> Grid:
@@ -669,8 +681,8 @@ class Modules:
                     break
                 held_by.append(holding)
             else:
-                leaf_at = tuple(
-                    next(p for p in holding if axis.keys[p] != "")
+                leaf_at = tuple(  # a leaf selective access hides has no position of its own
+                    next((p for p in holding if axis.keys[p] != ""), -1)
                     for holding, (_, _, axis) in zip(held_by, holders, strict=True)
                 )
                 for combination in product(*held_by):
@@ -743,7 +755,7 @@ class Modules:
             raise errors.BadRequest(
                 f"The request has {len(cells)} cells; send at most {MAX_CELLS_PER_WRITE} per call."
             )
-        tables = {name: self.dimension(name) for name in module.dimensions}
+        tables = {name: self.dimension(name, for_writes=True) for name in module.dimensions}
         members = {
             li.list: self.lists._members(li.list) for li in module.line_items if li.list is not None
         }
@@ -859,6 +871,8 @@ class Modules:
             raise _CellFailure("invalidItem", f"no such item in {name}")
         if member.key is None:
             raise _CellFailure("cellIsCalculated", "the cell is an aggregate and not writeable")
+        if member.key in dimension.read_only:
+            raise _CellFailure("cellIsNotWriteable", f"no write access to {member.name} in {name}")
         return name, member.key
 
     def _value(self, line_item: LineItemDef, value: Any, members: Mapping[str, set[str]]) -> Any:

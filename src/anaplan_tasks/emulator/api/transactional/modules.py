@@ -9,7 +9,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
-from ...engine.contract import Engine
+from ...engine.base import EngineBase
+from ...engine.contract import Engine, Principal
 from ...engine.lists import ModelHost
 from ...engine.modules import MAX_CELLS_PER_WRITE, Grid, Modules, Tabular
 from ...engine.timesettings import TimeSettings
@@ -31,9 +32,12 @@ MAX_CELL_BODY = 15 * 1024 * 1024
 """A cell write's body may not exceed 15 MB (Anaplan's limit)."""
 
 
-def modules_of(engine: Engine, model_id: str) -> Modules:
-    """The modules of a model."""
-    return Modules(cast("ModelHost", engine), model_id)
+def modules_of(engine: Engine, model_id: str, who: Principal | None = None) -> Modules:
+    """The modules of a model (as `who` sees them under selective access; None: everything)."""
+    viewer = None
+    if who is not None and not cast("EngineBase", engine).is_model_admin(who, model_id):
+        viewer = who.email
+    return Modules(cast("ModelHost", engine), model_id, viewer)
 
 
 def times_of(engine: Engine, model_id: str) -> TimeSettings:
@@ -141,7 +145,9 @@ async def get_view_data(request: Request) -> Response:
         raise BadRequest(f"exportType {export_type} is available as CSV only.")
 
     def work(engine: Engine, who: Any, model_id: str) -> bytes:
-        found = modules_of(engine, model_id).view_export(view_id, export_type, pages, module_id)
+        found = modules_of(engine, model_id, who).view_export(
+            view_id, export_type, pages, module_id
+        )
         if isinstance(found, Tabular):
             return found.csv_bytes(max_rows)
         if isinstance(found, Grid):
@@ -159,7 +165,8 @@ async def get_view_dimension_items(request: Request) -> Response:
     view_id = request.path_params["viewId"]
     dimension_id = request.path_params["dimensionId"]
     found = await in_model(
-        request, lambda e, who, m: modules_of(e, m).view_dimension_items(view_id, dimension_id)
+        request,
+        lambda e, who, m: modules_of(e, m, who).view_dimension_items(view_id, dimension_id),
     )
     return _items_answer(request, "items", "dimension", found)
 
@@ -205,7 +212,7 @@ async def write_cells(request: Request) -> Response:
             f"The request has {len(cells)} cells; send at most {MAX_CELLS_PER_WRITE} per call."
         )
     written, failures = await in_model(
-        request, lambda e, who, m: modules_of(e, m).write_cells(module_ref, cells)
+        request, lambda e, who, m: modules_of(e, m, who).write_cells(module_ref, cells)
     )
     body: dict[str, Any] = {
         "meta": {"schema": schema_url(request, "writeCellDataResponse")},
