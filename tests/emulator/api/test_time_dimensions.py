@@ -389,3 +389,42 @@ def test_export_types_lay_the_view_out_as_grids_or_tables(model: Sales) -> None:
         headers={"Accept": "application/json"},
     )
     assert_error(as_json, 400)
+
+
+def test_a_forecast_shows_actuals_before_its_switchover(model: Sales) -> None:
+    _write(
+        model,
+        [
+            _cell("N", "Apr 25", "Actual", 10),
+            _cell("N", "May 25", "Actual", 20),
+            _cell("N", "Jun 25", "Actual", 30),
+            _cell("N", "Apr 25", "Forecast", 999),
+            _cell("N", "Jun 25", "Forecast", 7),
+        ],
+    )
+    versions = ok(model.api.get(f"{model.model_base}/versions"))["versionMetadata"]
+    forecast = next(v["id"] for v in versions if v["name"] == "Forecast")
+    switch = f"{model.model_base}/versions/{forecast}/switchover"
+    assert ok(model.api.put(switch, json={"date": "2025-06-15"}))["versionSwitchover"]["date"] == (
+        "2025-06-01"
+    )
+    line_items = _line_items(model)
+    amount_page = f"{VERSIONS}:{forecast},{LINE_ITEMS}:{line_items['Amount']}"
+    grid = _grid(model, "Revenue.By Month", pages=amount_page)
+    north = dict(zip(grid[1][1:], grid[3][1:], strict=True))
+    assert (north["Apr 25"], north["May 25"], north["Jun 25"], north["Q1 FY26"]) == (
+        "10",
+        "20",
+        "7",
+        "37",
+    )
+    refused = _write(
+        model, [_cell("N", "May 25", "Forecast", 1), _cell("N", "Jul 25", "Forecast", 2)]
+    )
+    assert refused["numberOfCellsChanged"] == 1
+    assert [(f["requestIndex"], f["failureType"]) for f in refused["failures"]] == [
+        (0, "cellIsNotWriteable")
+    ]
+    ok(model.api.put(switch, json={"date": ""}))  # no switchover: the forecast's own cells again
+    again = _grid(model, "Revenue.By Month", pages=amount_page)
+    assert dict(zip(again[1][1:], again[3][1:], strict=True))["Apr 25"] == "999"

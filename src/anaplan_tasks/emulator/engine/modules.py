@@ -18,6 +18,7 @@ import io
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from itertools import product
 from typing import Any
 
@@ -35,7 +36,7 @@ from .dimensions import (
     writable_list_dimension,
 )
 from .lists import ItemTable, Lists, ModelHost, subset_key
-from .timescale import TIME_ID
+from .timescale import TIME_ID, months_before
 from .values import converter, format_value, storage_kind
 
 LINE_ITEMS_ID = "20000000012"
@@ -669,7 +670,7 @@ class Modules:
                     held.setdefault(leaf, []).append(position)
             holders.append((positions[axis.name], held, axis))
         totals: dict[tuple[int, ...], dict[str, Any]] = {}
-        for key, values in self.data.cells(module.name):
+        for key, values in self._stored_cells(module):
             if len(key) != len(module.dimensions):
                 continue
             if not all(key[position] in leaves for position, leaves in page_filters):
@@ -735,12 +736,50 @@ class Modules:
                 return dimension.position(member)
         raise errors.BadRequest(f"Invalid page selector [{axis.id}:{item_id}]")
 
+    def _switchover(self, module: ModuleDef) -> tuple[int, int, str, dict[str, frozenset[str]]]:
+        """For a module by Time and Versions: where the two sit in a cell's key, the actual
+        version, and per forecast version with a switchover the months before it (which show
+        the actual version's cells and cannot be written). Empty when nothing switches over."""
+        if TIME not in module.dimensions or VERSIONS not in module.dimensions:
+            return 0, 0, "", {}
+        versions = self.catalog.structure.versions
+        actual = next((v.name for v in versions if v.actual), None)
+        if actual is None:
+            return 0, 0, "", {}
+        calendar = self.catalog.structure.calendar
+        before = {
+            v.name: months_before(calendar, date.fromisoformat(v.switchover))
+            for v in versions
+            if v.switchover is not None and not v.actual
+        }
+        return module.dimensions.index(TIME), module.dimensions.index(VERSIONS), actual, before
+
+    def _stored_cells(self, module: ModuleDef) -> Iterator[tuple[tuple[str, ...], dict[str, Any]]]:
+        """The module's cells as views read them: a forecast version's months before its
+        switchover are the actual version's cells (Anaplan's switchover)."""
+        time_at, version_at, actual, before = self._switchover(module)
+        width = len(module.dimensions)
+        for key, values in self.data.cells(module.name):
+            if not before or len(key) != width:
+                yield key, values
+                continue
+            version, month = key[version_at], key[time_at]
+            if month in before.get(version, ()):
+                continue  # shown from the actual version
+            yield key, values
+            if version == actual:
+                for other, months in before.items():
+                    if month in months:
+                        switched = list(key)
+                        switched[version_at] = other
+                        yield tuple(switched), values
+
     def _cells(
         self, module: ModuleDef, fixed: Mapping[str, str]
     ) -> dict[tuple[str, ...], dict[str, Any]]:
         found: dict[tuple[str, ...], dict[str, Any]] = {}
         positions = [(i, fixed[name]) for i, name in enumerate(module.dimensions) if name in fixed]
-        for key, values in self.data.cells(module.name):
+        for key, values in self._stored_cells(module):
             if all(position < len(key) and key[position] == code for position, code in positions):
                 found[key] = values
         return found
@@ -756,6 +795,7 @@ class Modules:
                 f"The request has {len(cells)} cells; send at most {MAX_CELLS_PER_WRITE} per call."
             )
         tables = {name: self.dimension(name, for_writes=True) for name in module.dimensions}
+        before = self._switchover(module)[3]
         members = {
             li.list: self.lists._members(li.list) for li in module.line_items if li.list is not None
         }
@@ -763,7 +803,7 @@ class Modules:
         by_line_item: dict[str, list[tuple[str, Any]]] = {}
         for position, raw in enumerate(cells):
             try:
-                line_item, key, value = self._cell(module, tables, members, raw)
+                line_item, key, value = self._cell(module, tables, members, raw, before)
             except _CellFailure as failure:
                 failures.append(
                     {
@@ -793,6 +833,7 @@ class Modules:
         tables: Mapping[str, Dimension],
         members: Mapping[str, set[str]],
         raw: Any,
+        before: Mapping[str, frozenset[str]],
     ) -> tuple[LineItemDef, str, Any]:
         if not isinstance(raw, Mapping):
             raise _CellFailure("missingRequiredField", "a cell must be a JSON object")
@@ -812,6 +853,11 @@ class Modules:
         missing = [name for name in module.dimensions if name not in codes]
         if missing:
             raise _CellFailure("cellIsInvalid", f"no item given for {', '.join(missing)}")
+        if before and codes[TIME] in before.get(codes[VERSIONS], ()):
+            raise _CellFailure(
+                "cellIsNotWriteable",
+                f"{codes[TIME]} is before the switchover of {codes[VERSIONS]}: it shows actuals",
+            )
         key = KEY_SEPARATOR.join(codes[name] for name in module.dimensions)
         return line_item, key, self._value(line_item, value, members)
 

@@ -40,6 +40,7 @@ class Period:
     label: str
     level: str  # "Month", "Quarter", "Year" or "All"
     months: tuple[str, ...]  # the labels of the months it sums (a month: itself)
+    first_day: date | None = None  # a month's first day
 
     @property
     def is_total(self) -> bool:
@@ -78,7 +79,9 @@ def periods(calendar: CalendarDef) -> list[Period]:
             for position in range(3):
                 day = _add_months(year_start, 3 * quarter + position)
                 label = month_label(day)
-                found.append(Period(f"5{day.year:04d}{day.month:05d}", label, "Month", (label,)))
+                found.append(
+                    Period(f"5{day.year:04d}{day.month:05d}", label, "Month", (label,), day)
+                )
                 quarter_months.append(label)
             if QUARTER_TOTALS:
                 found.append(
@@ -102,4 +105,12 @@ def month_of(label: str, calendar: CalendarDef) -> Period | None:
     wanted = label.strip().lower()
     return next(
         (p for p in periods(calendar) if p.level == "Month" and p.label.lower() == wanted), None
+    )
+
+
+def months_before(calendar: CalendarDef, day: date) -> frozenset[str]:
+    """The labels of the time scale's months that start before `day`'s month."""
+    first = day.replace(day=1)
+    return frozenset(
+        p.label for p in periods(calendar) if p.first_day is not None and p.first_day < first
     )
