@@ -160,6 +160,13 @@ class ViewDef(_Strict):
     pages: list[str] = Field(default_factory=list)
 
 
+class LineItemSubsetDef(_Strict):
+    """A line-item subset (`114…`): some number line items of a module, by name."""
+
+    name: str
+    line_items: list[str] = Field(min_length=1)
+
+
 class ModuleDef(_Strict):
     """A module dimensioned by lists (and Time and Versions), with line items and saved views."""
 
@@ -169,6 +176,7 @@ class ModuleDef(_Strict):
     )
     line_items: list[LineItemDef] = Field(min_length=1)
     views: list[ViewDef] = Field(default_factory=list)
+    line_item_subsets: list[LineItemSubsetDef] = Field(default_factory=list)
 
 
 class VersionDef(_Strict):
@@ -580,6 +588,22 @@ def _model_problems(model: ModelDef, path: str) -> list[str]:
                     f"{where}.line_items[{li_index}].name: {line_item.name!r} is also a dimension"
                 )
             check_format(f"{where}.line_items[{li_index}]", line_item.format, line_item.list)
+    for m_index, module in enumerate(model.modules):
+        where = f"{path}.modules[{m_index}]"
+        _duplicates(
+            problems,
+            f"{where}.line_item_subsets",
+            [li_subset.name for li_subset in module.line_item_subsets],
+            "line-item subset",
+        )
+        line_item_names = {li.name for li in module.line_items}
+        for s_index, li_subset in enumerate(module.line_item_subsets):
+            for li_index, name in enumerate(li_subset.line_items):
+                if name not in line_item_names:
+                    problems.append(
+                        f"{where}.line_item_subsets[{s_index}].line_items[{li_index}]: "
+                        f"unknown line item {name!r}"
+                    )
     for m_index, module in enumerate(model.modules):
         where = f"{path}.modules[{m_index}]"
         _duplicates(problems, f"{where}.views", [v.name for v in module.views], "view")

@@ -68,7 +68,8 @@ items = [
 [[workspaces.models.modules]]
 name = "Effort"
 dimensions = ["Tickets"]
-line_items = [{ name = "Hours" }]
+line_items = [{ name = "Hours" }, { name = "Cost" }, { name = "Rate" }]
+line_item_subsets = [{ name = "Spend", line_items = ["Cost", "Rate"] }]
 
 [[workspaces.models.modules]]
 name = "Staffing"
@@ -320,3 +321,19 @@ def test_selective_access_in_views_and_cell_writes(emulator: RunningEmulator, an
             (2, "cellIsNotWriteable"),  # Green: hidden from bo
         ]
     assert ann.api.get(f"{ann.base}/views/{staffing}/data").text.splitlines()[1] == "All Teams,14"
+
+
+def test_a_line_item_subset_is_a_dimension_of_its_line_items(ann: Model) -> None:
+    spend = "114000000000"  # the first line-item subset: 114 and a counter
+    items = ok(ann.api.get(f"{ann.base}/dimensions/{spend}/items"))
+    assert items["meta"]["schema"].endswith("/objects/dimension")
+    effort = ok(ann.api.get(f"{ann.base}/modules"))["modules"][0]["id"]
+    line_items = ok(ann.api.get(f"{ann.base}/modules/{effort}/lineItems"))["items"]
+    by_name = {li["name"]: li["id"] for li in line_items}
+    assert items["items"] == [
+        {"id": by_name["Cost"], "name": "Cost"},
+        {"id": by_name["Rate"], "name": "Rate"},
+    ]
+    found = ok(ann.api.post(f"{ann.base}/dimensions/{spend}/items", json={"names": ["rate"]}))
+    assert [i["name"] for i in found["items"]] == ["Rate"]
+    assert_error(ann.api.get(f"{ann.base}/dimensions/114999999999/items"), 404)

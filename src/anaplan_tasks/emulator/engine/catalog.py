@@ -59,6 +59,11 @@ def wanted_object_ids(structure: ModelDef) -> list[tuple[ObjectKind, str]]:
     wanted += [("view", member_key(m.name, v.name)) for m in structure.modules for v in m.views]
     wanted += [("version", v.name) for v in structure.versions]
     wanted += [("subset", member_key(lst.name, s)) for lst in structure.lists for s in lst.subsets]
+    wanted += [
+        ("line_item_subset", member_key(m.name, s.name))
+        for m in structure.modules
+        for s in m.line_item_subsets
+    ]
     return wanted
 
 

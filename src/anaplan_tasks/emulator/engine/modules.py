@@ -339,11 +339,21 @@ class Modules:
     # -- dimension items ---------------------------------------------------------------------
     def dimension_items(self, dimension_id: str) -> list[dict[str, Any]]:
         """Every item of a list dimension, the top-level one included (`code` when set); of a
-        list subset (`109…`), the items in it."""
+        list subset (`109…`), the items in it; of a line-item subset (`114…`), its line
+        items."""
         if dimension_id == TIME_ID:
             raise errors.BadRequest("The Time dimension is not supported at the model level.")
         if dimension_id == VERSIONS_ID:
             raise errors.BadRequest("The Versions dimension is not supported at the model level.")
+        for module in self.catalog.structure.modules:
+            for line_items in module.line_item_subsets:
+                key = member_key(module.name, line_items.name)
+                if self.catalog.ids.get(("line_item_subset", key)) == dimension_id:
+                    return [
+                        {"id": self.line_item_id(module, li), "name": li.name}
+                        for li in module.line_items
+                        if li.name in line_items.line_items
+                    ]
         subset = self.lists.subset_of(dimension_id)
         if subset is not None:
             definition, name = subset

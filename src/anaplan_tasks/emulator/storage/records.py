@@ -22,6 +22,7 @@ ObjectKind = Literal[
     "view",
     "version",
     "subset",
+    "line_item_subset",
 ]
 """Model objects that get a 12-digit numeric id."""
 
@@ -30,6 +31,7 @@ OBJECT_ID_PREFIX: dict[ObjectKind, int] = {
     "module": 102,
     "version": 107,
     "subset": 109,
+    "line_item_subset": 114,
     "line_item": 206,
     "view": 1186,
     "import": 112,
