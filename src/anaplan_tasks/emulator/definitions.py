@@ -161,7 +161,7 @@ class ViewDef(_Strict):
 
 
 class LineItemSubsetDef(_Strict):
-    """A line-item subset (`114…`): some number line items of a module, by name."""
+    """A line-item subset (`114…`): some of a module's line items, by name."""
 
     name: str
     line_items: list[str] = Field(min_length=1)
