@@ -768,6 +768,20 @@ def delete_flow(ctx: Context, flow_id: str) -> Flow[None]:
     yield from send_json(ctx, request("DELETE", target))
 
 
+def flow_run_status(ctx: Context, flow_id: str, run_id: str) -> Flow[RunStatus]:
+    """A flow run's status, from its flow's `latestRun`.
+
+    CloudWorks serves no status read keyed by a flow run's id (`GET /integrations/run/{id}`
+    knows integration runs only); a flow runs once at a time (409 otherwise), so the flow's
+    latest run after a start is that start's.
+    """
+    flow = yield from get_flow(ctx, flow_id)
+    latest = flow.latest_run
+    fields = {} if latest is None else latest.model_dump(exclude_none=True)
+    fields.pop("triggered_by", None)
+    return RunStatus(id=run_id, integration_id=flow_id, **fields)
+
+
 def start_flow_run(ctx: Context, flow_id: str, steps: Sequence[str] | None = None) -> Flow[str]:
     """Start a run of a flow (all steps, or the `steps` named by their integration ids).
 

@@ -262,13 +262,19 @@ class Flows(_CloudWorksPart):
         timeout: float | None = None,
         on_progress: RunProgressCallback | None = None,
     ) -> RunStatus:
-        """Wait for a flow run started with `start()`; see `client.cloudworks.wait`."""
+        """Wait for a flow run started with `start()`; see `client.cloudworks.wait`.
+
+        Its status is read from the flow's latest run (CloudWorks has no status read keyed by
+        a flow run's id). Ctrl-C stops the wait but not the flow: CloudWorks cancels
+        integrations, not flows.
+        """
         return self._cw(
             cw.wait(
                 self._ctx,
                 run,
                 timeout=timeout,
                 on_progress=on_progress,
+                status_of=lambda: cw.flow_run_status(self._ctx, run.integration_id, run.run_id),
                 on_failure=lambda ref, status, errors: run_failure(
                     self._runner, ref, status, errors
                 ),
