@@ -218,6 +218,21 @@ def test_a_failed_run_raises_with_its_errors_and_the_dump_named() -> None:
     assert failure.run.message == "Process failed"
 
 
+def test_a_partial_success_raises_unless_allowed() -> None:
+    def partial(request: Request) -> Response:
+        if "/runerror/" in request.url:
+            return json_response(200, {**OK, "runs": {}})
+        body = run_json("2026-01-01T00:01:00.000Z", False, "8 rows loaded, 2 failed")
+        body["run"]["executionErrorCode"] = 38
+        return json_response(200, body)
+
+    env = Scripted(partial)
+    with pytest.raises(IntegrationRunFailedError, match="8 rows loaded, 2 failed"):
+        env.run(cw.wait(env.context(), REF))
+    status = env.run(cw.wait(env.context(), REF, allow_partial=True))
+    assert status.execution_error_code == 38
+
+
 def test_run_errors_read_an_empty_object_as_none_and_merge_a_list() -> None:
     env = Scripted(lambda request: json_response(200, {**OK, "runs": {}}))
     assert env.run(cw.run_errors(env.context(), RUN)) is None

@@ -72,6 +72,9 @@ CLOUDWORKS_ID = re.compile(r"[0-9a-f]{32}")
 CANCEL_CONFIRM_SECONDS = 30.0
 """How long a cancel waits for the run to report its end."""
 
+PARTIAL_SUCCESS_CODE = 38
+"""`executionErrorCode` of a run that loaded some rows and rejected others."""
+
 API_VERSION = "2.0"
 """The `version` of integration and flow bodies on the 2/0 base."""
 
@@ -541,6 +544,7 @@ def wait(
     cancel_on_interrupt: bool = True,
     on_failure: RunFailureFactory | None = None,
     status_of: Callable[[], Flow[RunStatus]] | None = None,
+    allow_partial: bool = False,
 ) -> Flow[RunStatus]:
     """Poll a run until it ends; return it when successful, else raise.
 
@@ -559,6 +563,8 @@ def wait(
             report its final state before the interruption propagates.
         on_failure: Builds the `IntegrationRunFailedError` (the client binds the dumps there).
         status_of: How to read the run's status (default: `get_run`).
+        allow_partial: Return a run that succeeded in part (rows rejected, `success: false`
+            with `executionErrorCode` 38) instead of raising.
 
     Raises:
         IntegrationRunFailedError: The run ended with `success: false` (its errors fetched).
@@ -588,7 +594,8 @@ def wait(
                 continue
             elapsed = ctx.clock() - began
             if status.finished:
-                if status.success:
+                partial = status.execution_error_code == PARTIAL_SUCCESS_CODE
+                if status.success or (allow_partial and partial):
                     return status
                 if status.cancelled:
                     raise TaskCancelledError(f"{ref.describe()} was cancelled", task=status)

@@ -114,6 +114,11 @@ def runs(integration: str) -> None:
 )
 @click.option("--cancel-on-timeout", is_flag=True, help="Cancel the run when --timeout passes.")
 @click.option(
+    "--allow-partial",
+    is_flag=True,
+    help="Exit 0 when the run loaded rows but rejected some (its dumps are still saved).",
+)
+@click.option(
     "--dump-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("."),
@@ -126,6 +131,7 @@ def run_integration(
     no_wait: bool,
     timeout: float | None,
     cancel_on_timeout: bool,
+    allow_partial: bool,
     dump_dir: Path,
 ) -> int:
     """Run an integration (by id or name), wait, and explain its outcome.
@@ -151,6 +157,7 @@ def run_integration(
                     on_progress=bar,
                     cancel_on_timeout=cancel_on_timeout,
                     cancel_on_interrupt=True,
+                    allow_partial=allow_partial,
                 )
         except IntegrationRunFailedError as failure:
             _explain_failure(failure, ref, dump_dir)
@@ -162,8 +169,16 @@ def run_integration(
                 return ExitCode.INTERRUPTED
             render.print_error(f"{ref.describe()} was cancelled in CloudWorks")
             return ExitCode.TASK_FAILED
+        saved: list[tuple[Path, int]] = []
+        if not status.success:  # a partial success, allowed
+            dumps = client.cloudworks.dumps(ref)
+            saved = _save_dumps(dumps, ref, dump_dir)
+            if saved and not json_output:
+                say(render.dump_table(dumps.iter_rows(), limit=DUMP_PREVIEW_ROWS))
     show(status)
     say(f"{ref.describe()}: {status.message or 'Success'}")
+    for path, size in saved:
+        say(f"failure dump saved to {path} ({render.human_bytes(size)})")
     return ExitCode.OK
 
 

@@ -381,6 +381,7 @@ class CloudWorks(_CloudWorksPart):
         on_progress: RunProgressCallback | None = None,
         cancel_on_timeout: bool = False,
         cancel_on_interrupt: bool = True,
+        allow_partial: bool = False,
     ) -> RunStatus:
         """Wait until a run ends; return its status when it succeeded.
 
@@ -391,6 +392,9 @@ class CloudWorks(_CloudWorksPart):
             cancel_on_timeout: Cancel the run when the deadline passes.
             cancel_on_interrupt: On Ctrl-C, cancel the run and report its final state
                 (raising `TaskCancelledError(cancelled_by_us=True)`).
+            allow_partial: Return a run that loaded some rows and rejected others
+                (CloudWorks says `success: false`, `executionErrorCode` 38) instead of
+                raising; its dumps are then at `dumps(run)`.
 
         Raises:
             IntegrationRunFailedError: The run failed; `error.errors` lists the actions'
@@ -409,6 +413,7 @@ class CloudWorks(_CloudWorksPart):
                 on_failure=lambda ref, status, errors: run_failure(
                     self._runner, ref, status, errors
                 ),
+                allow_partial=allow_partial,
             )
         )
 
@@ -420,6 +425,7 @@ class CloudWorks(_CloudWorksPart):
         on_progress: RunProgressCallback | None = None,
         cancel_on_timeout: bool = False,
         cancel_on_interrupt: bool = True,
+        allow_partial: bool = False,
     ) -> RunStatus:
         """Run an integration (by id or name) and wait for it; see `wait()`.
 
@@ -436,6 +442,7 @@ class CloudWorks(_CloudWorksPart):
             on_progress=on_progress,
             cancel_on_timeout=cancel_on_timeout,
             cancel_on_interrupt=cancel_on_interrupt,
+            allow_partial=allow_partial,
         )
 
     def cancel(self, integration: str) -> None:
