@@ -44,6 +44,7 @@ from ..errors import (
 )
 from ..models import TaskListItem, TaskSummary
 from ..models.cloudworks import (
+    PARTIAL_SUCCESS_CODE,
     Connection,
     Integration,
     IntegrationFlow,
@@ -71,9 +72,6 @@ CLOUDWORKS_ID = re.compile(r"[0-9a-f]{32}")
 
 CANCEL_CONFIRM_SECONDS = 30.0
 """How long a cancel waits for the run to report its end."""
-
-PARTIAL_SUCCESS_CODE = 38
-"""`executionErrorCode` of a run that loaded some rows and rejected others."""
 
 API_VERSION = "2.0"
 """The `version` of integration and flow bodies on the 2/0 base."""
@@ -525,7 +523,11 @@ def failure_message(ref: RunRef, run: RunStatus, errors: RunErrors | None) -> st
     message = f"{ref.describe()} failed: {run.message or 'no message'}"
     if run.execution_error_code is not None:
         message += f" (error code {run.execution_error_code})"
-    texts = errors.texts() if errors is not None else []
+    texts = [
+        text
+        for text in (errors.texts() if errors is not None else [])
+        if not run.message or run.message not in text  # CloudWorks' message often repeats one
+    ]
     if texts:
         shown = texts[:5] + ([f"and {len(texts) - 5} more"] if len(texts) > 5 else [])
         message += ": " + "; ".join(shown)

@@ -39,9 +39,7 @@ def _latest(item: Integration) -> tuple[str | None, str]:
     run = item.latest_run
     if run is None or run.start_date is None:
         return None, ""
-    if run.end_date is None:
-        return run.start_date, "running"
-    return run.start_date, "ok" if run.success else (run.message or "failed")
+    return run.start_date, run.outcome
 
 
 @cloudworks.command()
@@ -93,7 +91,7 @@ def runs(integration: str) -> None:
             record.id,
             record.start_date,
             record.end_date,
-            "running" if not record.finished else ("ok" if record.success else "failed"),
+            record.outcome,
             record.message,
             record.trigger_source,
         )

@@ -30,6 +30,23 @@ NotificationType = Literal["success", "partial_failure", "full_failure"]
 """When a notification is sent."""
 
 
+PARTIAL_SUCCESS_CODE = 38
+"""`executionErrorCode` of a run that loaded some rows and rejected others."""
+
+
+def outcome_of(
+    end_date: str | None, success: bool | None, message: str | None, code: int | None
+) -> str:
+    """One word for a run: `running`, `ok`, `partial`, `cancelled` or `failed`."""
+    if end_date is None:
+        return "running"
+    if success:
+        return "ok"
+    if code == PARTIAL_SUCCESS_CODE:
+        return "partial"
+    return "cancelled" if message == "Cancelled" else "failed"
+
+
 class LatestRun(WireModel):
     """The latest run of an integration or flow, as its summary shows it.
 
@@ -46,6 +63,11 @@ class LatestRun(WireModel):
         default=None,
         description="`manual`, `scheduled`, `manual_inf`, `scheduled_inf`, `nux_dashboard`, …",
     )
+
+    @property
+    def outcome(self) -> str:
+        """`running`, `ok`, `partial`, `cancelled` or `failed`."""
+        return outcome_of(self.end_date, self.success, self.message, self.execution_error_code)
 
 
 class Schedule(WireModel):
@@ -196,6 +218,11 @@ class RunRecord(WireModel):
         """True once the run has ended (its `endDate` is set)."""
         return self.end_date is not None
 
+    @property
+    def outcome(self) -> str:
+        """`running`, `ok`, `partial`, `cancelled` or `failed`."""
+        return outcome_of(self.end_date, self.success, self.message, self.execution_error_code)
+
 
 class RunHistory(WireModel):
     """An integration's run history: the integration's summary and its runs."""
@@ -247,18 +274,21 @@ class RunStatus(WireModel):
     @property
     def cancelled(self) -> bool:
         """True when the run ended because it was cancelled."""
-        return self.finished and not self.success and (self.message or "") == "Cancelled"
+        return self.outcome == "cancelled"
+
+    @property
+    def outcome(self) -> str:
+        """`running`, `ok`, `partial` (rows rejected), `cancelled` or `failed`."""
+        return outcome_of(self.end_date, self.success, self.message, self.execution_error_code)
 
     def describe(self) -> str:
         """One line for a person: the run, its state and message."""
-        if not self.finished:
-            state = "running"
-        elif self.success:
-            state = "succeeded"
-        elif self.cancelled:
-            state = "cancelled"
-        else:
-            state = "failed"
+        state = {
+            "running": "running",
+            "ok": "succeeded",
+            "partial": "succeeded in part",
+            "cancelled": "cancelled",
+        }.get(self.outcome, "failed")
         message = f": {self.message}" if self.message and self.message != "Running" else ""
         code = (
             f" (error code {self.execution_error_code})"
