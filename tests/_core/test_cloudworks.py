@@ -277,6 +277,20 @@ def test_an_interrupt_cancels_the_run_and_reports_it() -> None:
     assert cancel.url == f"{CW}/integrations/{INTEGRATION}/cancel"
 
 
+def test_a_run_that_succeeds_as_the_deadline_cancels_it_is_returned() -> None:
+    fake = FakeRun(10_000, (True, "Success"))
+
+    def ended(request: Request) -> Response:
+        if request.url.endswith("/cancel"):
+            fake.polls = 0  # it finished just before the cancel arrived
+            return error(409, f"Integration {INTEGRATION} is not in running state")
+        return fake(request)
+
+    env = Scripted(ended)
+    status = env.run(cw.wait(env.context(), REF, timeout=2.0, cancel_on_timeout=True))
+    assert status.success
+
+
 def test_a_schedule_replacement_names_its_integration_in_the_body() -> None:
     env = Scripted(lambda request: json_response(200, OK))
     schedule = {"name": "Nightly", "type": "daily", "time": "02:00", "timezone": "Europe/London"}

@@ -23,6 +23,7 @@ differs from the Integration API where it matters to a client:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -34,6 +35,7 @@ from urllib.parse import quote
 from ..errors import (
     AnaplanError,
     ConfigurationError,
+    ConflictError,
     IntegrationRunFailedError,
     NotFoundError,
     RateLimitError,
@@ -507,7 +509,8 @@ def cancel_and_settle(ctx: Context, ref: RunRef) -> Flow[RunStatus]:
     """Cancel, then poll briefly until the run reports its end."""
     if ref.flow:
         raise ConfigurationError("CloudWorks cancels integrations, not integration flows")
-    yield from cancel(ctx, ref.integration_id)
+    with contextlib.suppress(ConflictError):  # "not in running state": it ended meanwhile
+        yield from cancel(ctx, ref.integration_id)
     began = ctx.clock()
     delay = 0.25
     status = yield from get_run(ctx, ref.run_id)
@@ -560,7 +563,8 @@ def wait(
         ref: The run.
         timeout: Overall deadline in seconds; `TaskTimeoutError` carrying the last status.
         on_progress: Called after each poll with a `RunProgress`.
-        cancel_on_timeout: Cancel the run when the deadline passes.
+        cancel_on_timeout: Cancel the run when the deadline passes (a run that succeeded just
+            before the cancel arrived is returned).
         cancel_on_interrupt: On KeyboardInterrupt or async cancellation, cancel the run and
             report its final state before the interruption propagates.
         on_failure: Builds the `IntegrationRunFailedError` (the client binds the dumps there).
@@ -618,7 +622,9 @@ def wait(
                     cancelled = False
                     if cancel_on_timeout and not ref.flow:
                         last = yield from cancel_and_settle(ctx, ref)
-                        cancelled = True
+                        if last.success:
+                            return last  # it ended well just before the cancel arrived
+                        cancelled = last.cancelled
                     raise TaskTimeoutError(
                         f"{ref.describe()} did not finish within {timeout:g}s "
                         f"(last seen: {last.describe()})" + ("; cancelled" if cancelled else ""),
