@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
 
 from anaplan_tasks.client import AsyncClient, Client, RunProgress
+from anaplan_tasks.emulator.api.faults import FaultRule
 from anaplan_tasks.errors import (
     ConflictError,
     IntegrationRunFailedError,
@@ -25,7 +26,7 @@ from anaplan_tasks.errors import (
 )
 from anaplan_tasks.models.cloudworks import RunStatus
 
-from .conftest import Emulator, employees_csv
+from .conftest import FAST_RETRY, Emulator, employees_csv
 
 
 @dataclass
@@ -299,3 +300,20 @@ async def test_the_async_client_runs_and_explains_the_same_way(
         await waiting
     final = await async_client.cloudworks.run_status(started)
     assert final.cancelled
+
+
+def test_a_run_start_whose_answer_is_lost_is_adopted_never_run_twice(
+    emulator: Emulator, client: Client, bucket: Bucket
+) -> None:
+    write_source(bucket, employees_csv(1, 10))
+    import_integration(client, bucket)
+    emulator.fail(
+        FaultRule(fault="reset_after", method="POST", path="*/integrations/*/run", times=1),
+        FaultRule(fault="status", method="GET", path="*/integrations/runs/*", status=503, times=1),
+    )
+    with client.with_options(retry=replace(FAST_RETRY, start_settle=0.1)) as quick:
+        status = quick.cloudworks.run("S3 employees")
+    assert status.success
+    history = client.cloudworks.runs("S3 employees")
+    assert [run.id for run in history.runs] == [status.id]
+    assert emulator.requests("POST", "/run") == 1
