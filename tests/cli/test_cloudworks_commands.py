@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +18,7 @@ from anaplan_tasks.emulator.demo import DEMO_WORKSPACE, DEV_MODEL, write_employe
 from anaplan_tasks.emulator.pytest_plugin import EmulatorHandle
 
 from .conftest import Cli
+from .test_app import _environment, _wait_for
 
 BAD_ROWS = "E9000001,Nobody,NOWHERE,2020-01-01,true,1,1\nE9000002,Late,EMEA,bad-date,true,1,1\n"
 
@@ -141,3 +146,36 @@ def test_no_wait_prints_the_run_id_and_an_unknown_name_is_a_usage_error(
     assert unknown.code == ExitCode.USAGE
     assert "no integration named 'Nope'" in unknown.error
     assert "'S3 employees'" in unknown.error
+
+
+def test_ctrl_c_cancels_the_run_in_cloudworks_and_exits_130(
+    cli_env: EmulatorHandle, landing: Path, tmp_path: Path
+) -> None:
+    _source(landing, 10)
+    cli_env.set_progression("manual")
+    log = tmp_path / "stderr.txt"
+    environment = _environment(
+        ANAPLAN_BASE_URL=cli_env.base_url,
+        ANAPLAN_EMAIL=cli_env.email,
+        ANAPLAN_PASSWORD=cli_env.password,
+        COLUMNS="200",
+    )
+    command = [sys.executable, "-m", "anaplan_tasks.cli", "cloudworks", "run", "S3 employees"]
+    with log.open("wb") as stderr:
+        process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=stderr, env=environment
+        )
+        try:
+            run_id = _wait_for(r"run\s+([0-9a-f]{32})", log, process).group(1)
+            time.sleep(0.2)  # let the wait begin polling
+            process.send_signal(signal.SIGINT)
+            code = process.wait(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    assert code == ExitCode.INTERRUPTED, log.read_text()
+    assert "interrupted: cancelled integration 'S3 employees'" in " ".join(log.read_text().split())
+    with Client(base_url=cli_env.base_url, email=cli_env.email, password=cli_env.password) as c:
+        status = c.cloudworks.run_status(run_id)
+    assert status.cancelled
