@@ -317,3 +317,18 @@ def test_a_run_start_whose_answer_is_lost_is_adopted_never_run_twice(
     history = client.cloudworks.runs("S3 employees")
     assert [run.id for run in history.runs] == [status.id]
     assert emulator.requests("POST", "/run") == 1
+
+
+def test_the_cloudworks_root_is_configurable_and_a_wrong_one_says_so(
+    emulator: Emulator, client: Client, bucket: Bucket
+) -> None:
+    integration_id = import_integration(client, bucket)
+    other_root = f"{emulator.base_url}/cloudworks/2/0"  # Anaplan's second form, served too
+    with client.with_options(cloudworks_base_url=other_root) as aliased:
+        assert [i.integration_id for i in aliased.cloudworks.list()] == [integration_id]
+    wrong_root = f"{emulator.base_url}/2/0/integrations/x"  # under CloudWorks, but unrouted
+    wrong = client.with_options(cloudworks_base_url=wrong_root)
+    with wrong, pytest.raises(NotFoundError, match="CloudWorks has no such route"):
+        wrong.cloudworks.list()
+    with pytest.raises(NotFoundError, match="Resource not found"):
+        client.cloudworks.get("0" * 32)
