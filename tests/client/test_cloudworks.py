@@ -332,3 +332,40 @@ def test_the_cloudworks_root_is_configurable_and_a_wrong_one_says_so(
         wrong.cloudworks.list()
     with pytest.raises(NotFoundError, match="Resource not found"):
         client.cloudworks.get("0" * 32)
+
+
+def test_connections_integrations_and_flows_are_changed_in_place(
+    emulator: Emulator, client: Client, bucket: Bucket
+) -> None:
+    client.cloudworks.connections.patch("landing", {"name": "landing-zone"})
+    renamed = client.cloudworks.connections.get("landing-zone")
+    assert renamed.connection_id == bucket.connection_id
+    assert renamed.body["bucketName"] == "acme-landing"
+    full = {
+        "name": "landing",
+        "accessKeyId": "AKIAOTHER",
+        "secretAccessKey": "other",
+        "bucketName": "acme-landing",
+        "workspaceId": emulator.workspace_id,
+    }
+    client.cloudworks.connections.update("landing-zone", full)
+    assert client.cloudworks.connections.get(bucket.connection_id).name == "landing"
+
+    first = import_integration(client, bucket)
+    process = client.processes.get("Nightly Load")
+    client.cloudworks.update(first, {"name": "Nightly instead", "processId": process.id})
+    changed = client.cloudworks.get("Nightly instead")
+    assert changed.integration_id == first
+    assert changed.kind == "Process"
+    assert [i.name for i in client.cloudworks.list(mine=True)] == ["Nightly instead"]
+
+    second = import_integration(client, bucket, name="Second")
+    steps = [
+        {"type": "Integration", "referrer": first, "dependsOn": []},
+        {"type": "Integration", "referrer": second, "dependsOn": [first]},
+    ]
+    flow_id = client.cloudworks.flows.create({"name": "Pair", "steps": steps})
+    client.cloudworks.flows.update("Pair", {"name": "Pair, renamed", "steps": steps})
+    assert [f.name for f in client.cloudworks.flows.list()] == ["Pair, renamed"]
+    client.cloudworks.flows.delete(flow_id)
+    assert client.cloudworks.flows.list() == []
