@@ -274,6 +274,10 @@ class CloudWorks:
         with self._lock:
             self._closed = True
             self.generation += 1
+            for event in [a.finished for a in self._active.values()] + [
+                f.finished for f in self._flows_active.values()
+            ]:
+                event.set()
             self.store.close()
 
     def _user(self, principal: Principal) -> str:
