@@ -19,6 +19,7 @@ from typing import Any
 import httpx2
 import pytest
 
+from anaplan_tasks.emulator.engine.contract import Progression
 from anaplan_tasks.emulator.server import RunningEmulator, run_emulator
 
 from .conftest import Demo, FakeClock, assert_error, login, ok
@@ -934,3 +935,75 @@ def test_openapi_lists_every_cloudworks_operation_under_both_bases(api: httpx2.C
     assert ("post", "/cloudworks/2/0/integrations/{integrationId}/run") in operations
     removed = document["paths"]["/2/0/integrations/anaplanModels/{modelId}"]["get"]
     assert removed["deprecated"] is True
+
+
+def test_a_restart_keeps_cloudworks_and_ends_a_run_it_cut_short(
+    tmp_path: Path, buckets: dict[str, Path]
+) -> None:
+    definition = tmp_path / "buckets.toml"
+    definition.write_text(
+        f'[[buckets]]\nname = "landing"\npath = "{buckets["landing"]}"\n', encoding="utf-8"
+    )
+    put_source(buckets, GOOD_ROWS)
+    data = tmp_path / "data"
+    manual = Progression(mode="manual")
+    with (
+        run_emulator(
+            data_dir=data, demo=True, definitions=[definition], progression=manual
+        ) as first,
+        httpx2.Client(base_url=first.base_url, timeout=30) as api,
+    ):
+        api.headers["Authorization"] = f"AnaplanAuthToken {login(api)}"
+        found = Demo(**_demo_ids(api))
+        integration_id = create(api, import_body(found, s3_connection(api, found)))
+        run_id = ok(api.post(f"{CW}/{integration_id}/run"))["run"]["id"]
+        assert ok(api.get(f"{CW}/run/{run_id}"))["run"]["message"] == "Running"
+    with (
+        run_emulator(data_dir=data, demo=True, definitions=[definition]) as second,
+        httpx2.Client(base_url=second.base_url, timeout=30) as api,
+    ):
+        api.headers["Authorization"] = f"AnaplanAuthToken {login(api)}"
+        status = ok(api.get(f"{CW}/run/{run_id}"))["run"]
+        assert status["endDate"] is not None
+        assert status["success"] is False
+        assert "stopped" in status["message"]
+        assert ok(api.get(f"{CW}/{integration_id}"))["integration"]["name"] == "Load employees"
+        assert run(api, integration_id)["success"] is True  # no longer "already running"
+
+
+def _demo_ids(api: httpx2.Client) -> dict[str, Any]:
+    workspace = next(
+        w for w in ok(api.get("/2/0/workspaces"))["workspaces"] if w["name"] == "Demo Workspace"
+    )
+    models = ok(api.get(f"/2/0/workspaces/{workspace['id']}/models"))["models"]
+    model = next(m for m in models if m["name"] == "FP&A Dev")
+    base = f"/2/0/models/{model['id']}"
+    imports = {i["name"]: i["id"] for i in ok(api.get(f"{base}/imports"))["imports"]}
+    files = ok(api.get(f"{base}/files"))["files"]
+    return {
+        "workspace_id": workspace["id"],
+        "model_id": model["id"],
+        "prod_model_id": "",
+        "file_id": next(f["id"] for f in files if f["name"] == "employees.csv"),
+        "imports": imports,
+    }
+
+
+def test_resets_while_runs_are_in_flight_leave_nothing_behind(
+    api: httpx2.Client, demo: Demo, emulator: RunningEmulator, buckets: dict[str, Path]
+) -> None:
+    put_source(buckets, GOOD_ROWS)
+    for _ in range(3):
+        api.headers["Authorization"] = f"AnaplanAuthToken {login(api)}"
+        ok(api.put("/_emulator/progression", json={"mode": "fixed", "seconds": 0.2}))
+        connection_id = s3_connection(api, demo)
+        for index in range(3):
+            integration_id = create(api, import_body(demo, connection_id, name=f"i{index}"))
+            ok(api.post(f"{CW}/{integration_id}/run"))
+        emulator.control.reset()  # runs in flight: their threads must end without a trace
+    api.headers["Authorization"] = f"AnaplanAuthToken {login(api)}"
+    time.sleep(0.3)  # past the runs' would-be end
+    assert ok(api.get(CW))["integrations"] == []
+    integration_id = create(api, import_body(demo, s3_connection(api, demo)))
+    assert run(api, integration_id)["success"] is True
+    assert ok(api.get(f"{CW}/runs/{integration_id}"))["history_of_runs"]["totalRuns"] == 1
