@@ -505,9 +505,27 @@ _TABLE: list[tuple[str, Callable[[Request], Any], list[str], str]] = [
 ]
 
 
+async def fire_schedules(request: Request) -> Response:
+    """Control: start a run of every schedule due on the emulator's clock now; their run ids.
+
+    The emulator also looks at its schedules once a second; this fires them at once (a test
+    that moved its clock need not wait)."""
+    service = cloudworks_of(request)
+    started = await anyio.to_thread.run_sync(leased, engine_of(request), service.fire_due)
+    return JSONResponse({"runs": started})
+
+
 def cloudworks_routes() -> list[Route]:
-    """Every CloudWorks route under both bases (`/2/0` and `/cloudworks/2/0`)."""
-    routes: list[Route] = []
+    """Every CloudWorks route under both bases (`/2/0` and `/cloudworks/2/0`), and the control
+    route that fires due schedules."""
+    routes: list[Route] = [
+        Route(
+            "/_emulator/cloudworks/schedules/fire",
+            fire_schedules,
+            methods=["POST"],
+            name="control_cloudworks_fire",
+        )
+    ]
     for base in BASES:
         suffix = "" if base == "/2/0" else "_cloudworks_base"
         for path, endpoint, methods, name in _TABLE:

@@ -274,6 +274,10 @@ class CloudWorks:
         with self._lock:
             self._closed = True
             self.generation += 1
+            for event in [a.finished for a in self._active.values()] + [
+                f.finished for f in self._flows_active.values()
+            ]:
+                event.set()
             self.store.close()
 
     def _user(self, principal: Principal) -> str:
@@ -905,6 +909,8 @@ class CloudWorks:
     def _run_thread(self, active: _Active, integration: dict[str, Any]) -> None:
         try:
             outcome = self._execute(active, integration)
+        except _Superseded:
+            return  # reset (CloudWorks forgot the run) or closed (the next start ends it)
         except Exception as error:  # the run fails; the emulator goes on
             if active.generation != self.generation:
                 return
@@ -944,7 +950,11 @@ class CloudWorks:
         """Run one engine call holding the store; a reset since the run began ends the run."""
         if active.generation != self.generation:
             raise _Superseded
-        with self.host.use():
+        with contextlib.ExitStack() as stack:
+            try:
+                stack.enter_context(self.host.use())
+            except errors.ServiceUnavailable:
+                raise _Superseded from None  # the engine closed: its next start ends the run
             if active.generation != self.generation:
                 raise _Superseded
             return work()

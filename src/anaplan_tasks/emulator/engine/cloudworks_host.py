@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -305,9 +305,3 @@ class EngineCloudWorksHost:
         """The caller's content of the file."""
         content: Iterator[bytes] = self.engine.read_file(principal, model_id, file_id)
         return content
-
-
-@contextmanager
-def no_lease() -> Iterator[None]:
-    """A lease that holds nothing (for hosts without a lifecycle)."""
-    yield

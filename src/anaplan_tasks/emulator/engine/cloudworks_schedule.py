@@ -22,11 +22,14 @@ _TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 _FIELDS: dict[str, tuple[str, ...]] = {
     "daily": ("time",),
     "weekly": ("time", "daysOfWeek"),
-    "hourly": ("fromTime", "toTime", "repeatEvery", "daysOfWeek"),
+    "hourly": ("fromTime", "toTime", "daysOfWeek"),
     "monthly_specific_day": ("time", "dayOfMonth"),
     "monthly_relative_weekday": ("time", "dayOfWeek", "repeatEvery"),
 }
-_COMMON = ("name", "type", "timezone", "startDate", "endDate", "status")
+"""The fields each type needs (an hourly schedule's `repeatEvery` defaults to 1 hour)."""
+_COMMON = ("name", "type", "timezone", "startDate", "endDate", "status", "daysOfWeek")
+"""Fields any schedule may carry: anaplan-sdk sends `daysOfWeek` with every type."""
+_OPTIONAL = {"hourly": ("repeatEvery",)}
 _HORIZON_DAYS = 800
 """How far ahead `next_fire` looks (a monthly schedule on the 31st fires within 62 days)."""
 
@@ -69,7 +72,7 @@ def validate(schedule: Any, now: float) -> dict[str, Any]:
     kind = schedule.get("type")
     if kind not in _FIELDS:
         raise _bad()
-    allowed = set(_COMMON) | set(_FIELDS[kind])
+    allowed = set(_COMMON) | set(_FIELDS[kind]) | set(_OPTIONAL.get(kind, ()))
     if set(schedule) - allowed:
         raise _bad()
     for name in _FIELDS[kind]:
@@ -90,10 +93,10 @@ def validate(schedule: Any, now: float) -> dict[str, Any]:
     if kind == "hourly":
         if _hhmm(schedule["fromTime"]) > _hhmm(schedule["toTime"]):
             raise _bad()
-        _int(schedule["repeatEvery"], 1, 23)
+        _int(schedule.get("repeatEvery", 1), 1, 23)
     if "daysOfWeek" in schedule:
         days = schedule["daysOfWeek"]
-        if not isinstance(days, list) or not days:
+        if not isinstance(days, list) or (not days and kind in ("weekly", "hourly")):
             raise _bad()
         for day in days:
             _int(day, 0, 6)
@@ -132,7 +135,7 @@ def _times_on(schedule: dict[str, Any], day: date) -> list[time]:
         if weekday not in schedule["daysOfWeek"]:
             return []
         start, stop = _hhmm(schedule["fromTime"]), _hhmm(schedule["toTime"])
-        step = int(schedule["repeatEvery"])
+        step = int(schedule.get("repeatEvery", 1))
         return [
             time(hour, start.minute)
             for hour in range(start.hour, 24, step)
