@@ -369,3 +369,29 @@ def test_connections_integrations_and_flows_are_changed_in_place(
     assert [f.name for f in client.cloudworks.flows.list()] == ["Pair, renamed"]
     client.cloudworks.flows.delete(flow_id)
     assert client.cloudworks.flows.list() == []
+
+
+def test_a_failed_flow_names_the_step_that_stopped_it(client: Client, bucket: Bucket) -> None:
+    write_source(bucket, employees_csv(1, 5) + b"E9000009,Nobody,NOWHERE,2020-01-01,true,1,1\n")
+    first = import_integration(client, bucket)
+    second = import_integration(client, bucket, name="Second")
+    stop = [
+        {"type": "failure", "strategy": "stop"},
+        {"type": "partial_success", "strategy": "stop"},
+    ]
+    client.cloudworks.flows.create(
+        {
+            "name": "Strict pair",
+            "steps": [
+                {"type": "Integration", "referrer": first, "exceptionBehavior": stop},
+                {"type": "Integration", "referrer": second, "dependsOn": [first]},
+            ],
+        }
+    )
+    with pytest.raises(IntegrationRunFailedError) as caught:
+        client.cloudworks.flows.run("Strict pair")
+    failure = caught.value
+    assert str(failure).startswith("integration flow 'Strict pair'")
+    assert failure.errors is not None
+    assert [action.action_name for action in failure.errors.error_messages] == ["S3 employees"]
+    assert client.cloudworks.runs(second).runs == []

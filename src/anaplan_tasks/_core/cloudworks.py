@@ -605,7 +605,10 @@ def wait(
                     return status
                 if status.cancelled:
                     raise TaskCancelledError(f"{ref.describe()} was cancelled", task=status)
-                errors = None if ref.flow else (yield from run_errors(ctx, ref.run_id))
+                if ref.flow:
+                    errors = yield from flow_errors(ctx, ref.integration_id)
+                else:
+                    errors = yield from run_errors(ctx, ref.run_id)
                 if on_failure is not None:
                     raise on_failure(ref, status, errors)
                 raise IntegrationRunFailedError(
@@ -795,6 +798,25 @@ def flow_run_status(ctx: Context, flow_id: str, run_id: str) -> Flow[RunStatus]:
     fields = {} if latest is None else latest.model_dump(exclude_none=True)
     fields.pop("triggered_by", None)
     return RunStatus(id=run_id, integration_id=flow_id, **fields)
+
+
+def flow_errors(ctx: Context, flow_id: str) -> Flow[RunErrors | None]:
+    """The steps of a flow whose latest runs did not succeed, as run errors (step: message).
+
+    Each step's own run has its errors and dumps: `run_errors` and `dump` of that run, found in
+    its integration's history (`flowGroupId` ties it to the flow run).
+    """
+    flow = yield from get_flow(ctx, flow_id)
+    troubled = [
+        {
+            "actionId": step.referrer,
+            "actionName": step.name,
+            "errorMessage": [{"localMessageText": step.latest_run.message}],
+        }
+        for step in flow.steps or []
+        if step.latest_run is not None and step.latest_run.outcome not in ("ok", "running")
+    ]
+    return RunErrors.model_validate({"errorMessages": troubled}) if troubled else None
 
 
 def start_flow_run(ctx: Context, flow_id: str, steps: Sequence[str] | None = None) -> Flow[str]:
