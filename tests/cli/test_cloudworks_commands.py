@@ -179,3 +179,28 @@ def test_ctrl_c_cancels_the_run_in_cloudworks_and_exits_130(
     with Client(base_url=cli_env.base_url, email=cli_env.email, password=cli_env.password) as c:
         status = c.cloudworks.run_status(run_id)
     assert status.cancelled
+
+
+def test_status_dump_and_cancel_of_a_run_by_its_id(
+    cli: Cli, cli_env: EmulatorHandle, landing: Path, tmp_path: Path
+) -> None:
+    _source(landing, 10, BAD_ROWS)
+    failed = cli("cloudworks", "run", "S3 employees", "--dump-dir", tmp_path / "first", "--json")
+    run_id = failed.json()["run"]["id"]
+    status = cli("cloudworks", "status", run_id)
+    assert status.code == ExitCode.TASK_FAILED
+    assert f"run {run_id} succeeded in part" in status.text
+    dumped = cli("cloudworks", "dump", run_id, "--dump-dir", tmp_path / "again")
+    assert dumped.code == ExitCode.OK, dumped.err
+    (saved,) = (tmp_path / "again").iterdir()
+    assert saved.read_bytes() == next((tmp_path / "first").iterdir()).read_bytes()
+    assert "E9000001" in dumped.text
+    idle = cli("cloudworks", "cancel", "S3 employees")
+    assert idle.code == ExitCode.USAGE
+    assert "not in running state" in idle.error
+    cli_env.set_progression("manual")
+    started = cli("cloudworks", "run", "S3 employees", "--no-wait")
+    running_id = started.out.strip().splitlines()[-1]
+    assert "running" in cli("cloudworks", "status", running_id).text
+    cancelled = cli("cloudworks", "cancel", "S3 employees")
+    assert cancelled.code == ExitCode.OK, cancelled.err

@@ -42,7 +42,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "cloudworks": (
         "cloudworks_commands",
         "cloudworks",
-        "CloudWorks integrations and their runs, connections and flows.",
+        "CloudWorks integrations: run, runs, status, dump, cancel; connections, flows.",
     ),
     "lists": ("data_commands", "lists_command", "List the model's lists."),
     "items": ("data_commands", "items", "Show or save the items of a list."),

@@ -14,7 +14,12 @@ from pathlib import Path
 import click
 
 from ..client import RunDumps, RunRef
-from ..errors import IntegrationRunFailedError, NotFoundError, TaskCancelledError
+from ..errors import (
+    ConfigurationError,
+    IntegrationRunFailedError,
+    NotFoundError,
+    TaskCancelledError,
+)
 from ..models.cloudworks import Integration, RunErrors, RunStatus
 from . import render
 from .context import connected, note, say, settings, show
@@ -175,6 +180,60 @@ def run_integration(
                 say(render.dump_table(dumps.iter_rows(), limit=DUMP_PREVIEW_ROWS))
     show(status)
     say(f"{ref.describe()}: {status.message or 'Success'}")
+    for path, size in saved:
+        say(f"failure dump saved to {path} ({render.human_bytes(size)})")
+    return ExitCode.OK
+
+
+@cloudworks.command(name="status")
+@click.argument("run_id")
+@common_options
+def run_status(run_id: str) -> int:
+    """Show a run's status (exit 1 when it failed or was cancelled)."""
+    with connected(need_workspace=False, need_model=False) as client:
+        status = client.cloudworks.run_status(run_id)
+    show(status)
+    say(status.describe())
+    return ExitCode.OK if status.outcome in ("ok", "running") else ExitCode.TASK_FAILED
+
+
+@cloudworks.command()
+@click.argument("integration")
+@common_options
+def cancel(integration: str) -> None:
+    """Cancel the integration's running run in CloudWorks."""
+    with connected(need_workspace=False, need_model=False) as client:
+        client.cloudworks.cancel(integration)
+    say(f"asked CloudWorks to cancel the running run of {integration!r}")
+
+
+@cloudworks.command()
+@click.argument("run_id")
+@click.option(
+    "--dump-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Where the dumps are saved.",
+)
+@common_options
+def dump(run_id: str, dump_dir: Path) -> int:
+    """Save a finished run's failure dumps (the rejected rows) and show the first rows."""
+    with connected(need_workspace=False, need_model=False) as client:
+        status = client.cloudworks.run_status(run_id)
+        if not status.finished:
+            raise ConfigurationError(f"{status.describe()}: it has not finished")
+        dumps = client.cloudworks.dumps(run_id)
+        saved = _save_dumps(dumps, dumps.run, dump_dir)
+        if settings().json_output:
+            render.emit_json(
+                {"dumps": [{"path": str(path), "bytes": size} for path, size in saved]}
+            )
+            return ExitCode.OK if saved else ExitCode.TASK_FAILED
+        if not saved:
+            render.print_error(f"{status.describe()}: no failure dump")
+            return ExitCode.TASK_FAILED
+        say(render.dump_table(dumps.iter_rows(), limit=DUMP_PREVIEW_ROWS))
     for path, size in saved:
         say(f"failure dump saved to {path} ({render.human_bytes(size)})")
     return ExitCode.OK
