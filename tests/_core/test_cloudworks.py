@@ -341,3 +341,20 @@ def test_creates_return_the_new_id_and_are_not_repeated_after_a_5xx(
     with pytest.raises(Exception, match="Internal server error"):
         env.run(flow(env.context(), *args))
     assert len(env.sent) == 1
+
+
+def test_a_long_run_history_is_read_page_by_page() -> None:
+    total = 300
+
+    def handler(request: Request) -> Response:
+        offset = int(request.params["offset"])
+        size = min(int(request.params["limit"]), 250, total - offset)
+        runs = [{"id": f"{i:032x}", "success": True} for i in range(offset, offset + size)]
+        history = {"integrationId": INTEGRATION, "runs": runs, "totalRuns": total}
+        return json_response(200, {**OK, "history_of_runs": history})
+
+    env = Scripted(handler)
+    history = env.run(cw.run_history(env.context(), INTEGRATION))
+    assert len(history.runs) == total
+    assert [request.params["offset"] for request in env.sent] == ["0", "250"]
+    assert env.sent[0].url == f"{CW}/integrations/runs/{INTEGRATION}"
