@@ -358,3 +358,21 @@ def test_a_long_run_history_is_read_page_by_page() -> None:
     assert len(history.runs) == total
     assert [request.params["offset"] for request in env.sent] == ["0", "250"]
     assert env.sent[0].url == f"{CW}/integrations/runs/{INTEGRATION}"
+
+
+@pytest.mark.parametrize(("duration", "most_reads"), [(10, 12), (60, 35), (360, 75), (3600, 190)])
+def test_a_run_is_seen_within_5_percent_of_its_duration_of_its_end(
+    duration: float, most_reads: int
+) -> None:
+    env = Scripted(lambda request: json_response(200, {}))
+
+    def handler(request: Request) -> Response:
+        done = env.now >= duration
+        return json_response(
+            200, run_json("2026-01-01T01:00:00.000Z" if done else None, done or None, "Success")
+        )
+
+    env.handler = handler
+    env.run(cw.wait(env.context(), REF))
+    assert env.now - duration <= max(2.0, 0.05 * duration)
+    assert len(env.sent) <= most_reads

@@ -15,8 +15,8 @@ differs from the Integration API where it matters to a client:
 * A run (`POST /integrations/{id}/run`) is a start like a task's: it is repeated only when it
   provably never ran; otherwise it is reconciled from the integration's run history
   (`tasks.start_reconciled`, the same rules). Its status (`GET /integrations/run/{runId}`)
-  has no progress: it is polled on the same schedule as a task without progress, until its
-  `endDate` is set.
+  has no progress: it is polled on the same schedule as a task that reports none (as a task
+  at progress 0), until its `endDate` is set.
 * Cancel is per integration (`POST /integrations/{id}/cancel`), not per run.
 """
 
@@ -553,9 +553,10 @@ def wait(
 ) -> Flow[RunStatus]:
     """Poll a run until it ends; return it when successful, else raise.
 
-    Runs report no progress, so polls back off geometrically from
-    `PollPolicy.initial_interval` up to `PollPolicy.max_interval`, as for a task without
-    progress. A read that fails (outage, 5xx, 429) is ridden out up to
+    Runs report no progress, so they are read as a task at progress 0: backing off from
+    `PollPolicy.initial_interval`, but at most `queued_interval` (2 s) apart, or
+    `queued_fraction` (5%) of the time waited when that is longer, and never more than
+    `max_interval` (30 s): a run is seen within max(2 s, 5% of its duration) of its end. A read that fails (outage, 5xx, 429) is ridden out up to
     `PollPolicy.failed_poll_tolerance` times in a row; the run goes on meanwhile.
 
     Args:
@@ -614,7 +615,9 @@ def wait(
                 raise IntegrationRunFailedError(
                     failure_message(ref, status, errors), run=status, ref=ref, errors=errors
                 )
-            schedule.observe(elapsed, None)
+            # No progress to estimate from: read like a task at progress 0 (its end is seen
+            # within max(queued_interval, queued_fraction · elapsed)).
+            schedule.observe(elapsed, 0.0)
             if on_progress is not None:
                 on_progress(RunProgress(run=status, elapsed=elapsed, message=status.message))
             delay = schedule.next_delay(elapsed)
