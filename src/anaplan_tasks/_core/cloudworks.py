@@ -556,8 +556,9 @@ def wait(
     Runs report no progress, so they are read as a task at progress 0: backing off from
     `PollPolicy.initial_interval`, but at most `queued_interval` (2 s) apart, or
     `queued_fraction` (5%) of the time waited when that is longer, and never more than
-    `max_interval` (30 s): a run is seen within max(2 s, 5% of its duration) of its end. A read that fails (outage, 5xx, 429) is ridden out up to
-    `PollPolicy.failed_poll_tolerance` times in a row; the run goes on meanwhile.
+    `max_interval` (30 s): a run is seen within max(2 s, 5% of its duration) of its end. A
+    read that fails (outage, 5xx, 429) is ridden out up to `PollPolicy.failed_poll_tolerance`
+    times in a row; the run goes on meanwhile.
 
     Args:
         ctx: The flow context.
