@@ -19,6 +19,7 @@ from typing import Any
 import httpx2
 import pytest
 
+from anaplan_tasks.emulator.api.cloudworks import service_of
 from anaplan_tasks.emulator.engine.contract import Progression
 from anaplan_tasks.emulator.server import RunningEmulator, run_emulator
 
@@ -969,6 +970,21 @@ def test_a_restart_keeps_cloudworks_and_ends_a_run_it_cut_short(
         assert "stopped" in status["message"]
         assert ok(api.get(f"{CW}/{integration_id}"))["integration"]["name"] == "Load employees"
         assert run(api, integration_id)["success"] is True  # no longer "already running"
+
+
+def test_cloudworks_stops_with_its_engine() -> None:
+    with run_emulator() as running, httpx2.Client(base_url=running.base_url) as client:
+        assert client.get(CW).status_code == 403  # no token: CloudWorks is not even made
+        running.control.load_definition('[[users]]\nemail = "a@b.c"\npassword = "p"\n')
+        client.headers["Authorization"] = f"AnaplanAuthToken {login(client, 'a@b.c', 'p')}"
+        assert client.get(CW).status_code == 403  # a user in no workspace: no role
+        service = service_of(running.engine)
+        assert service is not None
+        scheduler = service.scheduler
+        assert scheduler is not None
+        assert scheduler.is_alive()
+    scheduler.join(10)  # the closed engine's CloudWorks stops looking at its schedules
+    assert not scheduler.is_alive()
 
 
 def _demo_ids(api: httpx2.Client) -> dict[str, Any]:

@@ -240,6 +240,8 @@ class CloudWorks:
         self.generation = 0
         self._closed = False
         self._stopped = threading.Event()
+        self.scheduler: threading.Thread | None = None
+        """The thread `start_scheduler` started, if any."""
         self._recover()
 
     # == plumbing ============================================================================
@@ -1784,6 +1786,7 @@ class CloudWorks:
 
         thread = threading.Thread(target=loop, name="cloudworks-scheduler", daemon=True)
         thread.start()
+        self.scheduler = thread
         return thread
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
