@@ -19,6 +19,8 @@ from typing import Any
 import httpx2
 import pytest
 
+from anaplan_tasks.emulator.api.cloudworks import service_of
+from anaplan_tasks.emulator.engine import cloudworks as cloudworks_engine
 from anaplan_tasks.emulator.engine.contract import Progression
 from anaplan_tasks.emulator.server import RunningEmulator, run_emulator
 
@@ -971,6 +973,21 @@ def test_a_restart_keeps_cloudworks_and_ends_a_run_it_cut_short(
         assert run(api, integration_id)["success"] is True  # no longer "already running"
 
 
+def test_cloudworks_stops_with_its_engine() -> None:
+    with run_emulator() as running, httpx2.Client(base_url=running.base_url) as client:
+        assert client.get(CW).status_code == 403  # no token: CloudWorks is not even made
+        running.control.load_definition('[[users]]\nemail = "a@b.c"\npassword = "p"\n')
+        client.headers["Authorization"] = f"AnaplanAuthToken {login(client, 'a@b.c', 'p')}"
+        assert client.get(CW).status_code == 403  # a user in no workspace: no role
+        service = service_of(running.engine)
+        assert service is not None
+        scheduler = service.scheduler
+        assert scheduler is not None
+        assert scheduler.is_alive()
+    scheduler.join(10)  # the closed engine's CloudWorks stops looking at its schedules
+    assert not scheduler.is_alive()
+
+
 def _demo_ids(api: httpx2.Client) -> dict[str, Any]:
     workspace = next(
         w for w in ok(api.get("/2/0/workspaces"))["workspaces"] if w["name"] == "Demo Workspace"
@@ -1007,3 +1024,48 @@ def test_resets_while_runs_are_in_flight_leave_nothing_behind(
     integration_id = create(api, import_body(demo, s3_connection(api, demo)))
     assert run(api, integration_id)["success"] is True
     assert ok(api.get(f"{CW}/runs/{integration_id}"))["history_of_runs"]["totalRuns"] == 1
+
+
+def test_a_definition_names_cloudworks_roles(
+    api: httpx2.Client, demo: Demo, emulator: RunningEmulator
+) -> None:
+    emulator.control.load_definition(
+        """
+[[users]]
+email = "scoped@example.com"
+password = "p"
+cloudworks_role = "restricted_integration_user"
+
+[[users]]
+email = "member@example.com"
+password = "p"
+cloudworks_role = "none"
+
+[[workspaces]]
+name = "Member Workspace"
+users = ["member@example.com"]
+"""
+    )
+    create(api, import_body(demo, s3_connection(api, demo)))
+    with as_user(emulator, "scoped@example.com", "p") as scoped:  # the role, no workspace
+        assert ok(scoped.get(CW))["integrations"] == []
+        assert ok(scoped.get(f"{CW}/connections"))["connections"] == []
+    with as_user(emulator, "member@example.com", "p") as member:  # a workspace, no role
+        assert assert_error(member.get(CW), 403)["status"]["message"] == "Not Permitted"
+
+
+def test_the_tenant_holds_500_integrations_flows_included(
+    api: httpx2.Client, demo: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cloudworks_engine, "TENANT_MAX", 3)  # the same check, fewer creations
+    connection_id = s3_connection(api, demo)
+    first = create(api, import_body(demo, connection_id, name="one"))
+    second = create(api, import_body(demo, connection_id, name="two"))
+    steps = [
+        {"type": "Integration", "referrer": first, "dependsOn": []},
+        {"type": "Integration", "referrer": second, "dependsOn": [first]},
+    ]
+    ok(api.post(FLOWS, json={"name": "flow", "steps": steps}))
+    body = assert_error(api.post(CW, json=import_body(demo, connection_id, name="four")), 409)
+    assert body["status"]["message"] == "Total number of integrations exceeded the limit"
+    assert ok(api.get(CW))["meta"]["tenantCurrentCount"] == 3

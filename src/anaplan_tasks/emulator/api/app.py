@@ -1,4 +1,5 @@
-"""The emulator's HTTP application: one origin for `/token/…`, `/oauth/…`, `/2/0/…`, `/_emulator/…`.
+"""The emulator's HTTP application: one origin for `/token/…`, `/oauth/…`, `/2/0/…` (with
+CloudWorks' `/2/0/integrations…`), `/cloudworks/2/0/…` and `/_emulator/…`.
 
 Layers, outermost first:
 

@@ -23,7 +23,7 @@ lease, serialise.
 
 from __future__ import annotations
 
-import weakref
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -60,20 +60,40 @@ def is_cloudworks_path(path: str) -> bool:
     return path.startswith(("/2/0/integrations", "/2/0/integrationflows"))
 
 
+_SERVICES_LOCK = threading.Lock()
+_ENGINE_ATTRIBUTE = "_anaplan_tasks_cloudworks"
+
+
+def service_of(engine: Any) -> CloudWorks | None:
+    """The engine's CloudWorks service, None before CloudWorks' first use."""
+    service: CloudWorks | None = getattr(engine, _ENGINE_ATTRIBUTE, None)
+    return service
+
+
 def cloudworks_of(request: Request) -> CloudWorks:
-    """The app's CloudWorks service, made on first use over the app's engine."""
+    """The engine's CloudWorks service, made on first use (and told of this app's resets).
+
+    One per engine, however many apps serve it (a second would take the first's runs in flight
+    for runs a stop cut short); it lives on the engine, and closes once the engine has closed
+    (its scheduler notices within a second).
+    """
     state = request.app.state
     service: CloudWorks | None = getattr(state, "cloudworks", None)
-    if service is None:
-        engine = engine_of(request)
-        emulator = getattr(state, "emulator", None)
-        clock = getattr(emulator, "clock", None)
-        service = CloudWorks(EngineCloudWorksHost(engine), **({"clock": clock} if clock else {}))
+    if service is not None:
+        return service
+    engine = engine_of(request)
+    with _SERVICES_LOCK:
+        service = getattr(engine, _ENGINE_ATTRIBUTE, None)
+        if service is None:
+            emulator = getattr(state, "emulator", None)
+            clock = getattr(emulator, "clock", None)
+            host = EngineCloudWorksHost(engine)
+            service = CloudWorks(host, **({"clock": clock} if clock else {}))
+            service.start_scheduler(SCHEDULER_INTERVAL)
+            setattr(engine, _ENGINE_ATTRIBUTE, service)
         control = getattr(state, "control", None)
-        if control is not None:
+        if control is not None and service.reset not in control.on_reset:
             control.on_reset.append(service.reset)
-        weakref.finalize(engine, service.close)
-        service.start_scheduler(SCHEDULER_INTERVAL)
         state.cloudworks = service
     return service
 

@@ -240,6 +240,8 @@ class CloudWorks:
         self.generation = 0
         self._closed = False
         self._stopped = threading.Event()
+        self.scheduler: threading.Thread | None = None
+        """The thread `start_scheduler` started, if any."""
         self._recover()
 
     # == plumbing ============================================================================
@@ -711,10 +713,9 @@ class CloudWorks:
         return "Import" if doc["jobs"][0]["type"].endswith("ToAnaplan") else "Export"
 
     def _latest_run(self, owner_table: Literal["runs", "flow_runs"], owner: str) -> dict[str, Any]:
-        runs = self.store.all(owner_table, owner)
-        if not runs:
+        run = self.store.last(owner_table, owner)
+        if run is None:
             return {}
-        run = runs[-1]
         return {
             key: run[key]
             for key in (
@@ -1773,14 +1774,19 @@ class CloudWorks:
         def loop() -> None:
             while not self._stopped.wait(interval):
                 try:
-                    self.fire_due()
+                    with self.host.use():
+                        self.fire_due()
+                except errors.ServiceUnavailable:
+                    self.close()  # the engine closed: so does CloudWorks
+                    return
                 except (EmulatorError, sqlite3.ProgrammingError):
-                    continue  # shutting down, or a reset in between
+                    continue
                 except Exception:
                     log.exception("CloudWorks scheduler")
 
         thread = threading.Thread(target=loop, name="cloudworks-scheduler", daemon=True)
         thread.start()
+        self.scheduler = thread
         return thread
 
     def wait_idle(self, timeout: float = 30.0) -> bool:

@@ -115,6 +115,19 @@ class CloudWorksStore:
                 )
         return [_loads(text) for (text,) in rows]
 
+    def last(self, table: Table, owner: str) -> dict[str, Any] | None:
+        """The newest document of one owner (a latest run), or None."""
+        with self._lock:
+            row = (
+                self._conn()
+                .execute(
+                    f"SELECT doc FROM {table} WHERE owner = ? ORDER BY seq DESC LIMIT 1",
+                    (owner,),
+                )
+                .fetchone()
+            )
+        return None if row is None else _loads(row[0])
+
     def delete(self, table: Table, doc_id: str) -> bool:
         """Remove one document; False when there was none."""
         with self._lock:
