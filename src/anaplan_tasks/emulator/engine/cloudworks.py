@@ -973,10 +973,10 @@ class CloudWorks:
                 action_id = _anaplan_action(job)
             for job in jobs:
                 if job["type"].endswith("ToAnaplan"):
-                    data = self._leased(active, partial(self._read_source, job))
+                    source = self._leased(active, partial(self._source_path, job))
                     file_id = job["targets"][0]["fileId"]
                     self._leased(
-                        active, partial(self.host.upload, principal, model_id, file_id, data)
+                        active, partial(self.host.upload, principal, model_id, file_id, source)
                     )
             # Never wait for the engine's lease while holding the lock (a reset holds the lease
             # and then takes the lock): start the task outside it, then record it under it.
@@ -1089,25 +1089,26 @@ class CloudWorks:
         key = endpoint.get("file") or f"{endpoint['table']}.csv"
         return bucket, root, key
 
-    def _read_source(self, job: dict[str, Any]) -> bytes:
+    def _source_path(self, job: dict[str, Any]) -> Path:
         _, root, key = self._endpoint_path(job["sources"][0])
         path = root / key
         if not path.is_file():
             raise _RunFailed(f"File {key} not found in the bucket")
-        return path.read_bytes()
+        return path
 
     def _write_target(self, active: _Active, job: dict[str, Any]) -> None:
         target = job["targets"][0]
         bucket, root, key = self._endpoint_path(target)
         export_id = job["sources"][0]["actionId"]
-        content = b"".join(self.host.read_file(active.principal, active.model_id, export_id))
-        if "mapping" in job:
-            content = _remap(content, job["mapping"])
-        if bucket.type == "GoogleBigQuery":
+        chunks = self.host.read_file(active.principal, active.model_id, export_id)
+        if bucket.type == "GoogleBigQuery" or "mapping" in job:
+            content = b"".join(chunks)  # a table's rows are rewritten: it is read whole
+            if "mapping" in job:
+                content = _remap(content, job["mapping"])
             path = root / key
-            if not target.get("overwrite") and path.is_file():
+            if bucket.type == "GoogleBigQuery" and not target.get("overwrite") and path.is_file():
                 content = _append_rows(path.read_bytes(), content)
-            _write_atomically(path, content)
+            _write_atomically(path, iter([content]))
             return
         if key.endswith("/") or (root / key).is_dir():
             names = self.host.actions(active.principal, active.model_id)
@@ -1117,7 +1118,7 @@ class CloudWorks:
             path = root / key
         if not target.get("overwrite"):
             path = _fresh_name(path, self._now_ms())
-        _write_atomically(path, content)
+        _write_atomically(path, chunks)
 
     # -- cancel, status, history, errors, dumps -----------------------------------------------
     def cancel(self, principal: Principal, integration_id: str) -> None:
@@ -1863,12 +1864,15 @@ def _fresh_name(path: Path, now_ms: int) -> Path:
     return candidate
 
 
-def _write_atomically(path: Path, content: bytes) -> None:
+def _write_atomically(path: Path, chunks: Iterator[bytes]) -> None:
+    """Write chunk after chunk to a temporary file beside `path`, then rename it into place:
+    a reader of the bucket never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".cloudworks-", suffix=".part")
     try:
         with os.fdopen(handle, "wb") as out:
-            out.write(content)
+            for chunk in chunks:
+                out.write(chunk)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
