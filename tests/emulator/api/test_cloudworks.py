@@ -1069,3 +1069,17 @@ def test_the_tenant_holds_500_integrations_flows_included(
     body = assert_error(api.post(CW, json=import_body(demo, connection_id, name="four")), 409)
     assert body["status"]["message"] == "Total number of integrations exceeded the limit"
     assert ok(api.get(CW))["meta"]["tenantCurrentCount"] == 3
+
+
+def test_a_run_acts_as_its_caller_with_their_model_role(
+    api: httpx2.Client, demo: Demo, emulator: RunningEmulator, buckets: dict[str, Path]
+) -> None:
+    put_source(buckets, GOOD_ROWS)
+    integration_id = create(api, import_body(demo, s3_connection(api, demo)))
+    with as_user(emulator, "viewer@example.com", "viewer") as viewer:  # model role "Viewer"
+        status = run(viewer, integration_id)
+    assert status["success"] is False
+    assert "model role 'Viewer'" in status["message"], status["message"]
+    history = ok(api.get(f"{CW}/runs/{integration_id}"))["history_of_runs"]["runs"]
+    assert history[0]["triggeredBy"] == "View Only"
+    assert "E0000001" not in employee_codes(api, demo)
