@@ -480,8 +480,7 @@ class CloudWorks:
             kind = doc["connectionType"]
             cleaned = self._connection_body(kind, body, partial=partial)
             merged = {**doc["body"], **cleaned} if partial else cleaned
-            if "workspaceId" in merged:
-                self._check_workspace(principal, merged.get("workspaceId"))
+            self._check_workspace(principal, merged.get("workspaceId"))
             updated = {
                 **doc,
                 "body": merged,
@@ -1789,19 +1788,6 @@ class CloudWorks:
         thread.start()
         self.scheduler = thread
         return thread
-
-    def wait_idle(self, timeout: float = 30.0) -> bool:
-        """Wait until no run is in flight (for tests); False on timeout."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                pending = [a.finished for a in self._active.values()] + [
-                    f.finished for f in self._flows_active.values()
-                ]
-            if not pending:
-                return True
-            pending[0].wait(max(deadline - time.monotonic(), 0))
-        return False
 
 
 class _Superseded(Exception):
