@@ -1128,3 +1128,14 @@ def test_a_flow_runs_only_the_steps_asked_for(
         time.sleep(0.02)
     assert ok(api.get(f"{CW}/runs/{send}"))["history_of_runs"]["totalRuns"] == 1
     assert ok(api.get(f"{CW}/runs/{load}"))["history_of_runs"]["totalRuns"] == 0
+
+
+def test_a_connection_whose_bucket_changed_reads_invalid(
+    api: httpx2.Client, demo: Demo, emulator: RunningEmulator, buckets: dict[str, Path]
+) -> None:
+    s3_connection(api, demo)
+    emulator.control.load_definition(  # the same bucket, now with other credentials
+        f'[[buckets]]\nname = "landing"\npath = "{buckets["landing"]}"\naccess_key_id = "rotated"\n'
+    )
+    (record,) = ok(api.get(f"{CW}/connections"))["connections"]
+    assert (record["status"], record["integrationErrorCode"]) == (0, 1)

@@ -446,9 +446,20 @@ class CloudWorks:
     def _connection_in_scope(scope: set[str] | None, doc: dict[str, Any]) -> bool:
         return scope is None or doc.get("workspaceId") in scope
 
-    @staticmethod
-    def connection_wire(doc: dict[str, Any]) -> dict[str, Any]:
-        """A connection as listed: secrets left out."""
+    def _health(self, doc: dict[str, Any]) -> tuple[int, int | None]:
+        """`status` and `integrationErrorCode` of a connection as its bucket is now: 1 and
+        None, or 0 and CloudWorks' code (1 bad credentials, 4 bad bucket, 10 bad role)."""
+        try:
+            self._bucket(doc)
+        except errors.BadRequest as error:
+            codes = {"Credentials are invalid": 1, "Role arn is invalid": 10}
+            return 0, codes.get(error.message, 4)
+        return 1, None
+
+    def connection_wire(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """A connection as listed: secrets left out, its status as its bucket is now (a
+        definition loaded later may have changed the bucket's credentials)."""
+        status, code = self._health(doc)
         kind = doc["connectionType"]
         body = {key: doc["body"][key] for key in _ECHOED[kind] if key in doc["body"]}
         return {
@@ -459,8 +470,8 @@ class CloudWorks:
             "modificationDate": doc["modificationDate"],
             "createdBy": doc["createdBy"],
             "modifiedBy": doc["modifiedBy"],
-            "status": doc["status"],
-            "integrationErrorCode": doc["integrationErrorCode"],
+            "status": status,
+            "integrationErrorCode": code,
             "workspaceId": doc["workspaceId"],
             "authMethod": doc["body"].get("authMethod"),
         }
