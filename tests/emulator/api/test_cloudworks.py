@@ -12,6 +12,7 @@ import io
 import shutil
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -1069,3 +1070,72 @@ def test_the_tenant_holds_500_integrations_flows_included(
     body = assert_error(api.post(CW, json=import_body(demo, connection_id, name="four")), 409)
     assert body["status"]["message"] == "Total number of integrations exceeded the limit"
     assert ok(api.get(CW))["meta"]["tenantCurrentCount"] == 3
+
+
+def test_a_run_acts_as_its_caller_with_their_model_role(
+    api: httpx2.Client, demo: Demo, emulator: RunningEmulator, buckets: dict[str, Path]
+) -> None:
+    put_source(buckets, GOOD_ROWS)
+    integration_id = create(api, import_body(demo, s3_connection(api, demo)))
+    with as_user(emulator, "viewer@example.com", "viewer") as viewer:  # model role "Viewer"
+        status = run(viewer, integration_id)
+    assert status["success"] is False
+    assert "model role 'Viewer'" in status["message"], status["message"]
+    history = ok(api.get(f"{CW}/runs/{integration_id}"))["history_of_runs"]["runs"]
+    assert history[0]["triggeredBy"] == "View Only"
+    assert "E0000001" not in employee_codes(api, demo)
+
+
+def test_concurrent_starts_of_one_integration_make_one_run(
+    api: httpx2.Client, demo: Demo, buckets: dict[str, Path]
+) -> None:
+    put_source(buckets, GOOD_ROWS)
+    integration_id = create(api, import_body(demo, s3_connection(api, demo)))
+    ok(api.put("/_emulator/progression", json={"mode": "manual"}))  # the first run stays in flight
+    headers = dict(api.headers)
+
+    def start() -> int:
+        with httpx2.Client(base_url=str(api.base_url), headers=headers, timeout=30) as client:
+            return client.post(f"{CW}/{integration_id}/run").status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        codes = sorted(pool.map(lambda _: start(), range(8)))
+    assert codes == [200] + [409] * 7
+    assert ok(api.get(f"{CW}/runs/{integration_id}"))["history_of_runs"]["totalRuns"] == 1
+    ok(api.post(f"{CW}/{integration_id}/cancel"))
+
+
+def test_a_flow_runs_only_the_steps_asked_for(
+    api: httpx2.Client, demo: Demo, buckets: dict[str, Path]
+) -> None:
+    put_source(buckets, GOOD_ROWS)
+    connection_id = s3_connection(api, demo)
+    load = create(api, import_body(demo, connection_id))
+    send = create(api, export_body(demo, connection_id, overwrite=True))
+    steps = [
+        {"type": "Integration", "referrer": load, "dependsOn": []},
+        {"type": "Integration", "referrer": send, "dependsOn": [load]},
+    ]
+    flow_id = ok(api.post(FLOWS, json={"name": "two", "steps": steps}))["integrationFlow"][
+        "integrationFlowId"
+    ]
+    bad = api.post(f"{FLOWS}/{flow_id}/run", json={"stepsToRun": ["f" * 32]})
+    assert assert_error(bad, 400)["status"]["message"] == "Integration flow error"
+    ok(api.post(f"{FLOWS}/{flow_id}/run", json={"stepsToRun": [send]}))
+    deadline = time.monotonic() + 60
+    while not ok(api.get(f"{FLOWS}/{flow_id}"))["integrationFlow"]["latestRun"].get("endDate"):
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    assert ok(api.get(f"{CW}/runs/{send}"))["history_of_runs"]["totalRuns"] == 1
+    assert ok(api.get(f"{CW}/runs/{load}"))["history_of_runs"]["totalRuns"] == 0
+
+
+def test_a_connection_whose_bucket_changed_reads_invalid(
+    api: httpx2.Client, demo: Demo, emulator: RunningEmulator, buckets: dict[str, Path]
+) -> None:
+    s3_connection(api, demo)
+    emulator.control.load_definition(  # the same bucket, now with other credentials
+        f'[[buckets]]\nname = "landing"\npath = "{buckets["landing"]}"\naccess_key_id = "rotated"\n'
+    )
+    (record,) = ok(api.get(f"{CW}/connections"))["connections"]
+    assert (record["status"], record["integrationErrorCode"]) == (0, 1)

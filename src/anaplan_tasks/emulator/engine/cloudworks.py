@@ -446,9 +446,20 @@ class CloudWorks:
     def _connection_in_scope(scope: set[str] | None, doc: dict[str, Any]) -> bool:
         return scope is None or doc.get("workspaceId") in scope
 
-    @staticmethod
-    def connection_wire(doc: dict[str, Any]) -> dict[str, Any]:
-        """A connection as listed: secrets left out."""
+    def _health(self, doc: dict[str, Any]) -> tuple[int, int | None]:
+        """`status` and `integrationErrorCode` of a connection as its bucket is now: 1 and
+        None, or 0 and CloudWorks' code (1 bad credentials, 4 bad bucket, 10 bad role)."""
+        try:
+            self._bucket(doc)
+        except errors.BadRequest as error:
+            codes = {"Credentials are invalid": 1, "Role arn is invalid": 10}
+            return 0, codes.get(error.message, 4)
+        return 1, None
+
+    def connection_wire(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """A connection as listed: secrets left out, its status as its bucket is now (a
+        definition loaded later may have changed the bucket's credentials)."""
+        status, code = self._health(doc)
         kind = doc["connectionType"]
         body = {key: doc["body"][key] for key in _ECHOED[kind] if key in doc["body"]}
         return {
@@ -459,8 +470,8 @@ class CloudWorks:
             "modificationDate": doc["modificationDate"],
             "createdBy": doc["createdBy"],
             "modifiedBy": doc["modifiedBy"],
-            "status": doc["status"],
-            "integrationErrorCode": doc["integrationErrorCode"],
+            "status": status,
+            "integrationErrorCode": code,
             "workspaceId": doc["workspaceId"],
             "authMethod": doc["body"].get("authMethod"),
         }
@@ -480,8 +491,7 @@ class CloudWorks:
             kind = doc["connectionType"]
             cleaned = self._connection_body(kind, body, partial=partial)
             merged = {**doc["body"], **cleaned} if partial else cleaned
-            if "workspaceId" in merged:
-                self._check_workspace(principal, merged.get("workspaceId"))
+            self._check_workspace(principal, merged.get("workspaceId"))
             updated = {
                 **doc,
                 "body": merged,
@@ -973,10 +983,10 @@ class CloudWorks:
                 action_id = _anaplan_action(job)
             for job in jobs:
                 if job["type"].endswith("ToAnaplan"):
-                    data = self._leased(active, partial(self._read_source, job))
+                    source = self._leased(active, partial(self._source_path, job))
                     file_id = job["targets"][0]["fileId"]
                     self._leased(
-                        active, partial(self.host.upload, principal, model_id, file_id, data)
+                        active, partial(self.host.upload, principal, model_id, file_id, source)
                     )
             # Never wait for the engine's lease while holding the lock (a reset holds the lease
             # and then takes the lock): start the task outside it, then record it under it.
@@ -1089,25 +1099,26 @@ class CloudWorks:
         key = endpoint.get("file") or f"{endpoint['table']}.csv"
         return bucket, root, key
 
-    def _read_source(self, job: dict[str, Any]) -> bytes:
+    def _source_path(self, job: dict[str, Any]) -> Path:
         _, root, key = self._endpoint_path(job["sources"][0])
         path = root / key
         if not path.is_file():
             raise _RunFailed(f"File {key} not found in the bucket")
-        return path.read_bytes()
+        return path
 
     def _write_target(self, active: _Active, job: dict[str, Any]) -> None:
         target = job["targets"][0]
         bucket, root, key = self._endpoint_path(target)
         export_id = job["sources"][0]["actionId"]
-        content = b"".join(self.host.read_file(active.principal, active.model_id, export_id))
-        if "mapping" in job:
-            content = _remap(content, job["mapping"])
-        if bucket.type == "GoogleBigQuery":
+        chunks = self.host.read_file(active.principal, active.model_id, export_id)
+        if bucket.type == "GoogleBigQuery" or "mapping" in job:
+            content = b"".join(chunks)  # a table's rows are rewritten: it is read whole
+            if "mapping" in job:
+                content = _remap(content, job["mapping"])
             path = root / key
-            if not target.get("overwrite") and path.is_file():
+            if bucket.type == "GoogleBigQuery" and not target.get("overwrite") and path.is_file():
                 content = _append_rows(path.read_bytes(), content)
-            _write_atomically(path, content)
+            _write_atomically(path, iter([content]))
             return
         if key.endswith("/") or (root / key).is_dir():
             names = self.host.actions(active.principal, active.model_id)
@@ -1117,7 +1128,7 @@ class CloudWorks:
             path = root / key
         if not target.get("overwrite"):
             path = _fresh_name(path, self._now_ms())
-        _write_atomically(path, content)
+        _write_atomically(path, chunks)
 
     # -- cancel, status, history, errors, dumps -----------------------------------------------
     def cancel(self, principal: Principal, integration_id: str) -> None:
@@ -1789,19 +1800,6 @@ class CloudWorks:
         self.scheduler = thread
         return thread
 
-    def wait_idle(self, timeout: float = 30.0) -> bool:
-        """Wait until no run is in flight (for tests); False on timeout."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                pending = [a.finished for a in self._active.values()] + [
-                    f.finished for f in self._flows_active.values()
-                ]
-            if not pending:
-                return True
-            pending[0].wait(max(deadline - time.monotonic(), 0))
-        return False
-
 
 class _Superseded(Exception):
     """The emulator was reset while the run ran: end without a trace."""
@@ -1863,12 +1861,15 @@ def _fresh_name(path: Path, now_ms: int) -> Path:
     return candidate
 
 
-def _write_atomically(path: Path, content: bytes) -> None:
+def _write_atomically(path: Path, chunks: Iterator[bytes]) -> None:
+    """Write chunk after chunk to a temporary file beside `path`, then rename it into place:
+    a reader of the bucket never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".cloudworks-", suffix=".part")
     try:
         with os.fdopen(handle, "wb") as out:
-            out.write(content)
+            for chunk in chunks:
+                out.write(chunk)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from ...models import TaskResult
 from .. import errors
 from ..definitions import BucketDef
-from .context import split_chunks
+from .context import CHUNK_SIZE
 from .contract import ActionKind, Page, Principal, TaskStart
 
 RUN_LOCALE = "en_US"
@@ -110,8 +110,9 @@ class CloudWorksHost(Protocol):
         """The principal a run started by this user acts as (None: the user is gone)."""
         ...
 
-    def upload(self, principal: Principal, model_id: str, file_id: str, data: bytes) -> None:
-        """Make `data` the caller's content of the model's file, as a chunked upload does."""
+    def upload(self, principal: Principal, model_id: str, file_id: str, source: Path) -> None:
+        """Make the local file `source` the caller's content of the model's file, as a chunked
+        upload does (chunk after chunk, never the whole file in memory)."""
         ...
 
     def start(self, principal: Principal, model_id: str, kind: ActionKind, action_id: str) -> str:
@@ -247,12 +248,19 @@ class EngineCloudWorksHost:
             return None
         return Principal(user_id=user.id, email=user.email, customer_id=user.customer_id)
 
-    def upload(self, principal: Principal, model_id: str, file_id: str, data: bytes) -> None:
-        """A chunked upload of `data` (10 MB chunks) as the caller."""
-        chunks = split_chunks(data)
-        self.engine.set_chunk_count(principal, model_id, file_id, len(chunks))
-        for index, chunk in enumerate(chunks):
-            self.engine.put_chunk(principal, model_id, file_id, index, chunk)
+    def upload(self, principal: Principal, model_id: str, file_id: str, source: Path) -> None:
+        """A chunked upload of `source` as the caller: 10 MB chunks, an open-ended chunk count
+        (`-1`) frozen by `complete` once the file is read."""
+        engine = self.engine
+        engine.set_chunk_count(principal, model_id, file_id, -1)
+        with source.open("rb") as data:
+            index = 0
+            while chunk := data.read(CHUNK_SIZE):
+                engine.put_chunk(principal, model_id, file_id, index, chunk)
+                index += 1
+        if index == 0:
+            engine.put_chunk(principal, model_id, file_id, 0, b"")
+        engine.complete_upload(principal, model_id, file_id)
 
     def start(self, principal: Principal, model_id: str, kind: ActionKind, action_id: str) -> str:
         """Start a task like `POST …/tasks` with `localeName` en_US."""
