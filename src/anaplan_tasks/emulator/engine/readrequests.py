@@ -86,12 +86,15 @@ class ReadRequestSettings:
         max_per_model: Read requests that may exist at once in one model (a start past it is
             400).
         retention: Seconds after the last activity until a request is reclaimed.
+        fail_after_pages: Fault injection: a request ends `COMPLETE` with `successful: false`
+            once it made this many pages (None: never).
     """
 
     page_size: int = PAGE_SIZE
     page_seconds: float = 0.0
     max_per_model: int = MAX_PER_MODEL
     retention: float = RETENTION_SECONDS
+    fail_after_pages: int | None = None
 
     def __post_init__(self) -> None:
         if self.page_size < 1 or self.max_per_model < 1:
@@ -113,6 +116,10 @@ class ReadRequestView:
 
 
 class _Cancelled(Exception):
+    pass
+
+
+class _InjectedFailure(Exception):
     pass
 
 
@@ -251,6 +258,12 @@ class ReadRequests:
             self._drop(request)
         return answer
 
+    def existing(self, model_id: str | None = None) -> list[str]:
+        """Ids of the requests that exist (of one model, or all), for tests."""
+        with self._lock:
+            self._expire(self._clock.now())
+            return [r.id for r in self._requests.values() if model_id in (None, r.model_id)]
+
     # -- for the engine --------------------------------------------------------------------------
     def cancel_all(self) -> None:
         """Ask every running request to stop (a reset or close is waiting for them)."""
@@ -315,12 +328,18 @@ class ReadRequests:
                         raise _Cancelled
                     request.state = "IN_PROGRESS"
                 with self._store.model_data(request.model_id).snapshot() as reader:
-                    pager = _Pager(settings.page_size, lambda data: self._add_page(request, data))
+                    pager = _Pager(
+                        settings.page_size, lambda data: self._add_page(request, data, settings)
+                    )
                     for text, ends in render(reader):
                         if request.cancel.is_set():
                             raise _Cancelled
                         pager.add(text, ends)
-                        self._pause(request, settings, pager)
+                        if (
+                            settings.fail_after_pages is not None
+                            and pager.pages >= settings.fail_after_pages
+                        ):
+                            raise _InjectedFailure
                     pager.finish()
             with self._lock:
                 if request.state == "IN_PROGRESS":
@@ -331,22 +350,16 @@ class ReadRequests:
             with self._lock:
                 if request.state in ("NOT_STARTED", "IN_PROGRESS"):
                     request.state = "CANCELLED"
-        except Exception:
-            log.exception("read request %s failed", request.id)
+        except Exception as error:
+            if not isinstance(error, _InjectedFailure):
+                log.exception("read request %s failed", request.id)
             with self._lock:
                 if request.state == "IN_PROGRESS":
                     request.state = "COMPLETE"
                     request.successful = False
                     request.last_activity = max(request.last_activity, self._clock.now())
 
-    def _pause(self, request: _Request, settings: ReadRequestSettings, pager: _Pager) -> None:
-        if settings.page_seconds <= 0 or not pager.pages_cut:
-            return
-        pager.pages_cut = 0
-        if request.cancel.wait(settings.page_seconds):
-            raise _Cancelled
-
-    def _add_page(self, request: _Request, data: bytes) -> None:
+    def _add_page(self, request: _Request, data: bytes, settings: ReadRequestSettings) -> None:
         if request.cancel.is_set():
             raise _Cancelled
         path = self._directory / f"{request.id}-{len(request.pages)}.csv"
@@ -356,6 +369,8 @@ class ReadRequests:
                 path.unlink(missing_ok=True)
                 raise _Cancelled
             request.pages.append(path)
+        if settings.page_seconds > 0 and request.cancel.wait(settings.page_seconds):
+            raise _Cancelled
 
 
 class _Pager:
@@ -367,7 +382,6 @@ class _Pager:
         self.emit = emit
         self.pending = bytearray()
         self.pages = 0
-        self.pages_cut = 0
 
     def add(self, text: str, ends: list[int]) -> None:
         """Add records: `text` holds them all, `ends[i]` is where record i ends in it."""
@@ -405,7 +419,6 @@ class _Pager:
         self.emit(bytes(self.pending))
         self.pending.clear()
         self.pages += 1
-        self.pages_cut += 1
 
 
 # -- rendering ---------------------------------------------------------------------------------
