@@ -9,7 +9,7 @@ minutes and counts it against the model's read requests.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from ..._core import readrequests as core
@@ -46,7 +46,7 @@ async def iter_large(
     workers: int | None = None,
     on_progress: core.ReadProgressCallback | None = None,
     timeout: float | None = None,
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """The pages of a new read request of the object `resolve` names, in order; the request is
     deleted when this ends or is closed."""
     object_id = await runner.run(resolve)

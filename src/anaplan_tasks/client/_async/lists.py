@@ -122,7 +122,7 @@ class AsyncLists(AsyncNamespace):
             timeout=timeout,
         )
 
-    def iter_large(
+    async def iter_large(
         self,
         list_id: str,
         *,
@@ -132,7 +132,7 @@ class AsyncLists(AsyncNamespace):
     ) -> AsyncIterator[bytes]:
         """A list of any size, page by page of CSV (see `read_large`); the request is deleted
         when the iteration ends or the iterator is closed (close it if you stop early)."""
-        return iter_large(
+        pages = iter_large(
             self._runner,
             "list",
             core_lists.list_id_of(self._ctx, list_id),
@@ -141,6 +141,11 @@ class AsyncLists(AsyncNamespace):
             on_progress=on_progress,
             timeout=timeout,
         )
+        try:
+            async for page in pages:
+                yield page
+        finally:
+            await pages.aclose()
 
     async def add(self, list_id: str, items: Iterable[ItemInput]) -> ListWriteResult:
         """Add items (a name is required; an existing name or code is refused per item).

@@ -161,7 +161,7 @@ class AsyncViews(AsyncNamespace):
             timeout=timeout,
         )
 
-    def iter_large(
+    async def iter_large(
         self,
         view: str,
         *,
@@ -175,7 +175,7 @@ class AsyncViews(AsyncNamespace):
         The same as `read_large` (same arguments), as an iterator: the request is deleted when
         the iteration ends or the iterator is closed (close it if you stop early).
         """
-        return iter_large(
+        pages = iter_large(
             self._runner,
             "view",
             core.view_id_of(self._ctx, view),
@@ -184,6 +184,11 @@ class AsyncViews(AsyncNamespace):
             on_progress=on_progress,
             timeout=timeout,
         )
+        try:
+            async for page in pages:
+                yield page
+        finally:
+            await pages.aclose()
 
 
 class AsyncCells(AsyncNamespace):

@@ -11,7 +11,7 @@ minutes and counts it against the model's read requests.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import Any
 
 from ..._core import readrequests as core
@@ -46,7 +46,7 @@ def iter_large(
     workers: int | None = None,
     on_progress: core.ReadProgressCallback | None = None,
     timeout: float | None = None,
-) -> Iterator[bytes]:
+) -> Generator[bytes, None]:
     """The pages of a new read request of the object `resolve` names, in order; the request is
     deleted when this ends or is closed."""
     object_id = runner.run(resolve)

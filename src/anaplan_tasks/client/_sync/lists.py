@@ -129,7 +129,7 @@ class Lists(Namespace):
     ) -> Iterator[bytes]:
         """A list of any size, page by page of CSV (see `read_large`); the request is deleted
         when the iteration ends or the iterator is closed (close it if you stop early)."""
-        return iter_large(
+        pages = iter_large(
             self._runner,
             "list",
             core_lists.list_id_of(self._ctx, list_id),
@@ -138,6 +138,10 @@ class Lists(Namespace):
             on_progress=on_progress,
             timeout=timeout,
         )
+        try:
+            yield from pages
+        finally:
+            pages.close()
 
     def add(self, list_id: str, items: Iterable[ItemInput]) -> ListWriteResult:
         """Add items (a name is required; an existing name or code is refused per item).

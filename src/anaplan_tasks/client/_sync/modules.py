@@ -172,7 +172,7 @@ class Views(Namespace):
         The same as `read_large` (same arguments), as an iterator: the request is deleted when
         the iteration ends or the iterator is closed (close it if you stop early).
         """
-        return iter_large(
+        pages = iter_large(
             self._runner,
             "view",
             core.view_id_of(self._ctx, view),
@@ -181,6 +181,10 @@ class Views(Namespace):
             on_progress=on_progress,
             timeout=timeout,
         )
+        try:
+            yield from pages
+        finally:
+            pages.close()
 
 
 class Cells(Namespace):
