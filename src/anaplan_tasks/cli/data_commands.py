@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from .._core.readrequests import EXPORT_TYPES
 from ..models import ListItem
 from . import render
 from .context import connected, note, say, settings, show
@@ -96,9 +97,31 @@ def _property(item: ListItem, name: str) -> str | None:
     show_default=True,
     help="Rows the table shows (--json and --out have them all).",
 )
+@click.option(
+    "--large",
+    is_flag=True,
+    help="With --out: read a view of any size with a large-volume read request (pages of "
+    "CSV, every page of the view), not the transactional read (at most 1,000,000 cells).",
+)
+@click.option(
+    "--layout",
+    type=click.Choice(EXPORT_TYPES),
+    default="GRID_ALL_PAGES",
+    show_default=True,
+    help="With --large: the CSV's layout.",
+)
 @common_options
-def view(view_ref: str, out: Path | None, pages: tuple[str, ...], limit: int) -> None:
+def view(
+    view_ref: str, out: Path | None, pages: tuple[str, ...], limit: int, large: bool, layout: str
+) -> None:
     """Show the data of VIEW (its id, or its name: `Module` or `Module.View`)."""
+    if large:
+        if out is None:
+            raise click.UsageError("--large needs --out FILE")
+        if pages:
+            raise click.UsageError("--large reads every page: leave out --page")
+        _read_large(view_ref, out, layout)
+        return
     selected: dict[str, str] = {}
     for page in pages:
         dimension, colon, item = page.partition(":")
@@ -126,6 +149,31 @@ def view(view_ref: str, out: Path | None, pages: tuple[str, ...], limit: int) ->
     render.console.print(table)
     if len(data.rows) > limit:
         note(f"{len(data.rows) - limit} more rows not shown (--limit, --json or --out for all)")
+
+
+def _read_large(view_ref: str, out: Path, layout: str) -> None:
+    pages_read = 0
+    with (
+        connected() as client,
+        render.pages_progress(
+            f"read {view_ref}", enabled=not settings().json_output
+        ) as on_progress,
+    ):
+
+        def progress(done: int, total: int | None) -> None:
+            nonlocal pages_read
+            pages_read = done
+            on_progress(done, total)
+
+        written = client.views.read_large(view_ref, out, export_type=layout, on_progress=progress)
+    show(
+        [],
+        extra={"view": view_ref, "path": str(out), "bytes": written, "pages": pages_read},
+    )
+    say(
+        f"saved the view {view_ref!r} to {out}: {render.human_bytes(written)} in "
+        f"{pages_read} pages (large-volume read, {layout})"
+    )
 
 
 @click.command()
