@@ -48,6 +48,7 @@ DOCUMENTS = [
     "docs/emulator.md",
     "docs/airflow.md",
     "docs/transactional.md",
+    "docs/large-reads.md",
 ]
 SHELLS = {"bash", "sh", "console", "shell"}
 _FENCE = re.compile(
