@@ -297,6 +297,41 @@ def test_view_read_start_status_pages_and_delete(reads: Reads) -> None:
     assert_error(reads.api.delete(path), 404)
 
 
+def test_pages_are_gzipped_when_asked(reads: Reads) -> None:
+    request_id = start(reads)
+    path = status_path(reads, request_id)
+    wait_complete(reads, path)
+    plain = reads.api.get(f"{path}/pages/0", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    packed = reads.api.get(f"{path}/pages/0", headers={"Accept-Encoding": "gzip"})
+    assert packed.headers["content-encoding"] == "gzip"
+    assert int(packed.headers["content-length"]) < len(plain.content)
+    assert packed.content == plain.content  # decoded by the HTTP client
+
+
+def test_read_request_knobs_through_the_control_api(reads: Reads) -> None:
+    control = f"{reads.emulator.base_url}/_emulator/read-requests"
+    answer = ok(reads.api.put(control, json={"pageSize": 300, "failAfterPages": 2}))
+    assert answer == {
+        "pageSize": 300,
+        "pageSeconds": 0.0,
+        "maxPerModel": 10,
+        "retention": 1800.0,
+        "failAfterPages": 2,
+    }
+    done = wait_complete(reads, status_path(reads, start(reads)))
+    assert (done["requestState"], done["successful"], done["availablePages"]) == (
+        "COMPLETE",
+        False,
+        2,
+    )
+    assert_error(reads.api.put(control, json={"pageSize": 0}), 400)
+    assert_error(reads.api.put(control, json={"pageSize": "big"}), 400)
+    assert_error(reads.api.put(control, json={"pages": 1}), 400)
+    reads.emulator.control.reset()
+    assert ok(reads.api.get(control))["pageSize"] == 10 * 1024 * 1024  # a reset restores them
+
+
 def test_grid_and_single_column_layouts(reads: Reads) -> None:
     grid_id = start(reads, "GRID_ALL_PAGES", view=reads.saved_view_id)
     grid_path = status_path(reads, grid_id, view=reads.saved_view_id)

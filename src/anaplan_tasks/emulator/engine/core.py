@@ -478,6 +478,10 @@ class EmulatorEngine(FilesMixin, TasksMixin, PeopleMixin):
         """The large-volume reads of every model (`readrequests.py`)."""
         return self._read_requests
 
+    def read_request_settings(self) -> ReadRequestSettings:
+        """Page size, pacing, quota and retention of large-volume reads."""
+        return self._read_requests.settings
+
     def set_read_request_settings(self, settings: ReadRequestSettings) -> None:
         """Change page size, pacing, quota or retention of read requests started from now on."""
         self._read_requests.settings = settings

@@ -335,11 +335,6 @@ class ReadRequests:
                         if request.cancel.is_set():
                             raise _Cancelled
                         pager.add(text, ends)
-                        if (
-                            settings.fail_after_pages is not None
-                            and pager.pages >= settings.fail_after_pages
-                        ):
-                            raise _InjectedFailure
                     pager.finish()
             with self._lock:
                 if request.state == "IN_PROGRESS":
@@ -369,6 +364,9 @@ class ReadRequests:
                 path.unlink(missing_ok=True)
                 raise _Cancelled
             request.pages.append(path)
+            made = len(request.pages)
+        if settings.fail_after_pages is not None and made >= settings.fail_after_pages:
+            raise _InjectedFailure
         if settings.page_seconds > 0 and request.cancel.wait(settings.page_seconds):
             raise _Cancelled
 

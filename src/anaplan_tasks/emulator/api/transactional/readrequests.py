@@ -12,6 +12,7 @@ show (§1.4, §9.3); the community OpenAPI types `listId` as a string, from the 
 
 from __future__ import annotations
 
+import gzip
 from typing import Any, Protocol, cast
 
 from starlette.requests import Request
@@ -99,15 +100,20 @@ async def delete_read(request: Request) -> Response:
 
 
 async def read_page(request: Request) -> Response:
-    """One page of CSV (0-based); a page not yet available is 404."""
+    """One page of CSV (0-based); a page not yet available is 404. Gzip-compressed when the
+    request accepts it (reference §9.4: Anaplan honours `Accept-Encoding: gzip`)."""
     kind, ref = _kind(request)
     request_id = request.path_params["requestId"]
     number = request.path_params["pageNo"]
-    data = await in_model(
-        request,
-        lambda e, who, m: _requests(e).page(m, who.user_id, kind, ref, request_id, number),
-    )
-    return Response(data, media_type="text/csv; charset=utf-8")
+    gzipped = "gzip" in request.headers.get("accept-encoding", "").lower()
+
+    def work(engine: Engine, who: Principal, model_id: str) -> bytes:
+        data = _requests(engine).page(model_id, who.user_id, kind, ref, request_id, number)
+        return gzip.compress(data, compresslevel=1, mtime=0) if gzipped else data
+
+    data = await in_model(request, work)
+    headers = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"} if gzipped else None
+    return Response(data, media_type="text/csv; charset=utf-8", headers=headers)
 
 
 def read_request_routes() -> list[BaseRoute]:
