@@ -49,6 +49,15 @@ def test_items_out_saves_csv(cli: Cli, tmp_path: Path) -> None:
     assert [row[2] for row in rows[2:]] == ["NA", "EMEA", "APAC", "LATAM"]
     assert "saved the items" in saved.text
 
+    large = tmp_path / "regions-large.csv"
+    saved = cli("items", "Regions", "--large", "--out", large)
+    assert saved.code == ExitCode.OK, saved.err
+    assert "large-volume read" in saved.text
+    rows = list(csv.reader(large.read_text().splitlines()))
+    assert rows[0][:5] == ["", "Parent", "Write", "Read", "Code"]
+    assert [row[4] for row in rows[1:]] == ["NA", "EMEA", "APAC", "LATAM"]
+    assert cli("items", "Regions", "--large").code == ExitCode.USAGE
+
 
 def test_an_unknown_list_is_a_usage_error_with_a_hint(cli: Cli) -> None:
     failed = cli("items", "Regons")
