@@ -243,7 +243,10 @@ class ReadRequests:
             path = request.pages[number]
             if number % 100 == 0:
                 request.last_activity = max(request.last_activity, self._clock.now())
-        return path.read_bytes()
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:  # deleted (or reclaimed) since it was found
+            raise errors.NotFound(f"Read request {request_id} not found") from None
 
     def delete(
         self, model_id: str, user_id: str, kind: ReadKind, object_ref: str, request_id: str
