@@ -518,7 +518,9 @@ def _view_lines(
         keys: set[tuple[str, ...]] = set()
         if not inner_keyed:
             # one cell row per line: its line items are the inner columns (the common case)
+            # (every line names a line item: Line Items is on some axis of every view)
             row_keys: list[tuple[list[str], tuple[str, ...], list[str]]] = []
+            inner_names = [line_item for _, line_item in inner_places]
             for combo in batch:
                 assignments, outer_line_item = placed(outer, combo)
                 base = [""] * width
@@ -526,14 +528,14 @@ def _view_lines(
                     base[slot] = code
                 key = tuple(base)
                 keys.add(key)
-                names = [line_item or outer_line_item for _, line_item in inner_places]
+                names = [outer_line_item] * len(inner_names) if outer_line_item else inner_names
                 row_labels = [a.labels[i] for a, i in zip(outer, combo, strict=True)]
                 row_keys.append((row_labels, key, names))
             cells = reader.cells_at(module.name, list(keys))
             for row_labels, key, names in row_keys:
                 stored = cells.get(key)
                 values = (
-                    [_text(stored.get(name)) if name else "" for name in names]
+                    list(map(_text, map(stored.get, names)))
                     if stored is not None
                     else [""] * len(names)
                 )
