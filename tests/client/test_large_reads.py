@@ -118,7 +118,7 @@ def test_a_view_is_read_to_a_file_while_the_request_works(
     emulator: RunningEmulator, tmp_path: Path
 ) -> None:
     engine_of(emulator).set_read_request_settings(
-        ReadRequestSettings(page_size=500, page_seconds=0.02)
+        ReadRequestSettings(page_size=500, page_seconds=0.05)
     )
     seen: list[tuple[int, int | None]] = []
     with Client(**settings(emulator)) as client:

@@ -383,7 +383,7 @@ def test_list_read_with_no_body_or_an_empty_object(reads: Reads) -> None:
 
 
 def test_pages_are_readable_while_in_progress_and_cut_at_record_ends(reads: Reads) -> None:
-    reads.settings(page_size=600, page_seconds=0.05)
+    reads.settings(page_size=600, page_seconds=0.08)
     request_id = start(reads)
     path = status_path(reads, request_id)
     seen_in_progress: list[int] = []
@@ -431,6 +431,8 @@ def test_a_write_during_the_read_changes_nothing_in_it(reads: Reads) -> None:
         "value": 999999,
     }
     ok(reads.api.post(f"{reads.model_base}/modules/{reads.view_id}/data", json=[last]))
+    during = ok(reads.api.get(path))["viewReadRequest"]
+    assert during["requestState"] == "IN_PROGRESS"  # the write landed while the read ran
     done = wait_complete(reads, path)
     rows = rows_of(all_pages(reads, path, done["availablePages"]))
     assert rows[-1] == ["East", "Product 59", expected_units(59, 2), ""]
