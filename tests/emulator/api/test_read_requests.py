@@ -82,6 +82,11 @@ name = "By Region"
 rows = ["Products"]
 columns = ["Regions"]
 pages = ["Line Items"]
+
+[[workspaces.models.modules.views]]
+name = "Wide"
+rows = ["Products"]
+columns = ["Regions", "Line Items"]
 """
 
 
@@ -342,6 +347,17 @@ def test_grid_and_single_column_layouts(reads: Reads) -> None:
     assert grid[1] == ["Units", "Product 0", "0", "1", "2"]
     assert grid[1 + PRODUCTS] == ["Note", "Product 0", "n,0\n0", "", ""]
     assert len(grid) == 1 + 2 * PRODUCTS
+
+    wide = ok(reads.api.get(f"{reads.model_base}/views"))["views"]
+    wide_id = next(v["id"] for v in wide if v["name"] == "Plan.Wide")
+    wide_path = status_path(reads, start(reads, "GRID_ALL_PAGES", view=wide_id), view=wide_id)
+    done = wait_complete(reads, wide_path)
+    two_levels = rows_of(all_pages(reads, wide_path, done["availablePages"]))
+    # one header line per column level; the last names the row dimension
+    assert two_levels[0] == ["", "North", "North", "South", "South", "East", "East"]
+    assert two_levels[1] == ["Products", "Units", "Note", "Units", "Note", "Units", "Note"]
+    assert two_levels[2] == ["Product 0", "0", "n,0\n0", "1", "", "2", ""]
+    assert len(two_levels) == 2 + PRODUCTS
 
     single_id = start(reads, "TABULAR_SINGLE_COLUMN")
     single_path = status_path(reads, single_id)
