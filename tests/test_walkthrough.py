@@ -49,6 +49,7 @@ DOCUMENTS = [
     "docs/airflow.md",
     "docs/transactional.md",
     "docs/large-reads.md",
+    "docs/cloudworks.md",
 ]
 SHELLS = {"bash", "sh", "console", "shell"}
 _FENCE = re.compile(

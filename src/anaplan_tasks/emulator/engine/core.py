@@ -25,7 +25,7 @@ from ...models import (
     Workspace,
 )
 from .. import errors
-from ..definitions import Definition, ModelDef, OAuthClientDef, parse_definition
+from ..definitions import BucketDef, Definition, ModelDef, OAuthClientDef, parse_definition
 from ..storage import (
     DataReader,
     GrantRecord,
@@ -107,6 +107,8 @@ class EmulatorEngine(FilesMixin, TasksMixin, PeopleMixin):
         self._last_login = {}
         self._closed_models = set()
         self._oauth_clients: dict[str, OAuthClientDef] = {}
+        self._buckets: list[BucketDef] = []
+        self._cloudworks_roles: dict[str, str] = {}
         self._read_requests = ReadRequests(self, self._clock, self._lifecycle.admit)
         for definition in self._definitions:
             self._apply(definition)
@@ -118,6 +120,14 @@ class EmulatorEngine(FilesMixin, TasksMixin, PeopleMixin):
         store = self._store
         # OAuth clients live in memory: definitions are applied again at every start.
         self._oauth_clients.update({c.client_id: c for c in definition.oauth_clients})
+        # So do CloudWorks' buckets and roles (a later definition's bucket of the same name wins).
+        for bucket in definition.buckets:
+            key = (bucket.type, bucket.account, bucket.name)
+            kept = [b for b in self._buckets if (b.type, b.account, b.name) != key]
+            self._buckets = [*kept, bucket]
+        for user in definition.users:
+            if user.cloudworks_role is not None:
+                self._cloudworks_roles[user.email.lower()] = user.cloudworks_role
         for user in definition.users:
             store.add_user(
                 UserRecord(
@@ -252,6 +262,21 @@ class EmulatorEngine(FilesMixin, TasksMixin, PeopleMixin):
     def oauth_client(self, client_id: str) -> OAuthClientDef | None:
         """The registered OAuth client with this id, or None."""
         return self._oauth_clients.get(client_id)
+
+    def buckets(self) -> list[BucketDef]:
+        """The local directories the definitions name as cloud storage (for CloudWorks)."""
+        return list(self._buckets)
+
+    def cloudworks_role(self, principal: Principal) -> str:
+        """The caller's CloudWorks role: `integration_admin`, `restricted_integration_user` or
+        `none` (a definition names it, else it follows the caller's workspace grants)."""
+        named = self._cloudworks_roles.get(principal.email.lower())
+        if named is not None:
+            return named
+        granted = self._grants.get(principal.user_id, {})
+        if any(granted.values()):
+            return "integration_admin"
+        return "restricted_integration_user" if granted else "none"
 
     def _principal(self, user: UserRecord) -> Principal:
         self._note_login(user.id)
@@ -439,6 +464,8 @@ class EmulatorEngine(FilesMixin, TasksMixin, PeopleMixin):
                 self._file_access.clear()
                 self._last_login.clear()
                 self._closed_models.clear()
+                self._buckets = []
+                self._cloudworks_roles.clear()
                 self._stopping = False
             for definition in self._definitions:
                 self._apply(definition)

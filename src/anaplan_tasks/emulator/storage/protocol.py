@@ -48,6 +48,11 @@ class DataReader(Protocol):
         """Every item of a list as `code → name`, in list order."""
         ...
 
+    def item_lookup(self, list_name: str) -> dict[str, str]:
+        """Every item of a list by code and by name, as `code or name → code` (where one
+        item's code is another's name, the code wins)."""
+        ...
+
     def items(self, list_name: str) -> Iterator[tuple[str, str, str | None, dict[str, Any]]]:
         """Every item of a list as `(code, name, parent, properties)`, in list order."""
         ...
