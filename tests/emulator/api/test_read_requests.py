@@ -428,6 +428,7 @@ def test_pages_are_readable_while_in_progress_and_cut_at_record_ends(reads: Read
     assert len(rows) == 1 + PRODUCTS * len(REGIONS)
     assert_error(reads.api.get(f"{path}/pages/{len(fetched)}"), 404)
     assert_error(reads.api.get(f"{path}/pages/x"), 400)
+    assert_error(reads.api.get(f"{path}/pages/%C2%B2"), 400)  # "²" is a digit, not a number
 
 
 def test_a_write_during_the_read_changes_nothing_in_it(reads: Reads) -> None:

@@ -230,7 +230,7 @@ class ReadRequests:
         page: str,
     ) -> bytes:
         """One page's CSV; 404 for a page that is not (yet) available."""
-        if not page.isdigit() or len(page) > 9:
+        if not (page.isascii() and page.isdigit()) or len(page) > 9:
             raise errors.BadRequest(f"Invalid page number '{page}'")
         number = int(page)
         with self._lock:

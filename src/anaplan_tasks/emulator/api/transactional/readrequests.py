@@ -48,7 +48,7 @@ def _answer(request: Request, found: ReadRequestView, *, started: bool = False) 
     url = f"{base}{path}/{found.request_id}" if started else f"{base}{path}"
     record: dict[str, Any] = {"requestId": found.request_id}
     if not started:
-        record[f"{kind}Id"] = int(ref) if ref.isdigit() else ref
+        record[f"{kind}Id"] = int(ref) if ref.isascii() and ref.isdigit() else ref
     record["requestState"] = found.state
     record["url"] = url
     if not started:
