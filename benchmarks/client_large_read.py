@@ -7,8 +7,9 @@ One emulator process serves a model with a list "Items" (--items, 500,000) and a
 by Items with ten line items (5,000,000 cells), and a list "Few" (a fifth of it) with a module
 "Small" (1,000,000 cells); both are loaded by bulk imports, and each module has a bulk export.
 anaplan-sdk 0.5.22 has no read requests: its nearest equivalents are the bulk export
-(`export_and_download`, the whole file in memory), and for the 1,000,000-cell view its
-transactional read (`tr.get_view_data`, CSV). Each measurement runs in a fresh process, so peak
+(`export_and_download`, the whole file in memory; or `run_action` and `get_file_stream`, chunk
+by chunk to disk), and for the 1,000,000-cell view its transactional read (`tr.get_view_data`,
+CSV). Each measurement runs in a fresh process, so peak
 memory is that call's alone.
 
 Run from the repository root in the benchmarks' venv (`benchmarks/client_venv.sh`):
@@ -160,13 +161,20 @@ def _measure(
             client = sdk_client(emu, model_id)
             client.tr.get_lists()
             began = time.perf_counter()
-            if kind.startswith("sdk-export"):
+            if kind.startswith("sdk-stream"):
+                client.run_action(int(export_id))
+                with out.open("wb") as handle:
+                    for chunk in client.get_file_stream(int(export_id), batch_size=4):
+                        handle.write(chunk)
+                        written += len(chunk)
+            elif kind.startswith("sdk-export"):
                 data = client.export_and_download(int(export_id))
             else:
                 data = client.tr.get_view_data(int(view_id), data_format="text/csv")
-            out.write_bytes(data)
-            written = len(data)
-            del data
+            if not kind.startswith("sdk-stream"):
+                out.write_bytes(data)
+                written = len(data)
+                del data
     except Exception as error:  # the transactional reads refuse the 5M view: say how
         extra = {"error": f"{type(error).__name__}: {str(error)[:120]}"}
     seconds = time.perf_counter() - began
@@ -183,10 +191,12 @@ KINDS = {
     "tasks-large-5m": "anaplan-tasks `views.read_large()` (read request)",
     "tasks-transactional-5m": "anaplan-tasks `views.download()` (transactional)",
     "sdk-export-5m": "anaplan-sdk `export_and_download()` (bulk export)",
+    "sdk-stream-5m": "anaplan-sdk `run_action()` + `get_file_stream(batch_size=4)` (bulk export)",
     "sdk-view-5m": "anaplan-sdk `tr.get_view_data()` (CSV)",
     "tasks-large-1m": "anaplan-tasks `views.read_large()` (read request)",
     "tasks-transactional-1m": "anaplan-tasks `views.download()` (transactional)",
     "sdk-export-1m": "anaplan-sdk `export_and_download()` (bulk export)",
+    "sdk-stream-1m": "anaplan-sdk `run_action()` + `get_file_stream(batch_size=4)` (bulk export)",
     "sdk-view-1m": "anaplan-sdk `tr.get_view_data()` (CSV)",
 }
 
@@ -198,6 +208,7 @@ def main() -> None:
     parser.add_argument("--base-url")
     parser.add_argument("--ids")
     parser.add_argument("--out")
+    parser.add_argument("--only", nargs="*", help="measure only these kinds (names as printed)")
     options = parser.parse_args()
     if options.worker:
         ids = json.loads(options.ids)
@@ -220,6 +231,8 @@ def main() -> None:
             )
             ids.update(workspace=emu.workspace_id, model=model_id)
             kinds = [k for k in KINDS if not (options.no_sdk and k.startswith("sdk-"))]
+            if options.only:
+                kinds = [k for k in kinds if k in options.only]
             print(
                 f"{'measurement':<24}{'MB':>8}{'seconds':>9}{'MB/s':>8}{'peak MB':>9}"
                 f"{'client CPU':>12}{'emulator CPU':>14}  notes"
