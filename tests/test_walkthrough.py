@@ -48,6 +48,7 @@ DOCUMENTS = [
     "docs/emulator.md",
     "docs/airflow.md",
     "docs/transactional.md",
+    "docs/large-reads.md",
     "docs/cloudworks.md",
 ]
 SHELLS = {"bash", "sh", "console", "shell"}

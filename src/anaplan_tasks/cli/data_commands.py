@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from .._core.readrequests import EXPORT_TYPES
 from ..models import ListItem
 from . import render
 from .context import connected, note, say, settings, show
@@ -37,9 +38,20 @@ def lists_command() -> None:
     show_default=True,
     help="Items the table shows (--json and --out have them all).",
 )
+@click.option(
+    "--large",
+    is_flag=True,
+    help="With --out: read a list of any size with a large-volume read request (name, "
+    "Parent, Code and properties), not the transactional read (at most 1,000,000 items).",
+)
 @common_options
-def items(list_ref: str, out: Path | None, include_all: bool, limit: int) -> None:
+def items(list_ref: str, out: Path | None, include_all: bool, limit: int, large: bool) -> None:
     """Show the items of LIST (its id or name), or save them with --out."""
+    if large:
+        if out is None:
+            raise click.UsageError("--large needs --out FILE")
+        _read_large("list", list_ref, out, None)
+        return
     with connected() as client:
         if out is not None:
             with render.working(f"reading {list_ref}", enabled=not settings().json_output):
@@ -96,9 +108,31 @@ def _property(item: ListItem, name: str) -> str | None:
     show_default=True,
     help="Rows the table shows (--json and --out have them all).",
 )
+@click.option(
+    "--large",
+    is_flag=True,
+    help="With --out: read a view of any size with a large-volume read request (pages of "
+    "CSV, every page of the view), not the transactional read (at most 1,000,000 cells).",
+)
+@click.option(
+    "--layout",
+    type=click.Choice(EXPORT_TYPES),
+    default="GRID_ALL_PAGES",
+    show_default=True,
+    help="With --large: the CSV's layout.",
+)
 @common_options
-def view(view_ref: str, out: Path | None, pages: tuple[str, ...], limit: int) -> None:
+def view(
+    view_ref: str, out: Path | None, pages: tuple[str, ...], limit: int, large: bool, layout: str
+) -> None:
     """Show the data of VIEW (its id, or its name: `Module` or `Module.View`)."""
+    if large:
+        if out is None:
+            raise click.UsageError("--large needs --out FILE")
+        if pages:
+            raise click.UsageError("--large reads every page: leave out --page")
+        _read_large("view", view_ref, out, layout)
+        return
     selected: dict[str, str] = {}
     for page in pages:
         dimension, colon, item = page.partition(":")
@@ -126,6 +160,34 @@ def view(view_ref: str, out: Path | None, pages: tuple[str, ...], limit: int) ->
     render.console.print(table)
     if len(data.rows) > limit:
         note(f"{len(data.rows) - limit} more rows not shown (--limit, --json or --out for all)")
+
+
+def _read_large(kind: str, ref: str, out: Path, layout: str | None) -> None:
+    """A large-volume read to `out` with a pages bar; Ctrl-C deletes the request."""
+    pages_read = 0
+    with (
+        connected() as client,
+        render.pages_progress(f"read {ref}", enabled=not settings().json_output) as on_progress,
+    ):
+
+        def progress(done: int, total: int | None) -> None:
+            nonlocal pages_read
+            pages_read = done
+            on_progress(done, total)
+
+        if kind == "view":
+            written = client.views.read_large(
+                ref, out, export_type=layout or "GRID_ALL_PAGES", on_progress=progress
+            )
+        else:
+            written = client.lists.read_large(ref, out, on_progress=progress)
+    show([], extra={kind: ref, "path": str(out), "bytes": written, "pages": pages_read})
+    what = f"the view {ref!r}" if kind == "view" else f"the items of {ref!r}"
+    how = f", {layout}" if layout else ""
+    say(
+        f"saved {what} to {out}: {render.human_bytes(written)} in {pages_read} pages "
+        f"(large-volume read{how})"
+    )
 
 
 @click.command()

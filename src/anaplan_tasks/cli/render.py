@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.progress import (
     BarColumn,
     DownloadColumn,
+    MofNCompleteColumn,
     Progress,
     ProgressColumn,
     TaskProgressColumn,
@@ -495,6 +496,44 @@ def upload_progress(
 
         def report(sent: int, total: int | None) -> None:
             progress.update(task_id, completed=sent, total=total)
+
+        try:
+            yield report
+        except BaseException:
+            progress.update(task_id, visible=False)
+            raise
+
+
+@contextmanager
+def pages_progress(
+    description: str, *, enabled: bool = True, console: Console | None = None
+) -> Iterator[Callable[[int, int | None], None]]:
+    """A pages bar for a large-volume read, as the `on_progress` callback `read_large` takes
+    (pages read, and the page count once the request is complete)."""
+    target = console or error_console
+    description = short_label(description)
+    if enabled and not target.is_terminal:
+        with _logged(description, target) as line:
+
+            def logged(done: int, total: int | None) -> None:
+                line.update(done / total if total else 0.0, f"{done} pages")
+
+            yield logged
+        return
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("pages"),
+        TimeElapsedColumn(),
+        console=target,
+        disable=not enabled,
+    )
+    with progress:
+        task_id = progress.add_task(description, total=None)
+
+        def report(done: int, total: int | None) -> None:
+            progress.update(task_id, completed=done, total=total)
 
         try:
             yield report

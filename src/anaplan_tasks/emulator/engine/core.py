@@ -45,6 +45,7 @@ from .files import DEFAULT_OWNER, FilesMixin, encode_default
 from .lifecycle import Lifecycle
 from .passwords import PasswordHasher
 from .people import PeopleMixin, anaplan_time
+from .readrequests import ReadRequests, ReadRequestSettings
 from .tasks import TasksMixin, encode_result
 
 INTERRUPTED_TEXT = "The emulator stopped while this task ran; nothing was applied."
@@ -108,6 +109,7 @@ class EmulatorEngine(FilesMixin, TasksMixin, PeopleMixin):
         self._oauth_clients: dict[str, OAuthClientDef] = {}
         self._buckets: list[BucketDef] = []
         self._cloudworks_roles: dict[str, str] = {}
+        self._read_requests = ReadRequests(self, self._clock, self._lifecycle.admit)
         for definition in self._definitions:
             self._apply(definition)
         self._reload()
@@ -454,6 +456,7 @@ class EmulatorEngine(FilesMixin, TasksMixin, PeopleMixin):
         """
         with self._lifecycle.exclusive(self._signal_stop, new_generation=True):
             self._join_workers()
+            self._read_requests.clear()
             with self._lock:
                 self._store.wipe()
                 self._live.clear()
@@ -496,6 +499,19 @@ class EmulatorEngine(FilesMixin, TasksMixin, PeopleMixin):
                     raise errors.NotFound(f"Task {task_id} is not waiting")
                 live.released = True
             self._cond.notify_all()
+
+    @property
+    def read_requests(self) -> ReadRequests:
+        """The large-volume reads of every model (`readrequests.py`)."""
+        return self._read_requests
+
+    def read_request_settings(self) -> ReadRequestSettings:
+        """Page size, pacing, quota and retention of large-volume reads."""
+        return self._read_requests.settings
+
+    def set_read_request_settings(self, settings: ReadRequestSettings) -> None:
+        """Change page size, pacing, quota or retention of read requests started from now on."""
+        self._read_requests.settings = settings
 
     def poll_counts(self) -> dict[str, int]:
         """Status reads per task id."""
@@ -544,6 +560,7 @@ class EmulatorEngine(FilesMixin, TasksMixin, PeopleMixin):
                 live.cancel_requested = True
                 live.done.set()  # release status reads waiting in `polls` mode
             self._cond.notify_all()
+        self._read_requests.cancel_all()
 
     def _join_workers(self) -> None:
         """Wait for the worker threads to end (after `_signal_stop`, with no task running)."""
@@ -557,6 +574,7 @@ class EmulatorEngine(FilesMixin, TasksMixin, PeopleMixin):
         """Stop worker threads and close the store, once calls in flight are done."""
         with self._lifecycle.exclusive(self._signal_stop, close=True):
             self._join_workers()
+            self._read_requests.close()
             self._store.close()
 
     # == structure (for ALM) =================================================================

@@ -93,6 +93,12 @@ class DataReader(Protocol):
         """The cell rows of a module whose first dimension codes are `prefix`."""
         ...
 
+    def cells_at(
+        self, module: str, keys: Sequence[tuple[str, ...]]
+    ) -> dict[tuple[str, ...], dict[str, Any]]:
+        """The cell rows of a module at these dimension codes (keys without a row are left out)."""
+        ...
+
 
 class DataTransaction(DataReader, Protocol):
     """Writes of one task: all visible to its own reads, none to others until commit."""
@@ -169,6 +175,11 @@ class ModelData(DataReader, Protocol):
 
     def dump_chunks(self, task_id: str, object_id: str) -> list[bytes] | None:
         """The chunks of a kept dump, or None when there is none (or it was replaced)."""
+        ...
+
+    def snapshot(self) -> AbstractContextManager[DataReader]:
+        """Reads of the data frozen as it is now, for as long as the block lasts (writers go on
+        committing meanwhile)."""
         ...
 
 

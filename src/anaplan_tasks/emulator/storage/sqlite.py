@@ -208,6 +208,11 @@ class _Connections:
         self._local.connection = connection
         return connection
 
+    @property
+    def path(self) -> Path:
+        """The database file."""
+        return self._path
+
     def get(self) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
         if connection is None:
@@ -324,6 +329,26 @@ class _SqliteReader:
         )
         for key, vals in cursor:
             yield tuple(key.split(KEY_SEPARATOR)), json.loads(vals)
+
+    def cells_at(
+        self, module: str, keys: Sequence[tuple[str, ...]]
+    ) -> dict[tuple[str, ...], dict[str, Any]]:
+        found: dict[tuple[str, ...], dict[str, Any]] = {}
+        connection = self._get()
+        for start in range(0, len(keys), _KEYS_PER_QUERY):
+            part = [KEY_SEPARATOR.join(key) for key in keys[start : start + _KEYS_PER_QUERY]]
+            marks = ",".join("?" * len(part))
+            rows = connection.execute(
+                f"SELECT key, vals FROM cells WHERE module=? AND key IN ({marks})",
+                (module, *part),
+            )
+            for key, vals in rows:
+                found[tuple(key.split(KEY_SEPARATOR))] = json.loads(vals)
+        return found
+
+
+_KEYS_PER_QUERY = 500
+"""Keys one `cells_at` query looks up (SQLite allows 32,766 parameters; 500 keeps each small)."""
 
 
 class _SqliteTransaction(_SqliteReader):
@@ -542,6 +567,24 @@ class SqliteModelData(_SqliteReader):
             .fetchall()
         )
         return [bytes(data) for (data,) in rows] if rows else None
+
+    @contextmanager
+    def snapshot(self) -> Iterator[_SqliteReader]:
+        """Reads of the data as of now: a read transaction on a connection of its own.
+
+        WAL mode keeps a reader on the database as of its first read while writers commit; the
+        WAL cannot be checkpointed past it, so hold a snapshot only as long as the read needs.
+        """
+        connection = sqlite3.connect(
+            self._connections.path, isolation_level=None, check_same_thread=False, timeout=120
+        )
+        try:
+            connection.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+            connection.execute("BEGIN")
+            connection.execute("SELECT count(*) FROM cells").fetchone()  # the snapshot starts
+            yield _SqliteReader(lambda: connection)
+        finally:
+            connection.close()
 
     def close(self) -> None:
         """Close every connection."""
