@@ -48,6 +48,8 @@ DOCUMENTS = [
     "docs/emulator.md",
     "docs/airflow.md",
     "docs/transactional.md",
+    "docs/large-reads.md",
+    "docs/cloudworks.md",
 ]
 SHELLS = {"bash", "sh", "console", "shell"}
 _FENCE = re.compile(

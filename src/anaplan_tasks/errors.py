@@ -10,16 +10,17 @@ AnaplanError
 │   ├── BadRequestError           400, 405, 406, 415 and other 4xx without a family below
 │   ├── AuthenticationError       401, and every failure of the auth service (CLI exit 4)
 │   │   └── OAuthError            the OAuth server refused a sign-in or a refresh (its `error`)
-│   ├── PermissionDeniedError     403
+│   ├── PermissionDeniedError     403 (and CloudWorks' 452 "Tenant not entitled")
 │   ├── NotFoundError             404 (unknown id, or no access: Anaplan masks both as 404)
 │   │   └── ActionNotFoundError   an action name or id that the model does not have
-│   ├── ConflictError             409 (model or object busy)
+│   ├── ConflictError             409 (model or object busy; CloudWorks: already running, in use)
 │   ├── ModelUnavailableError     422 archived, 423 locked, 424 offline, 425 deployed
 │   ├── RateLimitError            429 (carries the server's Retry-After)
 │   └── ServerError               5xx
 ├── TaskError                     a task ended, but not well (carries the last status seen)
 │   ├── TaskFailedError           COMPLETE with successful false (CLI exit 1)
-│   │   └── AlmTaskFailedError    an ALM sync or report task failed (carries title/message)
+│   │   ├── AlmTaskFailedError    an ALM sync or report task failed (carries title/message)
+│   │   └── IntegrationRunFailedError a CloudWorks run failed (carries its errors and dumps)
 │   ├── TaskCancelledError        CANCELLED (CLI exit 1, or 130 when we cancelled on Ctrl-C)
 │   └── TaskTimeoutError          the caller's deadline passed first (CLI exit 3)
 ├── AmbiguousStartError           a task start may have run, and which task is ours is unknown
@@ -141,7 +142,7 @@ class OAuthError(AuthenticationError):
 
 
 class PermissionDeniedError(ApiError):
-    """403: authenticated, but not allowed."""
+    """403 (or CloudWorks' 452 "Tenant not entitled"): authenticated, but not allowed."""
 
 
 class NotFoundError(ApiError):
@@ -252,6 +253,30 @@ class AlmTaskFailedError(TaskFailedError):
         self.title = title
         self.message_text = message_text
         self.subtitle = subtitle
+
+
+class IntegrationRunFailedError(TaskFailedError):
+    """A CloudWorks integration or flow run ended without success (`success: false`).
+
+    The message names the run, CloudWorks' outcome message and the actions' error texts.
+
+    Attributes:
+        run: The run's last status (`RunStatus`), also `task`.
+        errors: The run's errors per action (`RunErrors`), None when CloudWorks lists none.
+        dumps: The run's failure dumps, bound to the client that waited: `dumps.rows()` reads
+            the rejected rows (awaitable on an `AsyncClient`). None when not bound.
+    """
+
+    def __init__(
+        self, message: str, *, run: Any, ref: Any = None, errors: Any = None, dumps: Any = None
+    ):
+        super().__init__(message, task=run, ref=ref, dumps=dumps)
+        self.errors = errors
+
+    @property
+    def run(self) -> Any:
+        """The run's last status."""
+        return self.task
 
 
 class TaskCancelledError(TaskError):

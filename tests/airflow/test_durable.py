@@ -201,20 +201,27 @@ def test_the_task_id_is_recorded_before_the_wait(
     seen: list[Any] = []
 
     def watch() -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            listed = emulator.task_ids("imports", "Load Employees")
-            if listed:
-                time.sleep(0.3)  # the operator records the id right after the POST's answer
-                seen.append((listed[0], read_state(_dag_ids[-1], _run_ids[-1], "load")))
-                emulator.running.control.advance(listed[0])
-                return
-            time.sleep(0.05)
+        # While the task is held (manual progression: it cannot end before advance), wait for
+        # the operator's record to name a task; then let it finish. Always let it finish, so a
+        # failure here fails the test instead of holding the operator's wait.
+        listed: list[str] = []
+        deadline = time.monotonic() + 90
+        try:
+            while time.monotonic() < deadline:
+                listed = emulator.task_ids("imports", "Load Employees")
+                state = read_state(_dag_ids[-1], _run_ids[-1], "load") if listed else None
+                if state is not None and state.get("task_id"):
+                    seen.append((listed[0], state))
+                    return
+                time.sleep(0.05)
+        finally:
+            for task_id in listed or emulator.task_ids("imports", "Load Employees"):
+                emulator.running.control.advance(task_id)
 
     _run_ids: list[str] = []
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
-    run = run_load(_run_ids.append)
+    run = run_load(_run_ids.append, execution_timeout=timedelta(seconds=120))
     watcher.join(10)
     assert _run_ids == [run.run_id]
 

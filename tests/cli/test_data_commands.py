@@ -49,6 +49,15 @@ def test_items_out_saves_csv(cli: Cli, tmp_path: Path) -> None:
     assert [row[2] for row in rows[2:]] == ["NA", "EMEA", "APAC", "LATAM"]
     assert "saved the items" in saved.text
 
+    large = tmp_path / "regions-large.csv"
+    saved = cli("items", "Regions", "--large", "--out", large)
+    assert saved.code == ExitCode.OK, saved.err
+    assert "large-volume read" in saved.text
+    rows = list(csv.reader(large.read_text().splitlines()))
+    assert rows[0][:5] == ["", "Parent", "Write", "Read", "Code"]
+    assert [row[4] for row in rows[1:]] == ["NA", "EMEA", "APAC", "LATAM"]
+    assert cli("items", "Regions", "--large").code == ExitCode.USAGE
+
 
 def test_an_unknown_list_is_a_usage_error_with_a_hint(cli: Cli) -> None:
     failed = cli("items", "Regons")
@@ -82,6 +91,19 @@ def test_view_as_a_table_json_and_csv(cli: Cli, tmp_path: Path) -> None:
         "Ann,Salary,50000",
     ]
     assert cli("view", "Headcount", "--layout", "GRID_ALL_PAGES").code == ExitCode.USAGE
+
+    large = tmp_path / "large.csv"
+    saved = cli("view", "Headcount", "--large", "--out", large, "--layout", "TABULAR_MULTI_COLUMN")
+    assert saved.code == ExitCode.OK, saved.err
+    assert "large-volume read" in saved.text
+    lines = large.read_text().splitlines()
+    assert lines[1:] == ["Ann,50000,1,2020-01-01", "Bo,60000,0.5,2021-02-01"]
+    assert lines[0].startswith("Employees,")
+    assert "read Headcount" in saved.error  # the pages bar (a line when not a terminal)
+    report = cli("view", "Headcount", "--large", "--out", large, "--json").json()
+    assert report["pages"] == 1
+    assert report["bytes"] == large.stat().st_size
+    assert cli("view", "Headcount", "--large").code == ExitCode.USAGE  # needs --out
 
 
 def test_period_shows_and_sets(cli: Cli) -> None:

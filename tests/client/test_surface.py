@@ -62,9 +62,12 @@ def _surface() -> dict[str, Any]:
             }
             surface[cls.__name__] = {"methods": _describe_class(cls), "namespaces": namespaces}
             for name in namespaces:
-                namespace_type = type(getattr(client, name))
-                seen[namespace_type.__name__] = namespace_type
-        for name in ("FailureDumps", "AsyncFailureDumps"):
+                namespace = getattr(client, name)
+                seen[type(namespace).__name__] = type(namespace)
+                for inner_name, inner in vars(namespace).items():  # client.cloudworks.flows, …
+                    if not inner_name.startswith("_"):
+                        seen[type(inner).__name__] = type(inner)
+        for name in ("FailureDumps", "AsyncFailureDumps", "RunDumps", "AsyncRunDumps"):
             seen[name] = getattr(anaplan_tasks.client, name)
         for name, namespace_type in sorted(seen.items()):
             surface[name] = _describe_class(namespace_type)

@@ -6,6 +6,7 @@ import base64
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import get_args
 
 import httpx2
@@ -146,3 +147,29 @@ def test_the_fault_kinds_agree_with_the_server() -> None:
     from anaplan_tasks.emulator.api.faults import FAULT_KINDS
 
     assert get_args(pytest_plugin.FaultKind) == FAULT_KINDS
+
+
+def test_a_test_can_name_a_bucket_for_cloudworks(
+    anaplan_emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    bucket = anaplan_emulator.add_bucket("landing", tmp_path / "landing", access_key_id="AK")
+    assert bucket.name == "landing"
+    headers = anaplan_emulator.auth_header()
+    body = {
+        "type": "AmazonS3",
+        "body": {
+            "name": "c",
+            "bucketName": "landing",
+            "accessKeyId": "AK",
+            "secretAccessKey": "any",
+        },
+    }
+    url = f"{anaplan_emulator.base_url}/2/0/integrations/connections"
+    assert httpx2.post(url, json=body, headers=headers).status_code == 200
+    assert anaplan_emulator.fire_schedules() == []
+    anaplan_emulator.reset()  # the bucket was this test's
+    headers = anaplan_emulator.auth_header()
+    refused = httpx2.post(
+        url, json={**body, "body": {**body["body"], "name": "d"}}, headers=headers
+    )
+    assert refused.json()["status"]["message"] == "Bucket name is invalid"

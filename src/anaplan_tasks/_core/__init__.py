@@ -16,7 +16,8 @@ Modules: `flow` (effects, requests, context), `endpoints` (URLs), `responses` (p
 mapping), `retry` (the retry decision table, Retry-After, backoff, budget), `calls` (one API call
 with auth and retries; paged lists), `auth` (credentials, tokens), `polling` (the wait schedule),
 `tasks` (start with reconciliation, status, cancel, wait), `chunks` (chunk planning, gzip),
-`files` (upload and download), `dumps` (failure dumps and their rows).
+`files` (upload and download), `dumps` (failure dumps and their rows), `cloudworks` (the
+CloudWorks API: its envelope, paging and errors, runs started and waited on like tasks).
 """
 
 import logging

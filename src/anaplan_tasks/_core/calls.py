@@ -121,6 +121,7 @@ def call(ctx: Context, request: Request) -> Flow[Response]:
             status=response.status_code,
             retry_after=retry_after,
             refused=is_refusal(response.status_code, decode_body(response)),
+            busy_retry=request.busy_retry,
         )
         if decision.action is not Action.RETRY or not ctx.budget.try_acquire():
             raise failure

@@ -24,7 +24,8 @@ class Request:
     """An HTTP request as plain data.
 
     `auth` adds the `Authorization` token when sent; `stream` leaves a successful answer's body
-    unread (`Response.stream`, read piece by piece with `ReadStream`).
+    unread (`Response.stream`, read piece by piece with `ReadStream`). `busy_retry=False` says a
+    409/423 answer is final, not "model busy" (CloudWorks' 409s: already running, in use).
     """
 
     method: str
@@ -36,6 +37,7 @@ class Request:
     retry: RetryClass = "idempotent"
     auth: bool = True
     stream: bool = False
+    busy_retry: bool = True
 
     def with_headers(self, **headers: str) -> Request:
         """A copy with these headers added (names given with `_` for `-`)."""
@@ -149,6 +151,7 @@ class Context:
         claimed_tasks: Task ids this client started or adopted (never adopt one twice).
         state: What the client and its copies learn together (`state.ClientState`): the
             server's clock, the pause after a 429, starts in flight, key support.
+        cloudworks_base_url: CloudWorks API root, e.g. `https://api.cloudworks.anaplan.com/2/0`.
     """
 
     api_base_url: str
@@ -165,3 +168,4 @@ class Context:
     locale: str = "en_US"
     claimed_tasks: set[str] = field(default_factory=set)
     state: ClientState = field(default_factory=ClientState)
+    cloudworks_base_url: str = "https://api.cloudworks.anaplan.com/2/0"

@@ -34,6 +34,7 @@ _REASONS = {
     424: "Model offline",
     425: "Model deployed",
     429: "Too Many Requests",
+    452: "Tenant not entitled",
     500: "Internal Server Error",
     502: "Bad Gateway",
     503: "Service Unavailable",
@@ -109,7 +110,7 @@ def error_for_response(
     }
     if status == 401:
         return AuthenticationError(message, **common)
-    if status == 403:
+    if status in (403, 452):  # 452: CloudWorks' "Tenant not entitled" (no integration role)
         return PermissionDeniedError(message, **common)
     if status == 404:
         return NotFoundError(message, **common)

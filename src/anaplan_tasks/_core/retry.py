@@ -11,12 +11,15 @@ The decision table (`decide`):
 | 429 (Retry-After ≤ cap, or none)          | retry      | retry             | fail  |
 | 429 with Retry-After > cap                | fail       | fail              | fail  |
 | 409, 423 (model busy)                     | retry, slower | retry, slower  | fail  |
+| 409, 423 with `busy_retry=False`          | fail       | fail              | fail  |
 | anything else (400, 401, 403, 404, 422 …) | fail       | fail              | fail  |
 
 "reconcile" means: the task may exist; `tasks.start_reconciled` decides how to find out. A 429 or
 409/423 answer, or a 503 carrying Anaplan's own error body (`{"status": {"code": 503, …}}`, which
 the API writes when it refuses a request, never after acting on it), means the server refused
-the request, so even a task start may be repeated. 401 is handled before this table (one token
+the request, so even a task start may be repeated. CloudWorks' 409s are final answers
+("Integration is already running", "The resource is being referenced"): its requests say so
+with `Request.busy_retry=False`. 401 is handled before this table (one token
 refresh). After `max_attempts` attempts, or when the client-wide budget is empty, the error is
 raised. A 429 whose `Retry-After` is within the cap is not a failed attempt at all: `calls.call`
 pauses the whole client until then and sends again, spending no attempt and no budget.
@@ -181,6 +184,7 @@ def decide(
     request_sent: bool = True,
     retry_after: float | None = None,
     refused: bool = False,
+    busy_retry: bool = True,
 ) -> Decision:
     """Decide what follows a failed attempt (see the table in this module's docstring).
 
@@ -194,6 +198,8 @@ def decide(
         retry_after: The server's Retry-After in seconds, when it sent one.
         refused: The answer carries Anaplan's own error body for its status (`is_refusal`):
             the API refused the request, so a 503 did not start anything.
+        busy_retry: False when a 409/423 is the server's final word, not "model busy"
+            (CloudWorks: the integration is already running, the connection is in use).
     """
     if retry_class == "never":
         return Decision(Action.FAIL, reason="request is never repeated")
@@ -217,6 +223,8 @@ def decide(
         else:
             delay = backoff(attempt, max(policy.base_delay, 1.0), policy.max_delay, rng)
     elif status in _BUSY_STATUSES:
+        if not busy_retry:
+            return Decision(Action.FAIL, reason=f"status {status} is final for this request")
         action = Action.RETRY
         reason = f"model busy ({status})"
         delay = backoff(attempt, policy.busy_base_delay, max(policy.max_delay, 30.0), rng)

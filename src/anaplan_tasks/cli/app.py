@@ -39,6 +39,11 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "cancel": ("task_commands", "cancel", "Cancel a task on the server."),
     "dump": ("task_commands", "dump", "Save a finished task's failure dump."),
     "alm": ("alm_commands", "alm", "Revisions, syncs, comparison and summary reports."),
+    "cloudworks": (
+        "cloudworks_commands",
+        "cloudworks",
+        "CloudWorks integrations: run, runs, status, dump, cancel; connections, flows.",
+    ),
     "lists": ("data_commands", "lists_command", "List the model's lists."),
     "items": ("data_commands", "items", "Show or save the items of a list."),
     "view": ("data_commands", "view", "Show or save the data of a view."),

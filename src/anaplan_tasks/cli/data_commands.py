@@ -8,6 +8,7 @@ from typing import cast
 
 import click
 
+from .._core.readrequests import EXPORT_TYPES
 from ..models import ListItem, ViewLayout
 from . import render
 from .context import connected, note, say, settings, show
@@ -38,9 +39,20 @@ def lists_command() -> None:
     show_default=True,
     help="Items the table shows (--json and --out have them all).",
 )
+@click.option(
+    "--large",
+    is_flag=True,
+    help="With --out: read a list of any size with a large-volume read request (name, "
+    "Parent, Code and properties), not the transactional read (at most 1,000,000 items).",
+)
 @common_options
-def items(list_ref: str, out: Path | None, include_all: bool, limit: int) -> None:
+def items(list_ref: str, out: Path | None, include_all: bool, limit: int, large: bool) -> None:
     """Show the items of LIST (its id or name), or save them with --out."""
+    if large:
+        if out is None:
+            raise click.UsageError("--large needs --out FILE")
+        _read_large("list", list_ref, out, None)
+        return
     with connected() as client:
         if out is not None:
             with render.working(f"reading {list_ref}", enabled=not settings().json_output):
@@ -91,27 +103,46 @@ def _property(item: ListItem, name: str) -> str | None:
     help="Show this item of a page dimension (repeatable).",
 )
 @click.option(
-    "--layout",
-    type=click.Choice(
-        ["GRID_CURRENT_PAGE", "GRID_ALL_PAGES", "TABULAR_MULTI_COLUMN", "TABULAR_SINGLE_COLUMN"],
-        case_sensitive=False,
-    ),
-    default="GRID_CURRENT_PAGE",
-    show_default=True,
-    help="With --out: Anaplan's exportType (every page, or a column per dimension).",
-)
-@click.option(
     "--limit",
     type=click.IntRange(min=1),
     default=50,
     show_default=True,
     help="Rows the table shows (--json and --out have them all).",
 )
+@click.option(
+    "--large",
+    is_flag=True,
+    help="With --out: read a view of any size with a large-volume read request (pages of "
+    "CSV, every page of the view), not the transactional read (at most 1,000,000 cells).",
+)
+@click.option(
+    "--layout",
+    type=click.Choice(["GRID_CURRENT_PAGE", *EXPORT_TYPES], case_sensitive=False),
+    default=None,
+    help="With --out: the CSV's layout, Anaplan's exportType (default: the current page's "
+    "grid; with --large, every page's: GRID_ALL_PAGES).",
+)
 @common_options
-def view(view_ref: str, out: Path | None, pages: tuple[str, ...], layout: str, limit: int) -> None:
+def view(
+    view_ref: str,
+    out: Path | None,
+    pages: tuple[str, ...],
+    limit: int,
+    large: bool,
+    layout: str | None,
+) -> None:
     """Show the data of VIEW (its id, or its name: `Module` or `Module.View`)."""
-    layout = layout.upper()
-    if layout != "GRID_CURRENT_PAGE" and out is None:
+    layout = layout.upper() if layout else None
+    if large:
+        if out is None:
+            raise click.UsageError("--large needs --out FILE")
+        if pages:
+            raise click.UsageError("--large reads every page: leave out --page")
+        if layout == "GRID_CURRENT_PAGE":
+            raise click.UsageError("--large reads every page: use GRID_ALL_PAGES or a tabular one")
+        _read_large("view", view_ref, out, layout or "GRID_ALL_PAGES")
+        return
+    if layout not in (None, "GRID_CURRENT_PAGE") and out is None:
         raise click.BadParameter("a layout other than the grid needs --out", param_hint="--layout")
     selected: dict[str, str] = {}
     for page in pages:
@@ -122,9 +153,8 @@ def view(view_ref: str, out: Path | None, pages: tuple[str, ...], layout: str, l
     with connected() as client:
         if out is not None:
             with render.working(f"reading {view_ref}", enabled=not settings().json_output):
-                written = client.views.download(
-                    view_ref, out, pages=selected, layout=cast("ViewLayout", layout)
-                )
+                chosen = cast("ViewLayout", layout or "GRID_CURRENT_PAGE")
+                written = client.views.download(view_ref, out, pages=selected, layout=chosen)
             show([], extra={"view": view_ref, "path": str(out), "bytes": written})
             say(f"saved the view {view_ref!r} to {out}: {render.human_bytes(written)}")
             return
@@ -142,6 +172,34 @@ def view(view_ref: str, out: Path | None, pages: tuple[str, ...], layout: str, l
     render.console.print(table)
     if len(data.rows) > limit:
         note(f"{len(data.rows) - limit} more rows not shown (--limit, --json or --out for all)")
+
+
+def _read_large(kind: str, ref: str, out: Path, layout: str | None) -> None:
+    """A large-volume read to `out` with a pages bar; Ctrl-C deletes the request."""
+    pages_read = 0
+    with (
+        connected() as client,
+        render.pages_progress(f"read {ref}", enabled=not settings().json_output) as on_progress,
+    ):
+
+        def progress(done: int, total: int | None) -> None:
+            nonlocal pages_read
+            pages_read = done
+            on_progress(done, total)
+
+        if kind == "view":
+            written = client.views.read_large(
+                ref, out, export_type=layout or "GRID_ALL_PAGES", on_progress=progress
+            )
+        else:
+            written = client.lists.read_large(ref, out, on_progress=progress)
+    show([], extra={kind: ref, "path": str(out), "bytes": written, "pages": pages_read})
+    what = f"the view {ref!r}" if kind == "view" else f"the items of {ref!r}"
+    how = f", {layout}" if layout else ""
+    say(
+        f"saved {what} to {out}: {render.human_bytes(written)} in {pages_read} pages "
+        f"(large-volume read{how})"
+    )
 
 
 @click.command()

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.progress import (
     BarColumn,
     DownloadColumn,
+    MofNCompleteColumn,
     Progress,
     ProgressColumn,
     TaskProgressColumn,
@@ -421,6 +422,51 @@ def progress_callback(
         bar.update(1.0, "done", 0.0)
 
 
+@contextmanager
+def run_progress(
+    description: str, *, enabled: bool = True, console: Console | None = None
+) -> Iterator[Callable[[Any], None]]:
+    """A bar for a CloudWorks run, which reports no fraction: it pulses, with the run's
+    message and the time elapsed; off a terminal one line at the end. Yields the `on_progress`
+    callback a run's wait takes (`RunProgress`)."""
+    target = console or error_console
+    description = short_label(description)
+    if enabled and not target.is_terminal:
+        started = time.monotonic()
+
+        def ignore(update: Any) -> None:
+            del update
+
+        try:
+            yield ignore
+        except BaseException:
+            target.print(f"{description}: stopped after {_clock(time.monotonic() - started)}")
+            raise
+        target.print(f"{description}: done in {_clock(time.monotonic() - started)}")
+        return
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[step]}", style="dim"),
+        TimeElapsedColumn(),
+        console=target,
+        disable=not enabled,
+        transient=False,
+    )
+    with progress:
+        task_id = progress.add_task(description, total=None, step="")
+
+        def on_progress(update: Any) -> None:
+            progress.update(task_id, step=str(update.message or ""))
+
+        try:
+            yield on_progress
+        except BaseException:
+            progress.update(task_id, visible=False)
+            raise
+        progress.update(task_id, total=1, completed=1, step="done")
+
+
 def _is_id(header: str) -> bool:
     return header.lower() == "id" or header.lower().endswith(" id")
 
@@ -450,6 +496,44 @@ def upload_progress(
 
         def report(sent: int, total: int | None) -> None:
             progress.update(task_id, completed=sent, total=total)
+
+        try:
+            yield report
+        except BaseException:
+            progress.update(task_id, visible=False)
+            raise
+
+
+@contextmanager
+def pages_progress(
+    description: str, *, enabled: bool = True, console: Console | None = None
+) -> Iterator[Callable[[int, int | None], None]]:
+    """A pages bar for a large-volume read, as the `on_progress` callback `read_large` takes
+    (pages read, and the page count once the request is complete)."""
+    target = console or error_console
+    description = short_label(description)
+    if enabled and not target.is_terminal:
+        with _logged(description, target) as line:
+
+            def logged(done: int, total: int | None) -> None:
+                line.update(done / total if total else 0.0, f"{done} pages")
+
+            yield logged
+        return
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("pages"),
+        TimeElapsedColumn(),
+        console=target,
+        disable=not enabled,
+    )
+    with progress:
+        task_id = progress.add_task(description, total=None)
+
+        def report(done: int, total: int | None) -> None:
+            progress.update(task_id, completed=done, total=total)
 
         try:
             yield report

@@ -44,6 +44,7 @@ PROFILE_KEYS: dict[str, str] = {
     "base_url": "ANAPLAN_BASE_URL",
     "api_base_url": "ANAPLAN_API_BASE_URL",
     "auth_base_url": "ANAPLAN_AUTH_BASE_URL",
+    "cloudworks_base_url": "ANAPLAN_CLOUDWORKS_BASE_URL",
     "workspace": "ANAPLAN_WORKSPACE_ID",
     "model": "ANAPLAN_MODEL_ID",
     "email": "ANAPLAN_EMAIL",
@@ -177,6 +178,7 @@ _URL_SETTINGS = (
     ("--base-url", "ANAPLAN_BASE_URL", "base_url"),
     ("ANAPLAN_API_BASE_URL", "ANAPLAN_API_BASE_URL", "api_base_url"),
     ("ANAPLAN_AUTH_BASE_URL", "ANAPLAN_AUTH_BASE_URL", "auth_base_url"),
+    ("ANAPLAN_CLOUDWORKS_BASE_URL", "ANAPLAN_CLOUDWORKS_BASE_URL", "cloudworks_base_url"),
 )
 
 

@@ -1,8 +1,8 @@
 """Sync and async Anaplan clients, built on one no-I/O core (`anaplan_tasks._core`).
 
 `Client` and `AsyncClient` have the same surface: `workspaces`, `models`, `files`, `imports`,
-`exports`, `actions`, `processes`, `tasks` and `alm` namespaces; `with_model()` /
-`with_options()` copies; context managers that sign out on close.
+`exports`, `actions`, `processes`, `tasks`, `alm`, the model data ones and `cloudworks`;
+`with_model()` / `with_options()` copies; context managers that sign out on close.
 
 How it is built (`docs/client-internals.md`): every namespace is written once, as async code, in
 `client/_async/`, over the core's flows; the sync client in `client/_sync/` is generated from it
@@ -10,6 +10,7 @@ by `scripts/unasync.py`, and CI fails when the generated files are stale.
 """
 
 from .._core.alm import AlmTaskRef
+from .._core.cloudworks import RunProgress, RunRef
 from .._core.dumps import DumpRef
 from .._core.oauth import OAuthCredentials
 from .._core.polling import PollPolicy
@@ -17,11 +18,13 @@ from .._core.retry import RetryBudget, RetryPolicy
 from .._core.types import DumpRow, ProgressUpdate, TaskRef
 from ._async.alm import AsyncAlm
 from ._async.client import AsyncClient
+from ._async.cloudworks import AsyncCloudWorks, AsyncRunDumps
 from ._async.login import browser_login as async_browser_login
 from ._async.login import device_login as async_device_login
 from ._async.tasks import AsyncFailureDumps
 from ._sync.alm import Alm
 from ._sync.client import Client
+from ._sync.cloudworks import CloudWorks, RunDumps
 from ._sync.login import browser_login, device_login
 from ._sync.tasks import FailureDumps
 from .alm import ComparisonReportResult, SummaryReportResult
@@ -33,9 +36,12 @@ __all__ = [
     "AlmTaskRef",
     "AsyncAlm",
     "AsyncClient",
+    "AsyncCloudWorks",
     "AsyncFailureDumps",
+    "AsyncRunDumps",
     "Client",
     "ClientConfig",
+    "CloudWorks",
     "ComparisonReportResult",
     "DumpRef",
     "DumpRow",
@@ -47,6 +53,9 @@ __all__ = [
     "ProgressUpdate",
     "RetryBudget",
     "RetryPolicy",
+    "RunDumps",
+    "RunProgress",
+    "RunRef",
     "SummaryReportResult",
     "TaskRef",
     "TokenStore",

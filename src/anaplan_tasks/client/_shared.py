@@ -69,6 +69,7 @@ def make_context(config: ClientConfig, session: SessionState, hooks: Hooks) -> C
         locale=config.locale,
         claimed_tasks=session.claimed_tasks,
         state=session.learned,
+        cloudworks_base_url=config.cloudworks_base_url,
     )
 
 

@@ -15,6 +15,7 @@ Resolved in one place (`ClientConfig.resolve`). Environment variables:
 | `ANAPLAN_REGION` | the tenant's region (`us1`, `eu3`, `au1`, …): picks the OAuth server |
 | `ANAPLAN_BASE_URL` | one root for both services (the emulator: `http://127.0.0.1:8080`) |
 | `ANAPLAN_API_BASE_URL`, `ANAPLAN_AUTH_BASE_URL` | each service's root |
+| `ANAPLAN_CLOUDWORKS_BASE_URL` | CloudWorks' root (default `{ANAPLAN_BASE_URL}/2/0`) |
 | `ANAPLAN_TIMEOUT` | read timeout in seconds |
 """
 
@@ -40,6 +41,7 @@ from ..errors import ConfigurationError
 
 DEFAULT_API_BASE_URL = "https://api.anaplan.com/2/0"
 DEFAULT_AUTH_BASE_URL = "https://auth.anaplan.com"
+DEFAULT_CLOUDWORKS_BASE_URL = "https://api.cloudworks.anaplan.com/2/0"
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class ClientConfig:
         credentials: How to sign in (never shown in repr).
         api_base_url: Integration API root.
         auth_base_url: Authentication service root.
+        cloudworks_base_url: CloudWorks API root.
         timeout: Read/write timeout per request, seconds.
         connect_timeout: Connection timeout, seconds.
         retry: Retry policy.
@@ -66,6 +69,7 @@ class ClientConfig:
     model_id: str | None = None
     api_base_url: str = DEFAULT_API_BASE_URL
     auth_base_url: str = DEFAULT_AUTH_BASE_URL
+    cloudworks_base_url: str = DEFAULT_CLOUDWORKS_BASE_URL
     timeout: float = 60.0
     connect_timeout: float = 10.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
@@ -95,6 +99,7 @@ class ClientConfig:
         base_url: str | None = None,
         api_base_url: str | None = None,
         auth_base_url: str | None = None,
+        cloudworks_base_url: str | None = None,
         timeout: float | None = None,
         connect_timeout: float | None = None,
         retry: RetryPolicy | None = None,
@@ -128,6 +133,9 @@ class ClientConfig:
                 `{base_url}` (how to point at the emulator).
             api_base_url: Integration API root (overrides `base_url`).
             auth_base_url: Authentication service root (overrides `base_url`).
+            cloudworks_base_url: CloudWorks API root (overrides `base_url`, under which the
+                emulator serves CloudWorks at `{base_url}/2/0`; Anaplan's own is
+                `https://api.cloudworks.anaplan.com/2/0`).
             timeout: Read/write timeout per request, seconds.
             connect_timeout: Connection timeout, seconds.
             retry: Retry policy.
@@ -177,10 +185,12 @@ class ClientConfig:
 
         api = pick(api_base_url, "ANAPLAN_API_BASE_URL")
         auth = pick(auth_base_url, "ANAPLAN_AUTH_BASE_URL")
+        cloudworks = pick(cloudworks_base_url, "ANAPLAN_CLOUDWORKS_BASE_URL")
         if base is not None:
             base = str(base).rstrip("/")
             api = api or f"{base}/2/0"
             auth = auth or base
+            cloudworks = cloudworks or f"{base}/2/0"
         timeout_value = pick(timeout, "ANAPLAN_TIMEOUT")
         size = chunk_size if chunk_size is not None else DEFAULT_CHUNK_SIZE
         if not MIN_CHUNK_SIZE <= size <= MAX_CHUNK_SIZE:
@@ -202,6 +212,7 @@ class ClientConfig:
             model_id=pick(model_id, "ANAPLAN_MODEL_ID"),
             api_base_url=str(api or DEFAULT_API_BASE_URL).rstrip("/"),
             auth_base_url=str(auth or DEFAULT_AUTH_BASE_URL).rstrip("/"),
+            cloudworks_base_url=str(cloudworks or DEFAULT_CLOUDWORKS_BASE_URL).rstrip("/"),
             timeout=read_timeout,
             connect_timeout=connect_timeout if connect_timeout is not None else 10.0,
             retry=retry or RetryPolicy(),

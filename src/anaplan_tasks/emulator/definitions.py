@@ -69,6 +69,16 @@ class UserDef(_Strict):
     certificate_pem: str | None = Field(
         default=None, description="PEM certificate registered for CACertificate authentication."
     )
+    cloudworks_role: Literal["integration_admin", "restricted_integration_user", "none"] | None = (
+        Field(
+            default=None,
+            description=(
+                "The user's CloudWorks tenant role. Default: integration_admin for an admin of "
+                "any workspace, restricted_integration_user for another workspace member, none "
+                "for a user in no workspace."
+            ),
+        )
+    )
 
 
 class OAuthClientDef(_Strict):
@@ -103,6 +113,43 @@ class OAuthClientDef(_Strict):
                 raise ValueError("an authorization_code client needs redirect_uris")
         elif self.client_secret is not None:
             raise ValueError("a device_code client has no client_secret")
+        return self
+
+
+BucketType = Literal["AmazonS3", "AzureBlob", "GoogleBigQuery"]
+"""The cloud storage a bucket stands in for (the CloudWorks connection types)."""
+
+
+class BucketDef(_Strict):
+    """A local directory standing in for a cloud bucket that CloudWorks connections reach.
+
+    An `AmazonS3` bucket is found by its `name` (the connection's `bucketName`), an `AzureBlob`
+    one by `account` and `name` (`storageAccountName`, `containerName`), a `GoogleBigQuery`
+    dataset by `name` (`dataset`; a table is the file `<table>.csv` in the directory). A
+    credential given here must be matched by the connection; one left out accepts any value.
+    """
+
+    name: str = Field(min_length=1, description="Bucket, container or dataset name.")
+    path: str = Field(
+        min_length=1,
+        description="The directory (created when missing); relative to the emulator's directory.",
+    )
+    type: BucketType = "AmazonS3"
+    account: str | None = Field(default=None, description="AzureBlob: the storage account name.")
+    access_key_id: str | None = Field(default=None, description="AmazonS3: the accepted key id.")
+    secret_access_key: str | None = Field(default=None, description="AmazonS3: its secret.")
+    role_arn: str | None = Field(default=None, description="AmazonS3: the accepted role ARN.")
+    sas_token: str | None = Field(default=None, description="AzureBlob: the accepted SAS token.")
+    client_email: str | None = Field(
+        default=None, description="GoogleBigQuery: the accepted service account's client email."
+    )
+
+    @model_validator(mode="after")
+    def _fits_type(self) -> BucketDef:
+        if self.type == "AzureBlob" and not self.account:
+            raise ValueError("an AzureBlob bucket needs an account (storageAccountName)")
+        if self.type != "AzureBlob" and self.account is not None:
+            raise ValueError("only an AzureBlob bucket has an account")
         return self
 
 
@@ -346,6 +393,9 @@ class Definition(_Strict):
     users: list[UserDef] = Field(default_factory=list)
     workspaces: list[WorkspaceDef] = Field(default_factory=list)
     oauth_clients: list[OAuthClientDef] = Field(default_factory=list)
+    buckets: list[BucketDef] = Field(
+        default_factory=list, description="Local directories standing in for cloud storage."
+    )
 
 
 def _path(loc: tuple[int | str, ...] | list[int | str]) -> str:
@@ -417,6 +467,10 @@ def validate_references(
         if client_id in client_ids[:index]:
             problems.append(f"oauth_clients[{index}].client_id: duplicate client {client_id!r}")
     _duplicates(problems, "workspaces", [w.name for w in definition.workspaces], "workspace")
+    bucket_keys = [(b.type, b.account, b.name) for b in definition.buckets]
+    for index, key in enumerate(bucket_keys):
+        if key in bucket_keys[:index]:
+            problems.append(f"buckets[{index}].name: duplicate bucket {key[2]!r}")
     model_names = {m.name for w in definition.workspaces for m in w.models}
     for w_index, workspace in enumerate(definition.workspaces):
         here = f"workspaces[{w_index}]"

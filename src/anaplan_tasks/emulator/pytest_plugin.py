@@ -20,8 +20,11 @@ arguments, e.g. `{"definitions": [Path("model.toml")], "demo": False}`.
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
@@ -73,6 +76,36 @@ class EmulatorHandle:
     def load_definition(self, text: str) -> None:
         """Add users, workspaces and models from a definition (JSON or TOML text)."""
         self.running.control.load_definition(text)
+
+    def add_bucket(
+        self, name: str, path: str | os.PathLike[str], *, type: str = "AmazonS3", **fields: str
+    ) -> Path:
+        """Name a local directory as a CloudWorks bucket until the next reset (each test's).
+
+        Args:
+            name: The S3 bucket, Azure container or BigQuery dataset a connection names.
+            path: The directory (created when missing).
+            type: `AmazonS3`, `AzureBlob` or `GoogleBigQuery`.
+            **fields: More bucket fields: `account` (AzureBlob), pinned credentials
+                (`access_key_id`, `secret_access_key`, `role_arn`, `sas_token`, `client_email`).
+
+        Returns:
+            The directory, as a `Path`.
+        """
+        bucket = {"name": name, "path": str(path), "type": type, **fields}
+        self.load_definition(json.dumps({"buckets": [bucket]}))
+        return Path(path)
+
+    def fire_schedules(self) -> list[str]:
+        """Start a run of every CloudWorks schedule due now on the emulator's clock (the
+        emulator also looks once a second); the ids of the runs started."""
+        from .api.cloudworks import service_of
+
+        service = service_of(self.running.engine)
+        if service is None:
+            return []  # CloudWorks not used yet: no schedule exists
+        with self.running.engine.use():
+            return service.fire_due()
 
     def set_progression(
         self, mode: ProgressionMode = "real", *, seconds: float = 0.0, polls: int = 0

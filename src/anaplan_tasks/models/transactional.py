@@ -285,3 +285,20 @@ class Switchover(PeriodDate):
     """A version's new switchover."""
 
     calendar_type: str | None = None
+
+
+class ReadRequest(WireModel):
+    """A large-volume read (`viewReadRequest` or `listReadRequest`): its state and the pages
+    ready to download (`0 … available_pages - 1`).
+
+    `request_state` is Anaplan's: `NOT_STARTED`, `IN_PROGRESS`, `COMPLETE` (read `successful`:
+    there is no FAILED state), `CANCELLING` or `CANCELLED`.
+    """
+
+    request_id: str
+    request_state: str
+    url: str | None = None
+    available_pages: int = 0
+    successful: bool = False
+    view_id: Id | None = None
+    list_id: Id | None = None

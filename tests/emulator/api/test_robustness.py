@@ -95,6 +95,9 @@ def test_junk_on_every_route_is_a_4xx_with_the_envelope(api: httpx2.Client, demo
                 )
                 where = f"{method.upper()} {path} -> {response.status_code}: {response.text[:200]}"
                 assert response.status_code < 500, where
+                cloudworks = template.startswith(("/cloudworks/", "/2/0/integration"))
+                if response.status_code == 404 and cloudworks and "<html>" in response.text:
+                    continue  # CloudWorks: a path it does not route is the web server's 404
                 if response.status_code >= 400 and template.startswith(("/auth/", "/activate")):
                     assert 'role="alert"' in response.text, where  # a page, for a person
                 elif response.status_code >= 400:

@@ -251,6 +251,27 @@ class StoreContract:
         assert list(data.cell_rows("M", ["z"])) == list(data.cells("M"))
         assert list(data.cell_rows("M", ["y"])) == []
 
+    def test_cells_at_finds_the_rows_at_given_keys(self, store: Store) -> None:
+        data = store.model_data(MODEL)
+        rows = [(f"k{n}\x1fa", float(n)) for n in range(1200)]  # more than one query's worth
+        with data.transaction() as txn:
+            txn.write_cells("M", line_items=[("X", "json")], rows=rows)
+        wanted = [(f"k{n}", "a") for n in range(0, 1200, 7)] + [("nope", "a")]
+        found = data.cells_at("M", wanted)
+        assert found == {(f"k{n}", "a"): {"X": float(n)} for n in range(0, 1200, 7)}
+        assert data.cells_at("M", []) == {}
+
+    def test_a_data_snapshot_never_sees_later_writes(self, store: Store) -> None:
+        data = store.model_data(MODEL)
+        with data.transaction() as txn:
+            txn.write_cells("M", line_items=[("X", "json")], rows=[("a", 1.0)])
+        with data.snapshot() as frozen:
+            with data.transaction() as txn:
+                txn.write_cells("M", line_items=[("X", "json")], rows=[("a", 2.0), ("b", 3.0)])
+            assert list(frozen.cells("M")) == [(("a",), {"X": 1.0})]
+            assert frozen.cells_at("M", [("a",), ("b",)]) == {("a",): {"X": 1.0}}
+        assert data.cells_at("M", [("a",), ("b",)]) == {("a",): {"X": 2.0}, ("b",): {"X": 3.0}}
+
     def test_reset_index_numbers_from_one_again(self, store: Store) -> None:
         data = store.model_data(MODEL)
         with data.transaction() as txn:

@@ -12,6 +12,7 @@ from .._shared import Hooks, new_session
 from ..config import ClientConfig
 from .actions import AsyncActions, AsyncExports, AsyncImports, AsyncProcesses
 from .alm import AsyncAlm
+from .cloudworks import AsyncCloudWorks
 from .driver import AsyncDriver, AsyncSession
 from .files import AsyncFiles
 from .lists import AsyncLists
@@ -42,7 +43,8 @@ class AsyncClient:
         sleep: How to wait (tests inject a fake).
         rng: Source of jitter.
         **settings: Passed to `ClientConfig.resolve` (workspace_id, model_id, email, password,
-            certificate, private_key, token, base_url, api_base_url, auth_base_url, timeout,
+            certificate, private_key, token, base_url, api_base_url, auth_base_url,
+            cloudworks_base_url, timeout,
             retry, poll, chunk_size, upload_workers, locale, env).
     """
 
@@ -78,6 +80,8 @@ class AsyncClient:
     """The model's versions and switchover."""
     users: AsyncUsers
     """The signed-in user and the tenant's users."""
+    cloudworks: AsyncCloudWorks
+    """CloudWorks: connections, integrations and their runs, schedules, notifications, flows."""
 
     def __init__(
         self,
@@ -132,6 +136,7 @@ class AsyncClient:
         self.calendar = AsyncCalendar(driver)
         self.versions = AsyncVersions(driver)
         self.users = AsyncUsers(driver)
+        self.cloudworks = AsyncCloudWorks(driver)
 
     def __repr__(self) -> str:
         config = self._config

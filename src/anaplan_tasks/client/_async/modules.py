@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from typing import Any
 
 from ..._core import model_data as core
+from ..._core.readrequests import ReadProgressCallback
 from ...models.transactional import (
     CellWriteResult,
     DimensionItem,
@@ -22,6 +23,7 @@ from ...models.transactional import (
     ViewRow,
 )
 from .files import write_chunks
+from .largereads import iter_large, read_large
 from .runner import AsyncNamespace
 
 
@@ -130,6 +132,83 @@ class AsyncViews(AsyncNamespace):
         returns the byte count."""
         chunks = self.iter_csv(view, pages=pages, layout=layout)
         return await write_chunks(self._runner, chunks, dest)
+
+    async def read_large(
+        self,
+        view: str,
+        dest: str | os.PathLike[str] | Any,
+        *,
+        export_type: str = "GRID_ALL_PAGES",
+        workers: int | None = None,
+        on_progress: ReadProgressCallback | None = None,
+        timeout: float | None = None,
+    ) -> int:
+        """Read a view of any size with a large-volume read request, to a path or binary file.
+
+        Starts the read request, writes its pages of CSV in order as Anaplan makes them
+        available (several fetched at once, at most `workers` pages in memory), and deletes the
+        request at the end, and also when the read fails or is interrupted. A page whose
+        connection breaks is fetched again. A path is written through `<name>.part` and renamed
+        at the end.
+
+        Args:
+            view: The view's id or name (a module's id reads its default view).
+            dest: A path or a binary file object.
+            export_type: `GRID_ALL_PAGES` (the grid as the view shows it, every page),
+                `TABULAR_MULTI_COLUMN` (one column per line item) or `TABULAR_SINGLE_COLUMN`
+                (one value per line).
+            workers: Pages fetched at once (default 4).
+            on_progress: Called after each page with the pages read and, once the request is
+                complete, the page count (None before).
+            timeout: Give up (TaskTimeoutError) after this many seconds.
+
+        Returns:
+            The bytes written.
+
+        Raises:
+            TaskFailedError: Anaplan ended the request unsuccessfully.
+            TaskCancelledError: Someone cancelled the request.
+            TaskTimeoutError: `timeout` passed first.
+        """
+        return await read_large(
+            self._runner,
+            "view",
+            core.view_id_of(self._ctx, view),
+            export_type,
+            dest,
+            workers=workers,
+            on_progress=on_progress,
+            timeout=timeout,
+        )
+
+    async def iter_large(
+        self,
+        view: str,
+        *,
+        export_type: str = "GRID_ALL_PAGES",
+        workers: int | None = None,
+        on_progress: ReadProgressCallback | None = None,
+        timeout: float | None = None,
+    ) -> AsyncIterator[bytes]:
+        """A view of any size, page by page of CSV, with a large-volume read request.
+
+        The same as `read_large` (same arguments), as an iterator: the request is deleted when
+        the iteration ends or the iterator is closed (close it if you stop early).
+        """
+        pages = iter_large(
+            self._runner,
+            "view",
+            core.view_id_of(self._ctx, view),
+            export_type,
+            workers=workers,
+            on_progress=on_progress,
+            timeout=timeout,
+        )
+        try:
+            async for page in pages:
+                yield page
+        finally:
+            await pages.aclose()
 
 
 class AsyncCells(AsyncNamespace):

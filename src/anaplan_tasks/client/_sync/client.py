@@ -14,6 +14,7 @@ from .._shared import Hooks, new_session
 from ..config import ClientConfig
 from .actions import Actions, Exports, Imports, Processes
 from .alm import Alm
+from .cloudworks import CloudWorks
 from .driver import Driver, Session
 from .files import Files
 from .lists import Lists
@@ -44,7 +45,8 @@ class Client:
         sleep: How to wait (tests inject a fake).
         rng: Source of jitter.
         **settings: Passed to `ClientConfig.resolve` (workspace_id, model_id, email, password,
-            certificate, private_key, token, base_url, api_base_url, auth_base_url, timeout,
+            certificate, private_key, token, base_url, api_base_url, auth_base_url,
+            cloudworks_base_url, timeout,
             retry, poll, chunk_size, upload_workers, locale, env).
     """
 
@@ -80,6 +82,8 @@ class Client:
     """The model's versions and switchover."""
     users: Users
     """The signed-in user and the tenant's users."""
+    cloudworks: CloudWorks
+    """CloudWorks: connections, integrations and their runs, schedules, notifications, flows."""
 
     def __init__(
         self,
@@ -134,6 +138,7 @@ class Client:
         self.calendar = Calendar(driver)
         self.versions = Versions(driver)
         self.users = Users(driver)
+        self.cloudworks = CloudWorks(driver)
 
     def __repr__(self) -> str:
         config = self._config

@@ -10,9 +10,11 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from ..._core import lists as core_lists
+from ..._core.readrequests import ReadProgressCallback
 from ...models import WireModel
 from ...models.transactional import ListInfo, ListItem, ListMetadata, ListWriteResult
 from .files import write_chunks
+from .largereads import iter_large, read_large
 from .runner import Namespace
 
 ItemInput = Mapping[str, Any] | WireModel
@@ -81,6 +83,68 @@ class Lists(Namespace):
         """Write the items as CSV to a path or binary file object; returns the byte count."""
         chunks = self.iter_items_csv(list_id, include_all=include_all)
         return write_chunks(self._runner, chunks, dest)
+
+    def read_large(
+        self,
+        list_id: str,
+        dest: str | os.PathLike[str] | Any,
+        *,
+        workers: int | None = None,
+        on_progress: ReadProgressCallback | None = None,
+        timeout: float | None = None,
+    ) -> int:
+        """Read a list of any size with a large-volume read request, to a path or binary file.
+
+        The CSV has the item's name under an unnamed first column, then `Parent`, `Write`,
+        `Read`, `Code` and one column per subset and property. Pages are written in order as
+        Anaplan makes them available (at most `workers` in memory); the request is deleted at
+        the end, and also when the read fails or is interrupted.
+
+        Args:
+            list_id: The list's id or name.
+            dest: A path (written through `<name>.part`) or a binary file object.
+            workers: Pages fetched at once (default 4).
+            on_progress: Called after each page with the pages read and, once the request is
+                complete, the page count (None before).
+            timeout: Give up (TaskTimeoutError) after this many seconds.
+
+        Returns:
+            The bytes written.
+        """
+        return read_large(
+            self._runner,
+            "list",
+            core_lists.list_id_of(self._ctx, list_id),
+            None,
+            dest,
+            workers=workers,
+            on_progress=on_progress,
+            timeout=timeout,
+        )
+
+    def iter_large(
+        self,
+        list_id: str,
+        *,
+        workers: int | None = None,
+        on_progress: ReadProgressCallback | None = None,
+        timeout: float | None = None,
+    ) -> Iterator[bytes]:
+        """A list of any size, page by page of CSV (see `read_large`); the request is deleted
+        when the iteration ends or the iterator is closed (close it if you stop early)."""
+        pages = iter_large(
+            self._runner,
+            "list",
+            core_lists.list_id_of(self._ctx, list_id),
+            None,
+            workers=workers,
+            on_progress=on_progress,
+            timeout=timeout,
+        )
+        try:
+            yield from pages
+        finally:
+            pages.close()
 
     def add(self, list_id: str, items: Iterable[ItemInput]) -> ListWriteResult:
         """Add items (a name is required; an existing name or code is refused per item).

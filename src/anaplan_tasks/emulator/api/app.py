@@ -1,4 +1,5 @@
-"""The emulator's HTTP application: one origin for `/token/…`, `/oauth/…`, `/2/0/…`, `/_emulator/…`.
+"""The emulator's HTTP application: one origin for `/token/…`, `/oauth/…`, `/2/0/…` (with
+CloudWorks' `/2/0/integrations…`), `/cloudworks/2/0/…` and `/_emulator/…`.
 
 Layers, outermost first:
 
@@ -36,6 +37,7 @@ from ..errors import EmulatorError
 from .alm_routes import alm_routes
 from .auth import DEFAULT_TOKEN_LIFETIME, ReplayGuard, RequireToken, TokenStore, token_routes
 from .catalog import catalog_routes
+from .cloudworks import cloudworks_routes, html_not_found, is_cloudworks_path
 from .control import ControlGate, EmulatorControl, control_routes
 from .faults import RAW_SEND, FaultInjector, RequestCounter, apply_fault
 from .files import file_routes
@@ -120,6 +122,12 @@ class _MatchedRouter(Router):
 
 async def _error_handler(request: Request, exc: Exception) -> Response:
     """Anaplan's error envelope for every refused request."""
+    if (
+        isinstance(exc, HTTPException)
+        and exc.status_code == 404
+        and is_cloudworks_path(request.scope["path"])
+    ):
+        return html_not_found()  # CloudWorks: an unrouted path is not a JSON 404
     if isinstance(exc, EmulatorError):
         return error_response(exc.status_code, exc.message, request.scope["path"])
     if isinstance(exc, HTTPException):
@@ -167,6 +175,8 @@ class EmulatorApp:
         control: ControlGate | None = None,
     ):
         self.engine = engine
+        self.clock = clock
+        """The emulator's clock (tokens, CloudWorks runs and schedules)."""
         self.control_gate = control or ControlGate()
         self.tokens = TokenStore(token_lifetime, clock)
         self.faults = FaultInjector()
@@ -189,6 +199,7 @@ class EmulatorApp:
             *task_routes(),
             *alm_routes(),
             *transactional_routes(),
+            *cloudworks_routes(),
             *extra_routes,
             *control_routes(),
             Route("/_emulator/openapi.json", _openapi, methods=["GET"], name="control_openapi"),

@@ -54,6 +54,8 @@ TIMESTAMP_TOLERANCE = 300.0
 """Seconds a v2 certificate login's timestamp may differ from the server's clock."""
 
 API_PREFIX = "/2/0"
+CLOUDWORKS_PREFIX = "/cloudworks"
+"""CloudWorks' second base (`https://api.anaplan.com/cloudworks/2/0`); it needs a token too."""
 
 Clock = Callable[[], float]
 
@@ -421,6 +423,10 @@ class RequireToken:
             if scheme in ("anaplanauthtoken", "bearer") and credential
             else None
         )
+        if token is None and _is_cloudworks(scope["path"]):
+            # CloudWorks refuses a missing or bad token with its 403 (reference §11.4).
+            await error_response(403, "Not Authorized", scope["path"])(scope, receive, send)
+            return
         if token is None:
             response = error_response(
                 401,
@@ -435,7 +441,13 @@ class RequireToken:
 
 
 def _is_api_path(path: str) -> bool:
-    return path == API_PREFIX or path.startswith(API_PREFIX + "/")
+    return path == API_PREFIX or path.startswith((API_PREFIX + "/", CLOUDWORKS_PREFIX + "/"))
+
+
+def _is_cloudworks(path: str) -> bool:
+    return path.startswith(
+        (CLOUDWORKS_PREFIX + "/", API_PREFIX + "/integrations", API_PREFIX + "/integrationflows")
+    )
 
 
 def principal_of(request: Request) -> Principal:

@@ -39,6 +39,7 @@ from starlette.routing import Route
 from starlette.types import Scope
 
 from ..engine.contract import Engine, Progression
+from ..engine.readrequests import ReadRequestSettings
 from ..errors import BadRequest
 from .auth import TokenStore
 from .faults import FaultInjector, FaultRule, RequestCounter
@@ -121,6 +122,7 @@ class EmulatorControl:
         with self._lock:
             self.engine.reset()
             self.engine.set_progression(self._initial_progression)
+            self.engine.set_read_request_settings(ReadRequestSettings())
             self._progression = self._initial_progression
         self.tokens.expire_all()
         self.faults.clear()
@@ -177,6 +179,15 @@ class EmulatorControl:
         """Make every token invalid now."""
         self.tokens.expire_all()
 
+    @property
+    def read_request_settings(self) -> ReadRequestSettings:
+        """Page size, pacing, quota, retention and failure injection of large-volume reads."""
+        return self.engine.read_request_settings()
+
+    def set_read_request_settings(self, settings: ReadRequestSettings) -> None:
+        """Change them for read requests started from now on (a reset restores the defaults)."""
+        self.engine.set_read_request_settings(settings)
+
     def set_rate_limit(self, limit: RateLimit | None) -> None:
         """Limit requests per minute (a full bucket to start), or remove the limit."""
         self.rate_limiter.configure(limit)
@@ -203,6 +214,44 @@ def progression_from_wire(data: dict[str, Any]) -> Progression:
 def progression_to_wire(progression: Progression) -> dict[str, Any]:
     """The JSON form of a progression."""
     return {"mode": progression.mode, "seconds": progression.seconds, "polls": progression.polls}
+
+
+_READ_FIELDS = {
+    "pageSize": "page_size",
+    "pageSeconds": "page_seconds",
+    "maxPerModel": "max_per_model",
+    "retention": "retention",
+    "failAfterPages": "fail_after_pages",
+}
+
+
+def read_settings_from_wire(data: dict[str, Any]) -> ReadRequestSettings:
+    """Read `{"pageSize", "pageSeconds", "maxPerModel", "retention", "failAfterPages"}` (each
+    optional, the others default); raises BadRequest naming what is wrong."""
+    unknown = sorted(set(data) - set(_READ_FIELDS))
+    if unknown:
+        raise BadRequest(f"Unknown field(s): {', '.join(unknown)}.")
+    values: dict[str, Any] = {}
+    for wire_name, name in _READ_FIELDS.items():
+        if wire_name not in data:
+            continue
+        value = data[wire_name]
+        whole = name in ("page_size", "max_per_model", "fail_after_pages")
+        if value is None and name == "fail_after_pages":
+            continue
+        if isinstance(value, bool) or not isinstance(value, int if whole else int | float):
+            kind = "a whole number" if whole else "a number"
+            raise BadRequest(f"'{wire_name}' must be {kind}.")
+        values[name] = value
+    try:
+        return ReadRequestSettings(**values)
+    except ValueError as error:
+        raise BadRequest(str(error)) from None
+
+
+def read_settings_to_wire(settings: ReadRequestSettings) -> dict[str, Any]:
+    """The JSON form of read-request settings."""
+    return {wire: getattr(settings, name) for wire, name in _READ_FIELDS.items()}
 
 
 def _control(request: Request) -> EmulatorControl:
@@ -238,6 +287,15 @@ async def progression(request: Request) -> Response:
         chosen = progression_from_wire(await read_json_object(request))
         await anyio.to_thread.run_sync(control.set_progression, chosen)
     return JSONResponse(progression_to_wire(control.progression))
+
+
+async def read_requests(request: Request) -> Response:
+    """Read (GET) or change (PUT) the settings of large-volume reads."""
+    control = _control(request)
+    if request.method == "PUT":
+        chosen = read_settings_from_wire(await read_json_object(request))
+        control.set_read_request_settings(chosen)
+    return JSONResponse(read_settings_to_wire(control.read_request_settings))
 
 
 async def advance(request: Request) -> Response:
@@ -341,6 +399,12 @@ def control_routes() -> list[Route]:
             name="control_progression",
         ),
         Route("/_emulator/advance", advance, methods=["POST"], name="control_advance"),
+        Route(
+            "/_emulator/read-requests",
+            read_requests,
+            methods=["GET", "PUT"],
+            name="control_read_requests",
+        ),
         Route("/_emulator/faults", faults, methods=["GET", "PUT", "DELETE"], name="control_faults"),
         Route("/_emulator/requests", requests, methods=["GET", "DELETE"], name="control_requests"),
         Route("/_emulator/polls", polls, methods=["GET"], name="control_polls"),

@@ -118,14 +118,80 @@ _JSON_BODIES: dict[str, dict[str, Any]] = {
 }
 
 
+_OBJECT: dict[str, Any] = {"type": "object"}
+_CW_INTEGRATION = {
+    "type": "object",
+    "required": ["name", "workspaceId", "modelId"],
+    "properties": {
+        "name": {"type": "string"},
+        "version": {"const": "2.0"},
+        "workspaceId": {"type": "string"},
+        "modelId": {"type": "string"},
+        "nuxVisible": {"type": "boolean"},
+        "processId": {"type": "string"},
+        "jobs": {"type": "array", "items": _OBJECT},
+    },
+}
+_CW_SCHEDULE = {
+    "type": "object",
+    "required": ["integrationId", "schedule"],
+    "properties": {"integrationId": {"type": "string"}, "schedule": _OBJECT},
+}
+_CW_NOTIFICATION = {
+    "type": "object",
+    "required": ["integrationIds", "channels", "notifications"],
+    "properties": {
+        "integrationIds": {"type": "array", "items": {"type": "string"}},
+        "channels": {"type": "array", "items": {"enum": ["email", "in_app"]}},
+        "notifications": _OBJECT,
+    },
+}
+_CW_FLOW = {
+    "type": "object",
+    "required": ["name", "steps"],
+    "properties": {
+        "name": {"type": "string"},
+        "version": {"const": "2.0"},
+        "type": {"const": "IntegrationFlow"},
+        "steps": {"type": "array", "items": _OBJECT},
+    },
+}
+_JSON_BODIES.update(
+    {
+        "cw_create_connection": {
+            "type": "object",
+            "required": ["type", "body"],
+            "properties": {
+                "type": {"enum": ["AmazonS3", "AzureBlob", "GoogleBigQuery"]},
+                "body": _OBJECT,
+            },
+        },
+        "cw_edit_connection": _OBJECT,
+        "cw_patch_connection": _OBJECT,
+        "cw_create_integration": _CW_INTEGRATION,
+        "cw_edit_integration": _CW_INTEGRATION,
+        "cw_create_schedule": _CW_SCHEDULE,
+        "cw_edit_schedule": _CW_SCHEDULE,
+        "cw_create_notification": _CW_NOTIFICATION,
+        "cw_edit_notification": _CW_NOTIFICATION,
+        "cw_create_flow": _CW_FLOW,
+        "cw_edit_flow": _CW_FLOW,
+        "cw_run_flow": {
+            "type": "object",
+            "properties": {"stepsToRun": {"type": "array", "items": {"type": "string"}}},
+        },
+    }
+)
+
+
 def _request_body(method: str, route: Route) -> dict[str, Any] | None:
-    name = route.name.removesuffix("_by_model")
+    name = route.name.removesuffix("_by_model").removesuffix("_cloudworks_base")
     if name in ("put_chunk", "put_whole_file"):
         return _CHUNK_BODY
     if name.startswith("start_") and name.endswith("_task"):
         name = "start_task"
     schema = _JSON_BODIES.get(name)
-    if schema is None or method not in ("POST", "PUT"):
+    if schema is None or method not in ("POST", "PUT", "PATCH"):
         return None
     return {"required": True, "content": {"application/json": {"schema": schema}}}
 
@@ -148,7 +214,13 @@ _SUCCESS_OVERRIDES = {
 }
 
 
+def _is_cloudworks(path: str) -> bool:
+    return path.startswith(("/cloudworks/", "/2/0/integrations", "/2/0/integrationflows"))
+
+
 def _tag(path: str) -> str:
+    if _is_cloudworks(path):
+        return "cloudworks"
     if path.startswith("/token/"):
         return "authentication"
     if path.startswith("/_emulator/"):
@@ -163,6 +235,8 @@ def _success_status(method: str, route: Route) -> str:
     override = _SUCCESS_OVERRIDES.get((method, route.path))
     if override:
         return override
+    if _is_cloudworks(route.path):
+        return "200"  # every CloudWorks success is a 200 with a body
     if method == "DELETE" and "/tasks/" in route.path:
         return "200"  # cancelling answers with the task
     if method == "POST" and route.path.endswith("/close"):
@@ -216,8 +290,10 @@ def openapi_document(routes: Sequence[BaseRoute], *, server_url: str) -> dict[st
             body = _request_body(method, route)
             if body is not None:
                 operation["requestBody"] = body
-            if route.path.startswith("/2/0"):
+            if route.path.startswith(("/2/0", "/cloudworks/")):
                 operation["security"] = [{"AnaplanAuthToken": []}]
+            if route.name.startswith("cw_removed"):
+                operation["deprecated"] = True  # removed by Anaplan: an HTML 404 for everyone
             path_item[method.lower()] = operation
     return {
         "openapi": "3.1.0",
@@ -226,8 +302,9 @@ def openapi_document(routes: Sequence[BaseRoute], *, server_url: str) -> dict[st
             "version": "2.0",
             "description": (
                 "Anaplan's Integration API v2.0 (bulk tasks, files, dumps), its authentication "
-                "service, and the emulator's control routes. Model-scoped paths are served with "
-                "and without /workspaces/{workspaceId}; a trailing slash is tolerated."
+                "service, CloudWorks API v2 (under /2/0/integrations… and again under "
+                "/cloudworks/2/0/…), and the emulator's control routes. Model-scoped paths are "
+                "served with and without /workspaces/{workspaceId}; a trailing slash is tolerated."
             ),
         },
         "servers": [{"url": server_url}],

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Generic, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Generic, Literal, Protocol, TypeVar
 
 from ...models import (
     BulkTaskStatus,
@@ -37,6 +37,9 @@ from ...models import (
     Workspace,
 )
 from ..definitions import OAuthClientDef
+
+if TYPE_CHECKING:
+    from .readrequests import ReadRequestSettings
 
 ActionKind = Literal["imports", "exports", "actions", "processes"]
 
@@ -317,6 +320,14 @@ class Engine(Protocol):
 
     def poll_counts(self) -> dict[str, int]:
         """Status reads per task id."""
+        ...
+
+    def read_request_settings(self) -> ReadRequestSettings:
+        """Page size, pacing, quota and retention of large-volume reads."""
+        ...
+
+    def set_read_request_settings(self, settings: ReadRequestSettings) -> None:
+        """Change them for read requests started from now on."""
         ...
 
     def close(self) -> None:

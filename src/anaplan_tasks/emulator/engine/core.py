@@ -25,7 +25,7 @@ from ...models import (
     Workspace,
 )
 from .. import errors
-from ..definitions import Definition, ModelDef, OAuthClientDef, parse_definition
+from ..definitions import BucketDef, Definition, ModelDef, OAuthClientDef, parse_definition
 from ..storage import (
     DataReader,
     GrantRecord,
@@ -46,6 +46,7 @@ from .lifecycle import Lifecycle
 from .lists import initial_item
 from .passwords import PasswordHasher
 from .people import PeopleMixin, anaplan_time
+from .readrequests import ReadRequests, ReadRequestSettings
 from .tasks import TasksMixin, encode_result
 
 INTERRUPTED_TEXT = "The emulator stopped while this task ran; nothing was applied."
@@ -108,6 +109,9 @@ class EmulatorEngine(FilesMixin, TasksMixin, PeopleMixin):
         self._closed_models = set()
         self._log_reads = {}
         self._oauth_clients: dict[str, OAuthClientDef] = {}
+        self._buckets: list[BucketDef] = []
+        self._cloudworks_roles: dict[str, str] = {}
+        self._read_requests = ReadRequests(self, self._clock, self._lifecycle.admit)
         for definition in self._definitions:
             self._apply(definition)
         self._reload()
@@ -118,6 +122,14 @@ class EmulatorEngine(FilesMixin, TasksMixin, PeopleMixin):
         store = self._store
         # OAuth clients live in memory: definitions are applied again at every start.
         self._oauth_clients.update({c.client_id: c for c in definition.oauth_clients})
+        # So do CloudWorks' buckets and roles (a later definition's bucket of the same name wins).
+        for bucket in definition.buckets:
+            key = (bucket.type, bucket.account, bucket.name)
+            kept = [b for b in self._buckets if (b.type, b.account, b.name) != key]
+            self._buckets = [*kept, bucket]
+        for user in definition.users:
+            if user.cloudworks_role is not None:
+                self._cloudworks_roles[user.email.lower()] = user.cloudworks_role
         for user in definition.users:
             store.add_user(
                 UserRecord(
@@ -255,6 +267,21 @@ class EmulatorEngine(FilesMixin, TasksMixin, PeopleMixin):
     def oauth_client(self, client_id: str) -> OAuthClientDef | None:
         """The registered OAuth client with this id, or None."""
         return self._oauth_clients.get(client_id)
+
+    def buckets(self) -> list[BucketDef]:
+        """The local directories the definitions name as cloud storage (for CloudWorks)."""
+        return list(self._buckets)
+
+    def cloudworks_role(self, principal: Principal) -> str:
+        """The caller's CloudWorks role: `integration_admin`, `restricted_integration_user` or
+        `none` (a definition names it, else it follows the caller's workspace grants)."""
+        named = self._cloudworks_roles.get(principal.email.lower())
+        if named is not None:
+            return named
+        granted = self._grants.get(principal.user_id, {})
+        if any(granted.values()):
+            return "integration_admin"
+        return "restricted_integration_user" if granted else "none"
 
     def _principal(self, user: UserRecord) -> Principal:
         self._note_login(user.id)
@@ -434,6 +461,7 @@ class EmulatorEngine(FilesMixin, TasksMixin, PeopleMixin):
         """
         with self._lifecycle.exclusive(self._signal_stop, new_generation=True):
             self._join_workers()
+            self._read_requests.clear()
             with self._lock:
                 self._store.wipe()
                 self._live.clear()
@@ -442,6 +470,8 @@ class EmulatorEngine(FilesMixin, TasksMixin, PeopleMixin):
                 self._last_login.clear()
                 self._closed_models.clear()
                 self._log_reads.clear()
+                self._buckets = []
+                self._cloudworks_roles.clear()
                 self._stopping = False
             for definition in self._definitions:
                 self._apply(definition)
@@ -475,6 +505,19 @@ class EmulatorEngine(FilesMixin, TasksMixin, PeopleMixin):
                     raise errors.NotFound(f"Task {task_id} is not waiting")
                 live.released = True
             self._cond.notify_all()
+
+    @property
+    def read_requests(self) -> ReadRequests:
+        """The large-volume reads of every model (`readrequests.py`)."""
+        return self._read_requests
+
+    def read_request_settings(self) -> ReadRequestSettings:
+        """Page size, pacing, quota and retention of large-volume reads."""
+        return self._read_requests.settings
+
+    def set_read_request_settings(self, settings: ReadRequestSettings) -> None:
+        """Change page size, pacing, quota or retention of read requests started from now on."""
+        self._read_requests.settings = settings
 
     def poll_counts(self) -> dict[str, int]:
         """Status reads per task id."""
@@ -523,6 +566,7 @@ class EmulatorEngine(FilesMixin, TasksMixin, PeopleMixin):
                 live.cancel_requested = True
                 live.done.set()  # release status reads waiting in `polls` mode
             self._cond.notify_all()
+        self._read_requests.cancel_all()
 
     def _join_workers(self) -> None:
         """Wait for the worker threads to end (after `_signal_stop`, with no task running)."""
@@ -536,6 +580,7 @@ class EmulatorEngine(FilesMixin, TasksMixin, PeopleMixin):
         """Stop worker threads and close the store, once calls in flight are done."""
         with self._lifecycle.exclusive(self._signal_stop, close=True):
             self._join_workers()
+            self._read_requests.close()
             self._store.close()
 
     # == structure (for ALM) =================================================================

@@ -39,6 +39,7 @@ from . import results
 from .context import ActionContext, ActionOutcome, split_chunks
 from .csvsource import ChunkStream, codec_of, csv_records, undecodable_lines
 from .files import content_of
+from .readahead import read_ahead
 from .timescale import periods
 from .values import Converter, converter, problem_text, storage_kind
 
@@ -282,13 +283,14 @@ class _ListImport:
                 parents = set(existing) | set(existing.values())
             if self.target.top_level:
                 parents.add(self.target.top_level)
-        ctx.txn.upsert_items(
-            self.target.name,
-            with_name=self.name_index is not None,
-            with_parent=self.parent_index is not None,
-            properties=[(p.name, storage_kind(p.format)) for p in self.properties],
-            rows=self._rows(existing, parents),
-        )
+        with read_ahead(self._rows(existing, parents)) as rows:
+            ctx.txn.upsert_items(
+                self.target.name,
+                with_name=self.name_index is not None,
+                with_parent=self.parent_index is not None,
+                properties=[(p.name, storage_kind(p.format)) for p in self.properties],
+                rows=rows,
+            )
         ctx.tick(1.0, "Processed.")
         return self._outcome()
 
@@ -453,11 +455,12 @@ class _ModuleImport:
         self.width = len(source.header) if source.header else 0
 
     def run(self) -> ActionOutcome:
-        self.ctx.txn.write_cells(
-            self.module.name,
-            line_items=[(li.name, storage_kind(li.format)) for li in self.line_items],
-            rows=self._rows(),
-        )
+        with read_ahead(self._rows()) as rows:
+            self.ctx.txn.write_cells(
+                self.module.name,
+                line_items=[(li.name, storage_kind(li.format)) for li in self.line_items],
+                rows=rows,
+            )
         self.ctx.tick(1.0, "Processed.")
         failed = len(self.rejected.rows)
         details = [
@@ -570,8 +573,7 @@ def _value_columns(
 
 
 def _members(ctx: ActionContext, list_name: str) -> set[str]:
-    items = ctx.txn.item_keys(list_name)
-    members = set(items) | set(items.values())
+    members = set(ctx.txn.item_lookup(list_name))
     lst = ctx.catalog.list_def(list_name)
     if lst is not None and lst.top_level:
         members.add(lst.top_level)
@@ -589,10 +591,7 @@ def _code_lookup(ctx: ActionContext, list_name: str) -> dict[str, str]:
         return found
     if list_name == VERSIONS:
         return {v.name: v.name for v in ctx.catalog.structure.versions}
-    items = ctx.txn.item_keys(list_name)
-    lookup = {name: code for code, name in items.items()}
-    lookup.update({code: code for code in items})
-    return lookup
+    return ctx.txn.item_lookup(list_name)
 
 
 def _finish(

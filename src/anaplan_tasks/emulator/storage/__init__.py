@@ -1,5 +1,7 @@
-"""Persistence of the emulator: the `Store` interface and its SQLite implementation."""
+"""Persistence of the emulator: the `Store` interface and its SQLite implementation, and
+CloudWorks' own tables (`CloudWorksStore`)."""
 
+from .cloudworks import CloudWorksStore
 from .protocol import DataReader, DataTransaction, FileReader, FileSnapshot, ModelData, Store
 from .records import (
     OBJECT_ID_PREFIX,
@@ -18,6 +20,7 @@ from .sqlite import KEY_SEPARATOR, SqliteModelData, SqliteStore
 __all__ = [
     "KEY_SEPARATOR",
     "OBJECT_ID_PREFIX",
+    "CloudWorksStore",
     "DataReader",
     "DataTransaction",
     "DumpRecord",

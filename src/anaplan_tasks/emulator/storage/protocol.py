@@ -48,6 +48,11 @@ class DataReader(Protocol):
         """Every item of a list as `code → name`, in list order."""
         ...
 
+    def item_lookup(self, list_name: str) -> dict[str, str]:
+        """Every item of a list by code and by name, as `code or name → code` (where one
+        item's code is another's name, the code wins)."""
+        ...
+
     def items(self, list_name: str) -> Iterator[tuple[str, str, str | None, dict[str, Any]]]:
         """Every item of a list as `(code, name, parent, properties)`, in list order."""
         ...
@@ -86,6 +91,12 @@ class DataReader(Protocol):
         self, module: str, prefix: Sequence[str] = ()
     ) -> Iterator[tuple[tuple[str, ...], dict[str, Any]]]:
         """The cell rows of a module whose first dimension codes are `prefix`."""
+        ...
+
+    def cells_at(
+        self, module: str, keys: Sequence[tuple[str, ...]]
+    ) -> dict[tuple[str, ...], dict[str, Any]]:
+        """The cell rows of a module at these dimension codes (keys without a row are left out)."""
         ...
 
 
@@ -164,6 +175,11 @@ class ModelData(DataReader, Protocol):
 
     def dump_chunks(self, task_id: str, object_id: str) -> list[bytes] | None:
         """The chunks of a kept dump, or None when there is none (or it was replaced)."""
+        ...
+
+    def snapshot(self) -> AbstractContextManager[DataReader]:
+        """Reads of the data frozen as it is now, for as long as the block lasts (writers go on
+        committing meanwhile)."""
         ...
 
 

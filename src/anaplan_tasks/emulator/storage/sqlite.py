@@ -33,6 +33,7 @@ The ephemeral store keeps chunk bytes in memory instead of files (the rows stay 
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import secrets
@@ -142,16 +143,39 @@ def _json_path(name: str) -> str:
     return '$."' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _field(number: int) -> str:
+    """Field `number` (1-based) of the row `json_each` is at: an SQL value, as a bound one is."""
+    return f"json_extract(value, '$[{number - 1}]')"
+
+
 def _json_object_sql(names: Sequence[tuple[str, str]], first: int) -> tuple[str, int]:
-    """`json_object('a', ?n, 'b', json(?n+1), …)` and the next parameter number."""
+    """`json_object('a', <field n>, 'b', json(<field n+1>), …)` and the next field number."""
     if not names:
         return "'{}'", first
     parts = []
     for offset, (name, kind) in enumerate(names):
-        parameter = f"?{first + offset}"
-        value = f"json({parameter})" if kind == "boolean" else parameter
+        field = _field(first + offset)
+        value = f"json({field})" if kind == "boolean" else field
         parts.append(f"{_sql_string(name)}, {value}")
     return f"json_object({', '.join(parts)})", first + len(names)
+
+
+_BULK_ROWS = 8192
+"""Rows per statement of a bulk write (one JSON array each)."""
+
+
+def _execute_in_batches(
+    connection: sqlite3.Connection, sql: str, rows: Iterable[Sequence[Any]]
+) -> None:
+    """Run `sql`, an INSERT … SELECT … FROM json_each(?1), once per batch of `rows`.
+
+    One statement per batch instead of one per row: SQLite reads the batch's JSON and writes
+    its rows in one step, without the GIL, so the thread producing the next rows (the import's
+    CSV parser) runs meanwhile.
+    """
+    iterator = iter(rows)
+    while batch := list(itertools.islice(iterator, _BULK_ROWS)):
+        connection.execute(sql, (json.dumps(batch, allow_nan=False),))
 
 
 def _sql_string(text: str) -> str:
@@ -183,6 +207,11 @@ class _Connections:
         self._all.append(connection)
         self._local.connection = connection
         return connection
+
+    @property
+    def path(self) -> Path:
+        """The database file."""
+        return self._path
 
     def get(self) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
@@ -220,6 +249,15 @@ class _SqliteReader:
     def item_keys(self, list_name: str) -> dict[str, str]:
         rows = self._get().execute(
             "SELECT code, name FROM items WHERE list=? ORDER BY rowid", (list_name,)
+        )
+        return dict(rows)
+
+    def item_lookup(self, list_name: str) -> dict[str, str]:
+        # Names first, then codes: dict() keeps the last value of a key, so a code wins.
+        rows = self._get().execute(
+            "SELECT name, code FROM items WHERE list=?1 "
+            "UNION ALL SELECT code, code FROM items WHERE list=?1",
+            (list_name,),
         )
         return dict(rows)
 
@@ -292,6 +330,26 @@ class _SqliteReader:
         for key, vals in cursor:
             yield tuple(key.split(KEY_SEPARATOR)), json.loads(vals)
 
+    def cells_at(
+        self, module: str, keys: Sequence[tuple[str, ...]]
+    ) -> dict[tuple[str, ...], dict[str, Any]]:
+        found: dict[tuple[str, ...], dict[str, Any]] = {}
+        connection = self._get()
+        for start in range(0, len(keys), _KEYS_PER_QUERY):
+            part = [KEY_SEPARATOR.join(key) for key in keys[start : start + _KEYS_PER_QUERY]]
+            marks = ",".join("?" * len(part))
+            rows = connection.execute(
+                f"SELECT key, vals FROM cells WHERE module=? AND key IN ({marks})",
+                (module, *part),
+            )
+            for key, vals in rows:
+                found[tuple(key.split(KEY_SEPARATOR))] = json.loads(vals)
+        return found
+
+
+_KEYS_PER_QUERY = 500
+"""Keys one `cells_at` query looks up (SQLite allows 32,766 parameters; 500 keeps each small)."""
+
 
 class _SqliteTransaction(_SqliteReader):
     def __init__(self, connection: sqlite3.Connection):
@@ -307,16 +365,15 @@ class _SqliteTransaction(_SqliteReader):
         properties: Sequence[tuple[str, str]],
         rows: Iterable[Sequence[Any]],
     ) -> None:
-        # The list's name is a quoted literal, so each row passes straight to SQLite. Numbered
-        # parameters: ?1 code, then name, parent and properties as mapped. A new item without a
-        # mapped name takes its code (?1) as its name.
+        # Fields of each row, numbered: 1 code, then name, parent and properties as mapped. A
+        # new item without a mapped name takes its code as its name.
         number = 2
-        name_sql = "?1"
+        name_sql = _field(1)
         if with_name:
-            name_sql, number = f"?{number}", number + 1
+            name_sql, number = _field(number), number + 1
         parent_sql = "NULL"
         if with_parent:
-            parent_sql, number = f"?{number}", number + 1
+            parent_sql, number = _field(number), number + 1
         props_sql, number = _json_object_sql(properties, number)
         updates = ["props = json_patch(props, excluded.props)"]
         if with_name:
@@ -325,11 +382,11 @@ class _SqliteTransaction(_SqliteReader):
             updates.append("parent = excluded.parent")
         sql = (
             f"INSERT INTO items(list, code, name, parent, props) "
-            f"VALUES({_sql_string(list_name)}, ?1, {name_sql}, {parent_sql}, "
-            f"json_patch('{{}}', {props_sql})) "
+            f"SELECT {_sql_string(list_name)}, {_field(1)}, {name_sql}, {parent_sql}, "
+            f"json_patch('{{}}', {props_sql}) FROM json_each(?1) WHERE true "
             f"ON CONFLICT(list, code) DO UPDATE SET {', '.join(updates)}"
         )
-        self._connection.executemany(sql, rows)
+        _execute_in_batches(self._connection, sql, rows)
 
     def write_cells(
         self,
@@ -341,10 +398,11 @@ class _SqliteTransaction(_SqliteReader):
         vals_sql, _ = _json_object_sql(line_items, 2)
         sql = (
             f"INSERT INTO cells(module, key, vals) "
-            f"VALUES({_sql_string(module)}, ?1, json_patch('{{}}', {vals_sql})) "
+            f"SELECT {_sql_string(module)}, {_field(1)}, json_patch('{{}}', {vals_sql}) "
+            "FROM json_each(?1) WHERE true "
             "ON CONFLICT(module, key) DO UPDATE SET vals = json_patch(vals, excluded.vals)"
         )
-        self._connection.executemany(sql, rows)
+        _execute_in_batches(self._connection, sql, rows)
 
     def delete_items(
         self, list_name: str, codes: Sequence[str], modules: Sequence[tuple[str, int]]
@@ -509,6 +567,24 @@ class SqliteModelData(_SqliteReader):
             .fetchall()
         )
         return [bytes(data) for (data,) in rows] if rows else None
+
+    @contextmanager
+    def snapshot(self) -> Iterator[_SqliteReader]:
+        """Reads of the data as of now: a read transaction on a connection of its own.
+
+        WAL mode keeps a reader on the database as of its first read while writers commit; the
+        WAL cannot be checkpointed past it, so hold a snapshot only as long as the read needs.
+        """
+        connection = sqlite3.connect(
+            self._connections.path, isolation_level=None, check_same_thread=False, timeout=120
+        )
+        try:
+            connection.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+            connection.execute("BEGIN")
+            connection.execute("SELECT count(*) FROM cells").fetchone()  # the snapshot starts
+            yield _SqliteReader(lambda: connection)
+        finally:
+            connection.close()
 
     def close(self) -> None:
         """Close every connection."""

@@ -12,8 +12,9 @@ from starlette.routing import BaseRoute
 from .lists import list_routes
 from .modules import module_routes
 from .people import people_routes
+from .readrequests import read_request_routes
 
 
 def transactional_routes() -> list[BaseRoute]:
     """Every transactional route."""
-    return [*list_routes(), *module_routes(), *people_routes()]
+    return [*list_routes(), *module_routes(), *people_routes(), *read_request_routes()]

@@ -1,0 +1,96 @@
+# Generated from src/anaplan_tasks/client/_async/largereads.py by scripts/unasync.py: do not edit.
+# Change the async source and run `python scripts/unasync.py`.
+"""Large-volume reads for `client.views` and `client.lists`: start, stream pages, always delete.
+
+The protocol and the page loop are the core's (`_core/readrequests.py`); this module owns the
+request's lifetime: it is deleted when the read ends, fails, or is interrupted (Ctrl-C,
+cancellation of the caller's task, a failed write), since Anaplan keeps an abandoned one for 30
+minutes and counts it against the model's read requests.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Generator
+from typing import Any
+
+from ..._core import readrequests as core
+from ..._core.flow import Flow
+from ...errors import AnaplanError
+from .files import write_chunks
+from .runner import Runner
+
+logger = logging.getLogger("anaplan_tasks")
+
+DEFAULT_READ_WORKERS = 4
+"""Pages fetched at once by default (so at most four pages, about 40 MB, are in memory)."""
+
+
+def _forget(runner: Runner, kind: core.ReadKind, object_id: str, request_id: str) -> None:
+    try:
+        runner.run(core.delete(runner.ctx, kind, object_id, request_id))
+    except AnaplanError as error:
+        logger.warning(
+            "read request %s could not be deleted (%s); Anaplan reclaims it after 30 minutes",
+            request_id,
+            error,
+        )
+
+
+def iter_large(
+    runner: Runner,
+    kind: core.ReadKind,
+    resolve: Flow[str],
+    export_type: str | None,
+    *,
+    workers: int | None = None,
+    on_progress: core.ReadProgressCallback | None = None,
+    timeout: float | None = None,
+) -> Generator[bytes, None]:
+    """The pages of a new read request of the object `resolve` names, in order; the request is
+    deleted when this ends or is closed."""
+    object_id = runner.run(resolve)
+    started = runner.run(core.start(runner.ctx, kind, object_id, export_type))
+    try:
+        flow = core.read_pages(
+            runner.ctx,
+            kind,
+            object_id,
+            started,
+            workers=workers or DEFAULT_READ_WORKERS,
+            on_progress=on_progress,
+            timeout=timeout,
+        )
+        yield from runner.stream(flow)
+    finally:
+        _forget(runner, kind, object_id, started.request_id)
+
+
+def read_large(
+    runner: Runner,
+    kind: core.ReadKind,
+    resolve: Flow[str],
+    export_type: str | None,
+    dest: Any,
+    *,
+    workers: int | None = None,
+    on_progress: core.ReadProgressCallback | None = None,
+    timeout: float | None = None,
+) -> int:
+    """Write the pages of a new read request of the object `resolve` names to a path or file
+    object; the byte count."""
+    object_id = runner.run(resolve)
+    started = runner.run(core.start(runner.ctx, kind, object_id, export_type))
+    try:
+        flow = core.read_pages(
+            runner.ctx,
+            kind,
+            object_id,
+            started,
+            workers=workers or DEFAULT_READ_WORKERS,
+            on_progress=on_progress,
+            timeout=timeout,
+        )
+        return write_chunks(runner, runner.stream(flow), dest)
+    finally:
+        _forget(runner, kind, object_id, started.request_id)
