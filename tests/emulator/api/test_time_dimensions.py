@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -428,3 +429,28 @@ def test_a_forecast_shows_actuals_before_its_switchover(model: Sales) -> None:
     ok(model.api.put(switch, json={"date": ""}))  # no switchover: the forecast's own cells again
     again = _grid(model, "Revenue.By Month", pages=amount_page)
     assert dict(zip(again[1][1:], again[3][1:], strict=True))["Apr 25"] == "999"
+
+
+def test_a_read_request_of_a_view_by_time_reads_its_months(model: Sales) -> None:
+    _write(model, [_cell("N", "Apr 25", "Actual", 3), _cell("S", "Mar 26", "Forecast", 4)])
+    view = _views(model)["Revenue.By Month"]
+    path = f"{model.base}/views/{view}/readRequests"
+    started = ok(model.api.post(path, json={"exportType": "TABULAR_MULTI_COLUMN"}))
+    request = f"{path}/{started['viewReadRequest']['requestId']}"
+    deadline = time.monotonic() + 30
+    while True:
+        state = ok(model.api.get(request))["viewReadRequest"]
+        if state["requestState"] == "COMPLETE" or time.monotonic() > deadline:
+            break
+        time.sleep(0.01)
+    assert state["requestState"] == "COMPLETE"
+    data = b"".join(
+        model.api.get(f"{request}/pages/{n}", headers={"Accept": "text/csv"}).content
+        for n in range(state["availablePages"])
+    )
+    rows = list(csv.reader(io.StringIO(data.decode())))
+    assert rows[0] == ["Versions", "Regions", "Time", "Amount", "Note"]
+    assert ["Actual", "North", "Apr 25", "3", ""] in rows
+    assert ["Forecast", "South", "Mar 26", "4", ""] in rows
+    assert len(rows) == 1 + 2 * 2 * 12  # the stored periods: months, no totals
+    ok(model.api.delete(request))
