@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -337,3 +338,26 @@ def test_a_line_item_subset_is_a_dimension_of_its_line_items(ann: Model) -> None
     found = ok(ann.api.post(f"{ann.base}/dimensions/{spend}/items", json={"names": ["rate"]}))
     assert [i["name"] for i in found["items"]] == ["Rate"]
     assert_error(ann.api.get(f"{ann.base}/dimensions/114999999999/items"), 404)
+
+
+def test_a_list_read_request_carries_subsets_and_selective_access(ann: Model) -> None:
+    def read(list_name: str) -> list[list[str]]:
+        started = ok(ann.api.post(ann.path(list_name, "/readRequests")))["listReadRequest"]
+        path = ann.path(list_name, f"/readRequests/{started['requestId']}")
+        deadline = time.monotonic() + 30
+        while (state := ok(ann.api.get(path))["listReadRequest"])["requestState"] != "COMPLETE":
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        pages = [
+            ann.api.get(f"{path}/pages/{n}", headers={"Accept": "text/csv"}).text
+            for n in range(state["availablePages"])
+        ]
+        ok(ann.api.delete(path))
+        return list(csv.reader(io.StringIO("".join(pages))))
+
+    accounts = read("Accounts")
+    assert accounts[0] == ["", "Parent", "Write", "Read", "Code", "Active", "Key", "Owner"]
+    assert accounts[1] == ["Acme", "", "", "", "A1", "true", "true", "Kim"]
+    teams = read("Teams")
+    assert teams[1] == ["Red", "", "", "bo@example.com", "RED"]
+    assert teams[2] == ["Blue", "", "ann@example.com, bo@example.com", "", "BLUE"]

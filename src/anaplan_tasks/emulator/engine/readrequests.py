@@ -56,7 +56,7 @@ from .. import errors
 from ..definitions import TIME, VERSIONS, ModuleDef
 from ..storage import DataReader, Store
 from .clock import Clock
-from .lists import Lists, ModelHost
+from .lists import READ_KEY, WRITE_KEY, Lists, ModelHost, subset_key
 from .modules import LINE_ITEMS_ID, Modules
 from .values import format_value
 
@@ -602,12 +602,21 @@ def _list_lines(
     names = [prop.name for prop in definition.properties]
     parent_list = definition.parent_list or definition.name
     parents = reader.item_keys(parent_list)  # code -> name
+    subsets = list(definition.subsets)
     lines = _Lines()
-    lines.write(["", "Parent", "Write", "Read", "Code", *names])
+    lines.write(["", "Parent", "Write", "Read", "Code", *subsets, *names])
     for count, (code, name, parent, props) in enumerate(reader.items(definition.name), 1):
         parent_name = parents.get(parent, parent) if parent else ""
         lines.write(
-            [name, parent_name or "", "", "", code, *[format_value(props.get(n)) for n in names]]
+            [
+                name,
+                parent_name or "",
+                str(props.get(WRITE_KEY) or ""),
+                str(props.get(READ_KEY) or ""),
+                code,
+                *["true" if props.get(subset_key(n)) else "false" for n in subsets],
+                *[format_value(props.get(n)) for n in names],
+            ]
         )
         if count % ROWS_PER_BATCH == 0:
             yield lines.take()
