@@ -454,3 +454,28 @@ def test_a_read_request_of_a_view_by_time_reads_its_months(model: Sales) -> None
     assert ["Forecast", "South", "Mar 26", "4", ""] in rows
     assert len(rows) == 1 + 2 * 2 * 12  # the stored periods: months, no totals
     ok(model.api.delete(request))
+
+
+def test_every_page_of_grid_all_pages_is_that_page_s_grid(model: Sales) -> None:
+    _write(
+        model,
+        [
+            _cell("N", "Apr 25", "Actual", 3),
+            _cell("S", "May 25", "Forecast", 4),
+            _cell("S", "May 25", "Actual", "s", "Note"),
+        ],
+    )
+    view = _views(model)["Revenue.Versions Side"]
+    path = f"{model.model_base}/views/{view}/data"
+    everything = model.api.get(path, params={"exportType": "GRID_ALL_PAGES"}).text
+    regions = [i["id"] for i in ok(model.api.get(model.items_path("Regions")))["listItems"]]
+    line_items = list(_line_items(model).values())
+    pages = [
+        model.api.get(
+            path, params={"pages": f"{model.lists['Regions']}:{region},{LINE_ITEMS}:{line_item}"}
+        ).text
+        for region in regions  # All Regions (the top level) first, then North, South
+        for line_item in line_items
+    ]
+    assert everything == "".join(pages)
+    assert pages[0].splitlines()[0].startswith("All Regions,Amount")

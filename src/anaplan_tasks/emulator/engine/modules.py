@@ -161,6 +161,9 @@ class Modules:
         """`viewer`: the caller's email when selective access applies to them (None: a
         workspace administrator, who sees and writes every item)."""
         self.viewer = viewer
+        self._grouped: dict[
+            str, tuple[list[str], dict[tuple[str, ...], list[tuple[tuple[str, ...], Any]]]]
+        ] = {}
         self.lists = Lists(host, model_id)
         self.catalog = self.lists.catalog
         self.data = self.lists.data
@@ -523,10 +526,7 @@ class Modules:
                     f"The view has {per_page * _count(page_axes)} cells; at most "
                     f"{MAX_VIEW_CELLS} can be read (use a read request)."
                 )
-            return (
-                self._grid(module, view, page_axes, dict(zip(view.pages, choice, strict=True)))
-                for choice in product(*[range(len(axis.keys)) for axis in page_axes])
-            )
+            return self._all_pages(module, view, page_axes)
         if module_id is None:
             raise errors.BadRequest(f"exportType {export_type} needs the moduleId parameter.")
         if module_id not in (self.module_id(module), module.name):
@@ -538,6 +538,43 @@ class Modules:
         grid = self._grid(module, flat, [], {})
         names = [li.name for li in module.line_items]
         return Tabular(dimensions, names, grid, single=export_type == "TABULAR_SINGLE_COLUMN")
+
+    def _all_pages(
+        self, module: ModuleDef, view: ViewDef, page_axes: Sequence[Axis]
+    ) -> Iterator[Grid]:
+        """One grid per page. The stored cells are read once, grouped by their page items, so
+        each page looks at its own group rather than at every cell again."""
+        names = [name for name in view.pages if name != LINE_ITEMS]
+        positions = [module.dimensions.index(name) for name in names]
+        width = len(module.dimensions)
+        groups: dict[tuple[str, ...], list[tuple[tuple[str, ...], dict[str, Any]]]] = {}
+        for key, values in self._stored_cells(module):
+            if len(key) == width:
+                groups.setdefault(tuple(key[p] for p in positions), []).append((key, values))
+        self._grouped[module.name] = (names, groups)
+        try:
+            for choice in product(*[range(len(axis.keys)) for axis in page_axes]):
+                yield self._grid(
+                    module, view, page_axes, dict(zip(view.pages, choice, strict=True))
+                )
+        finally:
+            self._grouped.pop(module.name, None)
+
+    def _page_cells(
+        self, module: ModuleDef, page_axes: Sequence[Axis], page_choice: Mapping[str, int]
+    ) -> Iterator[tuple[tuple[str, ...], dict[str, Any]]]:
+        """The stored cells a page may hold: every cell, or (while `_all_pages` runs) only the
+        groups whose page items the chosen page members hold."""
+        grouped = self._grouped.get(module.name)
+        if grouped is None:
+            yield from self._stored_cells(module)
+            return
+        names, groups = grouped
+        by_name = {axis.name: axis for axis in page_axes}
+        allowed = [by_name[name].leaves[page_choice[name]] for name in names]
+        for page_key, cells in groups.items():
+            if all(key in leaves for key, leaves in zip(page_key, allowed, strict=True)):
+                yield from cells
 
     def _grid(
         self,
@@ -595,7 +632,7 @@ class Modules:
                     fixed_line_item = axis.keys[page_choice[axis.name]]
                 else:
                     fixed[axis.name] = axis.keys[page_choice[axis.name]]
-        cells = self._cells(module, fixed)
+        cells = self._cells(module, fixed, self._page_cells(module, page_axes, page_choice))
         # Where each part of a cell's key comes from: a page, a row axis or a column axis.
         row_at = {axis.name: i for i, axis in enumerate(rows)}
         column_at = {axis.name: i for i, axis in enumerate(columns)}
@@ -680,7 +717,7 @@ class Modules:
                     held.setdefault(leaf, []).append(position)
             holders.append((positions[axis.name], held, axis))
         totals: dict[tuple[int, ...], dict[str, Any]] = {}
-        for key, values in self._stored_cells(module):
+        for key, values in self._page_cells(module, page_axes, page_choice):
             if len(key) != len(module.dimensions):
                 continue
             if not all(key[position] in leaves for position, leaves in page_filters):
@@ -785,11 +822,14 @@ class Modules:
                         yield tuple(switched), values
 
     def _cells(
-        self, module: ModuleDef, fixed: Mapping[str, str]
+        self,
+        module: ModuleDef,
+        fixed: Mapping[str, str],
+        stored: Iterable[tuple[tuple[str, ...], dict[str, Any]]] | None = None,
     ) -> dict[tuple[str, ...], dict[str, Any]]:
         found: dict[tuple[str, ...], dict[str, Any]] = {}
         positions = [(i, fixed[name]) for i, name in enumerate(module.dimensions) if name in fixed]
-        for key, values in self._stored_cells(module):
+        for key, values in stored if stored is not None else self._stored_cells(module):
             if all(position < len(key) and key[position] == code for position, code in positions):
                 found[key] = values
         return found
