@@ -21,10 +21,11 @@ from typing import Any
 import httpx2
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
 from anaplan_tasks.emulator.demo import (
@@ -111,7 +112,22 @@ def sign_in(driver: webdriver.Chrome, password: str = DEMO_PASSWORD) -> None:
     email.send_keys(DEMO_USER)
     driver.find_element(By.ID, "password").send_keys(password)
     driver.find_element(By.CSS_SELECTOR, 'button[value="approve"]').click()
-    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(page))
+    WebDriverWait(driver, 30).until(lambda _: _replaced(page))
+
+
+def _replaced(element: WebElement) -> bool:
+    """Whether the page holding `element` has gone. Mid-navigation, chromedriver may answer
+    "Node with given id does not belong to the document" instead of a stale reference: gone too
+    (seen once in 17 runs of the suite)."""
+    try:
+        element.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as error:
+        if "does not belong to the document" in (error.msg or ""):
+            return True
+        raise
+    return False
 
 
 class Browser:
