@@ -80,18 +80,16 @@ async def read_large(
 ) -> int:
     """Write the pages of a new read request of the object `resolve` names to a path or file
     object; the byte count."""
-    object_id = await runner.run(resolve)
-    started = await runner.run(core.start(runner.ctx, kind, object_id, export_type))
+    pages = iter_large(
+        runner,
+        kind,
+        resolve,
+        export_type,
+        workers=workers,
+        on_progress=on_progress,
+        timeout=timeout,
+    )
     try:
-        flow = core.read_pages(
-            runner.ctx,
-            kind,
-            object_id,
-            started,
-            workers=workers or DEFAULT_READ_WORKERS,
-            on_progress=on_progress,
-            timeout=timeout,
-        )
-        return await write_chunks(runner, runner.stream(flow), dest)
+        return await write_chunks(runner, pages, dest)
     finally:
-        await _forget(runner, kind, object_id, started.request_id)
+        await pages.aclose()  # deletes the request, also when the write failed

@@ -79,18 +79,16 @@ def read_large(
 ) -> int:
     """Write the pages of a new read request of the object `resolve` names to a path or file
     object; the byte count."""
-    object_id = runner.run(resolve)
-    started = runner.run(core.start(runner.ctx, kind, object_id, export_type))
+    pages = iter_large(
+        runner,
+        kind,
+        resolve,
+        export_type,
+        workers=workers,
+        on_progress=on_progress,
+        timeout=timeout,
+    )
     try:
-        flow = core.read_pages(
-            runner.ctx,
-            kind,
-            object_id,
-            started,
-            workers=workers or DEFAULT_READ_WORKERS,
-            on_progress=on_progress,
-            timeout=timeout,
-        )
-        return write_chunks(runner, runner.stream(flow), dest)
+        return write_chunks(runner, pages, dest)
     finally:
-        _forget(runner, kind, object_id, started.request_id)
+        pages.close()  # deletes the request, also when the write failed
