@@ -8,6 +8,7 @@ import asyncio
 import csv
 import io
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, cast
 
@@ -268,4 +269,36 @@ def test_a_timeout_raises_and_deletes(emulator: RunningEmulator) -> None:
         fill(client)
         with pytest.raises(TaskTimeoutError):
             client.views.read_large("Grid", io.BytesIO(), timeout=0.3)
+    assert engine_of(emulator).read_requests.existing() == []
+
+
+def test_concurrent_reads_of_one_view_each_get_their_own_request_and_the_whole_grid(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    engine_of(emulator).set_read_request_settings(
+        ReadRequestSettings(page_size=500, page_seconds=0.02)
+    )
+    with Client(**settings(emulator)) as client:
+        fill(client)
+        targets = [tmp_path / f"grid-{n}.csv" for n in range(3)]
+        with ThreadPoolExecutor(max_workers=3) as pool:  # three threads on one client
+            written = list(
+                pool.map(lambda t: client.views.read_large("Grid", t, workers=2), targets)
+            )
+
+    async def two_coroutines() -> list[bytes]:
+        async with AsyncClient(**settings(emulator)) as shared:
+
+            async def read() -> bytes:
+                return b"".join([p async for p in shared.views.iter_large("Grid", workers=2)])
+
+            return list(await asyncio.gather(read(), read()))
+
+    read_async = asyncio.run(two_coroutines())
+    for target, count in zip(targets, written, strict=True):
+        assert count == target.stat().st_size
+        assert rows(target.read_bytes()) == expected_grid()
+    assert [rows(data) for data in read_async] == [expected_grid()] * 2
+    assert requests(emulator, "POST", "/readRequests") == 5  # one request per read
+    assert requests(emulator, "DELETE", "/readRequests/{requestId}") == 5
     assert engine_of(emulator).read_requests.existing() == []
