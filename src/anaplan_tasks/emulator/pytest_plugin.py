@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pytest
 
 if TYPE_CHECKING:
-    from .engine.contract import ProgressionMode
+    from .engine.contract import ProgressionMode, TaskTimes
     from .server import RunningEmulator
 
 # The plugin is registered in every pytest run where anaplan-tasks is installed, with or without
@@ -174,6 +174,10 @@ class EmulatorHandle:
     def poll_counts(self) -> dict[str, int]:
         """Status reads per task id."""
         return self.running.control.poll_counts()
+
+    def task_times(self) -> list[TaskTimes]:
+        """When every bulk task was created, started and finished (ms), oldest first."""
+        return self.running.control.task_times()
 
     def expire_tokens(self) -> None:
         """Make every token invalid now."""

@@ -359,6 +359,25 @@ def test_polls_progression_and_poll_counts(api: httpx2.Client, demo: Demo) -> No
     assert polls[task["taskId"]] >= 3
 
 
+def test_task_times_tell_when_each_task_queued_ran_and_ended(
+    api: httpx2.Client, demo: Demo
+) -> None:
+    upload(api, demo, employees(5))
+    ok(api.put("/_emulator/progression", json={"mode": "fixed", "seconds": 0.3}))
+    tasks = import_tasks(demo)
+    first, second = start(api, tasks), start(api, tasks)
+    assert finish(api, f"{tasks}/{second['taskId']}").result.successful
+    times = {row["taskId"]: row for row in ok(api.get("/_emulator/tasks"))["tasks"]}
+    ran, queued = times[first["taskId"]], times[second["taskId"]]
+    assert ran["taskState"] == queued["taskState"] == "COMPLETE"
+    assert ran["modelId"] == demo.model_id
+    assert ran["createdMs"] <= ran["startedMs"] < ran["finishedMs"]
+    # One task at a time per model: the second waited for the first to end.
+    assert queued["createdMs"] < ran["finishedMs"] <= queued["startedMs"] < queued["finishedMs"]
+    for row in (ran, queued):
+        assert row["finishedMs"] - row["startedMs"] >= 300
+
+
 def test_cancel_a_queued_task_changes_nothing(api: httpx2.Client, demo: Demo) -> None:
     before = headcount_export(api, demo)
     upload(api, demo, employees(30))

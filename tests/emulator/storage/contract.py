@@ -157,6 +157,10 @@ class StoreContract:
         assert stored is not None
         assert (stored.state, stored.progress, stored.result_json) == ("COMPLETE", 1.0, "{}")
         assert [t.id for t in store.unfinished_tasks()] == ["T2"]
+        assert [(t.id, t.state) for t in store.all_tasks()] == [
+            ("T1", "COMPLETE"),
+            ("T2", "NOT_STARTED"),
+        ]
         assert store.task("nope") is None
 
     def test_an_idempotency_key_returns_the_first_task(self, store: Store) -> None:

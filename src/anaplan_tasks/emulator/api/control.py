@@ -10,6 +10,8 @@
 - `GET|PUT|DELETE /_emulator/faults`: `{"seed": 7, "rules": [<fault rule>, …]}` (`faults.py`).
 - `GET|DELETE /_emulator/requests`: `{"requests": {"GET /2/0/users/me": 3, …}}`, or restart.
 - `GET /_emulator/polls`: `{"polls": {"<taskId>": 4, …}}`, status reads per task.
+- `GET /_emulator/tasks`: `{"tasks": [{"taskId", "modelId", "actionId", "taskState",
+  "createdMs", "startedMs", "finishedMs"}, …]}`, every bulk task, oldest first.
 - `GET|PUT /_emulator/token-lifetime`: `{"seconds": 2100}` for tokens issued or refreshed later.
 - `POST /_emulator/tokens/expire`: make every token invalid now → 204.
 - `GET|PUT|DELETE /_emulator/rate-limit`: `{"perMinute": 600, "retryAfter": true}`: 429 once
@@ -38,7 +40,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Scope
 
-from ..engine.contract import Engine, Progression
+from ..engine.contract import Engine, Progression, TaskTimes
 from ..engine.readrequests import ReadRequestSettings
 from ..errors import BadRequest
 from .auth import TokenStore
@@ -153,6 +155,10 @@ class EmulatorControl:
     def poll_counts(self) -> dict[str, int]:
         """Status reads per task id."""
         return self.engine.poll_counts()
+
+    def task_times(self) -> list[TaskTimes]:
+        """When every bulk task was created, started and finished, oldest first."""
+        return self.engine.task_times()
 
     def request_counts(self) -> dict[str, int]:
         """Requests per `METHOD route` since the last reset."""
@@ -345,6 +351,27 @@ async def polls(request: Request) -> Response:
     return JSONResponse({"polls": counts})
 
 
+async def task_times(request: Request) -> Response:
+    """When every bulk task was created, started and finished (ms since the epoch)."""
+    times = await anyio.to_thread.run_sync(_control(request).task_times)
+    return JSONResponse(
+        {
+            "tasks": [
+                {
+                    "taskId": task.task_id,
+                    "modelId": task.model_id,
+                    "actionId": task.action_id,
+                    "taskState": task.state,
+                    "createdMs": task.created_ms,
+                    "startedMs": task.started_ms,
+                    "finishedMs": task.finished_ms,
+                }
+                for task in times
+            ]
+        }
+    )
+
+
 async def token_lifetime(request: Request) -> Response:
     """Read (GET) or change (PUT) the lifetime of tokens issued or refreshed from now."""
     control = _control(request)
@@ -408,6 +435,7 @@ def control_routes() -> list[Route]:
         Route("/_emulator/faults", faults, methods=["GET", "PUT", "DELETE"], name="control_faults"),
         Route("/_emulator/requests", requests, methods=["GET", "DELETE"], name="control_requests"),
         Route("/_emulator/polls", polls, methods=["GET"], name="control_polls"),
+        Route("/_emulator/tasks", task_times, methods=["GET"], name="control_task_times"),
         Route(
             "/_emulator/token-lifetime",
             token_lifetime,

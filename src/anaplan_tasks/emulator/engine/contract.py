@@ -94,6 +94,19 @@ ProgressionMode = Literal["real", "fixed", "polls", "manual"]
 
 
 @dataclass(frozen=True)
+class TaskTimes:
+    """When a bulk task was created, started running and finished (ms since the epoch)."""
+
+    task_id: str
+    model_id: str
+    action_id: str
+    state: str
+    created_ms: int
+    started_ms: int | None
+    finished_ms: int | None
+
+
+@dataclass(frozen=True)
 class Progression:
     """How tasks progress (a control knob for tests, moto-style).
 
@@ -320,6 +333,10 @@ class Engine(Protocol):
 
     def poll_counts(self) -> dict[str, int]:
         """Status reads per task id."""
+        ...
+
+    def task_times(self) -> list[TaskTimes]:
+        """When every bulk task was created, started and finished, oldest first."""
         ...
 
     def read_request_settings(self) -> ReadRequestSettings:

@@ -40,7 +40,7 @@ from .base import page_of
 from .catalog import ModelCatalog, structure_of, wanted_object_ids
 from .clock import Clock, SystemClock
 from .context import split_chunks
-from .contract import Page, Paged, Principal, Progression
+from .contract import Page, Paged, Principal, Progression, TaskTimes
 from .files import DEFAULT_OWNER, FilesMixin, encode_default
 from .lifecycle import Lifecycle
 from .lists import initial_item
@@ -523,6 +523,21 @@ class EmulatorEngine(FilesMixin, TasksMixin, PeopleMixin):
         """Status reads per task id."""
         with self._lock:
             return dict(self._poll_counts)
+
+    def task_times(self) -> list[TaskTimes]:
+        """When every bulk task was created, started and finished, oldest first."""
+        return [
+            TaskTimes(
+                task_id=task.id,
+                model_id=task.model_id,
+                action_id=task.action_id,
+                state=task.state,
+                created_ms=task.created_ms,
+                started_ms=task.started_ms,
+                finished_ms=task.finished_ms,
+            )
+            for task in self._store.all_tasks()
+        ]
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Wait until no task is queued or running (for tests); False on timeout."""

@@ -333,6 +333,10 @@ class Store(Protocol):
         """Tasks not COMPLETE or CANCELLED, oldest first (for recovery)."""
         ...
 
+    def all_tasks(self) -> list[TaskRecord]:
+        """Every task of every model, oldest first (for the control routes)."""
+        ...
+
     # -- model data --------------------------------------------------------------------------
     def model_data(self, model_id: str) -> ModelData:
         """The data of one model."""

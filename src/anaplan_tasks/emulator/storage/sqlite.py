@@ -1245,6 +1245,11 @@ class SqliteStore:
         )
         return [_task_record(row) for row in rows]
 
+    def all_tasks(self) -> list[TaskRecord]:
+        """Every task of every model, oldest first (for the control routes)."""
+        rows = self._meta.get().execute(f"SELECT {_TASK_COLUMNS} FROM tasks ORDER BY seq")
+        return [_task_record(row) for row in rows]
+
     # -- model data --------------------------------------------------------------------------
     def model_data(self, model_id: str) -> SqliteModelData:
         """The data of one model."""
