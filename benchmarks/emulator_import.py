@@ -93,13 +93,14 @@ def run(engine: EmulatorEngine, rows: int) -> dict[str, float]:
         task = engine.start_task(
             principal, model.id, "imports", import_id, TaskStart(locale_name="en_US")
         )
-        while True:
-            status = engine.task(principal, model.id, "imports", import_id, task.id)
-            if status.task_state in ("COMPLETE", "CANCELLED"):
-                break
-            time.sleep(0.01)
+        # Woken when the task ends (no status reads competing with the import for the CPU).
+        if not engine.wait_idle(timeout=3600):
+            raise SystemExit(f"{name} did not finish within an hour")
         elapsed = time.perf_counter() - begin
-        summary = status.result.details[0].text if status.task_state == "COMPLETE" else "?"
+        status = engine.task(principal, model.id, "imports", import_id, task.id)
+        if status.task_state != "COMPLETE" or status.current_step != "Complete.":
+            raise SystemExit(f"{name} did not run: {status.current_step}")
+        summary = status.result.details[0].text
         print(
             f"{name}: {rows:,} rows in {elapsed:.2f} s = {rows / elapsed:,.0f} rows/s ({summary})"
         )

@@ -358,3 +358,54 @@ def test_progress_follows_the_rows_parsed(engine: EmulatorEngine, dev: DemoModel
     assert 0 < progress[0] < 0.2
     assert progress[-1] == 1.0
     assert live.seen[0][1] == "Processing row 1024"
+
+
+def test_a_process_imports_cells_by_the_names_of_items_its_list_import_just_made(
+    engine: EmulatorEngine,
+) -> None:
+    # One task, one transaction: the module import's parser (a thread of its own) looks the
+    # item names up while they are still uncommitted; codes and names mix, and a name that is
+    # another item's code means that code.
+    engine.load_definition(
+        """
+{"users": [{"email": "p@example.com", "password": "p"}],
+ "workspaces": [{"name": "P", "admins": ["p@example.com"], "models": [{
+   "name": "Plan",
+   "lists": [{"name": "Products"}],
+   "modules": [{"name": "Sales", "dimensions": ["Products"],
+                "line_items": [{"name": "Units"}]}],
+   "files": [{"name": "products.csv"}, {"name": "sales.csv"}],
+   "imports": [
+     {"name": "Load Products", "file": "products.csv", "target_list": "Products",
+      "mapping": {"code": "Code", "name": "Name"}},
+     {"name": "Load Sales", "file": "sales.csv", "target_module": "Sales",
+      "mapping": {"Products": "Product", "Units": "Units"}}],
+   "processes": [{"name": "Nightly", "actions": ["Load Products", "Load Sales"]}]}]}]}
+""",
+        source="process.json",
+    )
+    principal = engine.authenticate_basic("p@example.com", "p")
+    assert principal is not None
+    model_id = engine.models(principal, None, Page()).items[0].id
+    files = {f.name: f.id for f in engine.files(principal, model_id, Page()).items}
+    products = b"Code,Name\n" + b"".join(b"P%d,Product %d\n" % (n, n) for n in range(5000))
+    products += b"X1,P7\n"  # X1's name is P7's code
+    sales = b"Product,Units\nProduct 12,12\nP13,13\nP7,7\nProduct 4999,4999\nNo Such,1\n"
+    for name, data in (("products.csv", products), ("sales.csv", sales)):
+        engine.set_chunk_count(principal, model_id, files[name], 1)
+        engine.put_chunk(principal, model_id, files[name], 0, data)
+    process_id = engine.processes(principal, model_id, Page()).items[0].id
+
+    task = engine.start_task(principal, model_id, "processes", process_id, TaskStart("en_US"))
+    engine.wait_idle()
+    done = engine.task(principal, model_id, "processes", process_id, task.id)
+    assert isinstance(done, CompletedTask)
+    cells = dict(engine.model_data(model_id).cells("Sales"))
+    assert cells == {
+        ("P12",): {"Units": 12.0},
+        ("P13",): {"Units": 13.0},
+        ("P7",): {"Units": 7.0},
+        ("P4999",): {"Units": 4999.0},
+    }
+    sales_result = done.result.nested_results[1]
+    assert sales_result.details[0].value_map["failureCount"] == 1

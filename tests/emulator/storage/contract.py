@@ -195,6 +195,59 @@ class StoreContract:
         assert data.item_keys("L") == {"a": "Alpha", "b": "Beta", "c": "c"}
         assert data.items_where("L", "B", True) == ["a"]
 
+    def test_item_lookup_finds_items_by_code_then_by_name(self, store: Store) -> None:
+        data = store.model_data(MODEL)
+        with data.transaction() as txn:
+            txn.upsert_items(
+                "L",
+                with_name=True,
+                with_parent=False,
+                properties=[],
+                # b's name is a's code: the code wins. Two items share the name "Twin".
+                rows=[("a", "Alpha"), ("b", "a"), ("c", "Twin"), ("d", "Twin")],
+            )
+        lookup = data.item_lookup("L")
+        assert [lookup[text] for text in ("a", "b", "Alpha", "Twin")] == ["a", "b", "a", "d"]
+        assert "Alpha" in lookup
+        assert "c" in lookup
+        assert "nope" not in lookup
+        with pytest.raises(KeyError):
+            lookup["nope"]
+
+    def test_item_lookup_reads_names_from_another_thread_during_writes(self, store: Store) -> None:
+        # An import's read-ahead thread looks names up while the transaction writes: it sees
+        # the transaction's own items (a process's list import before a module import).
+        data = store.model_data(MODEL)
+        found: list[str] = []
+        errors: list[BaseException] = []
+        with data.transaction() as txn:
+            txn.upsert_items(
+                "L",
+                with_name=True,
+                with_parent=False,
+                properties=[],
+                rows=[(f"c{n}", f"Name {n}") for n in range(20_000)],
+            )
+            lookup = txn.item_lookup("L")
+
+            def parse() -> None:
+                try:
+                    found.extend(lookup[f"Name {n}"] for n in range(0, 20_000, 97))
+                except BaseException as error:
+                    errors.append(error)
+
+            parser = threading.Thread(target=parse)
+            parser.start()
+            txn.write_cells(
+                "M",
+                line_items=[("X", "json")],
+                rows=((f"c{n}", float(n)) for n in range(50_000)),
+            )
+            parser.join()
+        assert errors == []
+        assert found == [f"c{n}" for n in range(0, 20_000, 97)]
+        assert len(list(data.cells("M"))) == 50_000
+
     def test_cells_merge_by_line_item_name(self, store: Store) -> None:
         data = store.model_data(MODEL)
         with data.transaction() as txn:

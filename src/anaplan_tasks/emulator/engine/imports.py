@@ -34,7 +34,7 @@ from ..definitions import (
     PropertyDef,
 )
 from ..jsontext import is_number
-from ..storage import KEY_SEPARATOR
+from ..storage import KEY_SEPARATOR, ItemLookup
 from . import results
 from .context import ActionContext, ActionOutcome, split_chunks
 from .csvsource import ChunkStream, codec_of, csv_records, undecodable_lines
@@ -427,7 +427,7 @@ class _ModuleImport:
             p.entity_type: p.entity_name for p in ctx.mapping if p.import_id in (None, import_id)
         }
         # Per dimension: a source column (index) and code lookup, or a fixed code.
-        self.dimensions: list[tuple[str, int | None, dict[str, str]]] = []
+        self.dimensions: list[tuple[str, int | None, ItemLookup]] = []
         self.fixed_codes: dict[str, str] = {}
         for dimension in module.dimensions:
             codes = _code_lookup(ctx, dimension)
@@ -435,14 +435,13 @@ class _ModuleImport:
                 index = _column_index(source, mapping[dimension], dimension)
                 self.dimensions.append((dimension, index, codes))
             elif dimension in fixed:
-                code = codes.get(fixed[dimension])
-                if code is None:
+                if fixed[dimension] not in codes:
                     raise ImportAborted(
                         "failedToLocateEntity",
                         f"Mapping parameter: item {fixed[dimension]!r} not located in "
                         f"{dimension} list.",
                     )
-                self.dimensions.append((dimension, None, {"": code}))
+                self.dimensions.append((dimension, None, {"": codes[fixed[dimension]]}))
             else:
                 raise ImportAborted(
                     "moduleImportDimensionIdentifiersUnmapped",
@@ -573,14 +572,17 @@ def _value_columns(
 
 
 def _members(ctx: ActionContext, list_name: str) -> set[str]:
-    members = set(ctx.txn.item_lookup(list_name))
+    """The codes and names of a list's items (and its top level)."""
+    items = ctx.txn.item_keys(list_name)
+    members = set(items)
+    members.update(items.values())
     lst = ctx.catalog.list_def(list_name)
     if lst is not None and lst.top_level:
         members.add(lst.top_level)
     return members
 
 
-def _code_lookup(ctx: ActionContext, list_name: str) -> dict[str, str]:
+def _code_lookup(ctx: ActionContext, list_name: str) -> ItemLookup:
     """Source text → stored key of a dimension: a list item's code (by code or name), a month's
     label (as written or in any case: `Jan 25`, `JAN 25`), a version's name."""
     if list_name == TIME:

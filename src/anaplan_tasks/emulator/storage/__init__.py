@@ -2,7 +2,15 @@
 CloudWorks' own tables (`CloudWorksStore`)."""
 
 from .cloudworks import CloudWorksStore
-from .protocol import DataReader, DataTransaction, FileReader, FileSnapshot, ModelData, Store
+from .protocol import (
+    DataReader,
+    DataTransaction,
+    FileReader,
+    FileSnapshot,
+    ItemLookup,
+    ModelData,
+    Store,
+)
 from .records import (
     OBJECT_ID_PREFIX,
     DumpRecord,
@@ -27,6 +35,7 @@ __all__ = [
     "FileReader",
     "FileSnapshot",
     "GrantRecord",
+    "ItemLookup",
     "ModelData",
     "ModelRecord",
     "ObjectKind",

@@ -41,6 +41,19 @@ ValueKind = str
 `boolean` (a `"true"`/`"false"` string stored as a JSON boolean)."""
 
 
+class ItemLookup(Protocol):
+    """A list's items by code or by name: `lookup[text]` is the item's code (KeyError when no
+    item has that code or name; where one item's code is another's name, the code wins)."""
+
+    def __getitem__(self, text: str, /) -> str:
+        """The code of the item whose code or name is `text`."""
+        ...
+
+    def __contains__(self, text: object, /) -> bool:
+        """Whether an item has `text` as its code or name."""
+        ...
+
+
 class DataReader(Protocol):
     """Reads of one model's data."""
 
@@ -48,9 +61,13 @@ class DataReader(Protocol):
         """Every item of a list as `code → name`, in list order."""
         ...
 
-    def item_lookup(self, list_name: str) -> dict[str, str]:
-        """Every item of a list by code and by name, as `code or name → code` (where one
-        item's code is another's name, the code wins)."""
+    def item_lookup(self, list_name: str) -> ItemLookup:
+        """Every item of a list by code and by name (see `ItemLookup`).
+
+        The names may be read when first needed, so use the lookup while the list does not
+        change (during one import). It may be used from another thread while the caller writes
+        in the same transaction (an import's read-ahead parser): the store keeps that safe.
+        """
         ...
 
     def items(self, list_name: str) -> Iterator[tuple[str, str, str | None, dict[str, Any]]]:

@@ -41,8 +41,8 @@ import shutil
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -165,17 +165,53 @@ _BULK_ROWS = 8192
 
 
 def _execute_in_batches(
-    connection: sqlite3.Connection, sql: str, rows: Iterable[Sequence[Any]]
+    connection: sqlite3.Connection,
+    sql: str,
+    rows: Iterable[Sequence[Any]],
+    guard: threading.Lock,
 ) -> None:
     """Run `sql`, an INSERT … SELECT … FROM json_each(?1), once per batch of `rows`.
 
     One statement per batch instead of one per row: SQLite reads the batch's JSON and writes
     its rows in one step, without the GIL, so the thread producing the next rows (the import's
-    CSV parser) runs meanwhile.
+    CSV parser) runs meanwhile. Each statement holds `guard`, which that thread takes to read
+    through the same connection (an `ItemLookup` reading names).
     """
     iterator = iter(rows)
     while batch := list(itertools.islice(iterator, _BULK_ROWS)):
-        connection.execute(sql, (json.dumps(batch, allow_nan=False),))
+        text = json.dumps(batch, allow_nan=False)
+        with guard:
+            connection.execute(sql, (text,))
+
+
+class _ItemLookup(dict[str, str]):
+    """A list's items by code (`code → code`, read at once) and by name (read on the first text
+    that is not a code): most files name items by code, and a million names cost a second."""
+
+    def __init__(self, codes: list[str], read_names: Callable[[], dict[str, str]]):
+        super().__init__(zip(codes, codes, strict=True))
+        self._read_names = read_names
+        self._names: dict[str, str] | None = None
+        self._loading = threading.Lock()
+
+    def _by_name(self) -> dict[str, str]:
+        with self._loading:
+            if self._names is None:
+                self._names = self._read_names()
+            return self._names
+
+    def __missing__(self, text: str) -> str:
+        return self._by_name()[text]
+
+    def __contains__(self, text: object) -> bool:
+        return dict.__contains__(self, text) or text in self._by_name()
+
+    def get(self, text: str, default: str | None = None, /) -> str | None:  # type: ignore[override]
+        """The code of the item whose code or name is `text`, else `default`."""
+        try:
+            return self[text]
+        except KeyError:
+            return default
 
 
 def _sql_string(text: str) -> str:
@@ -243,8 +279,11 @@ class _Connections:
 
 
 class _SqliteReader:
-    def __init__(self, get: Any):
+    def __init__(self, get: Any, guard: AbstractContextManager[object] | None = None):
         self._get = get
+        # Held around a read that another thread may make through a connection shared with
+        # the writer (a transaction's); readers with a connection per thread need none.
+        self._guard = guard if guard is not None else nullcontext()
 
     def item_keys(self, list_name: str) -> dict[str, str]:
         rows = self._get().execute(
@@ -252,14 +291,25 @@ class _SqliteReader:
         )
         return dict(rows)
 
-    def item_lookup(self, list_name: str) -> dict[str, str]:
-        # Names first, then codes: dict() keeps the last value of a key, so a code wins.
-        rows = self._get().execute(
-            "SELECT name, code FROM items WHERE list=?1 "
-            "UNION ALL SELECT code, code FROM items WHERE list=?1",
-            (list_name,),
-        )
-        return dict(rows)
+    def item_lookup(self, list_name: str) -> _ItemLookup:
+        with self._guard:
+            (codes,) = (
+                self._get()
+                .execute("SELECT json_group_array(code) FROM items WHERE list=?", (list_name,))
+                .fetchone()
+            )
+
+        def read_names() -> dict[str, str]:
+            # Codes are looked up first, so where a name is another item's code, the code wins.
+            # In the thread that asks (a reader's connection is per thread; a transaction's is
+            # shared, under its guard).
+            with self._guard:
+                rows = self._get().execute(
+                    "SELECT name, code FROM items WHERE list=? ORDER BY rowid", (list_name,)
+                )
+                return dict(rows)
+
+        return _ItemLookup(json.loads(codes), read_names)
 
     def items(self, list_name: str) -> Iterator[tuple[str, str, str | None, dict[str, Any]]]:
         cursor = self._get().execute(
@@ -353,7 +403,8 @@ _KEYS_PER_QUERY = 500
 
 class _SqliteTransaction(_SqliteReader):
     def __init__(self, connection: sqlite3.Connection):
-        super().__init__(lambda: connection)
+        self._lock = threading.Lock()
+        super().__init__(lambda: connection, self._lock)
         self._connection = connection
 
     def upsert_items(
@@ -386,7 +437,7 @@ class _SqliteTransaction(_SqliteReader):
             f"json_patch('{{}}', {props_sql}) FROM json_each(?1) WHERE true "
             f"ON CONFLICT(list, code) DO UPDATE SET {', '.join(updates)}"
         )
-        _execute_in_batches(self._connection, sql, rows)
+        _execute_in_batches(self._connection, sql, rows, self._lock)
 
     def write_cells(
         self,
@@ -402,7 +453,7 @@ class _SqliteTransaction(_SqliteReader):
             "FROM json_each(?1) WHERE true "
             "ON CONFLICT(module, key) DO UPDATE SET vals = json_patch(vals, excluded.vals)"
         )
-        _execute_in_batches(self._connection, sql, rows)
+        _execute_in_batches(self._connection, sql, rows, self._lock)
 
     def delete_items(
         self, list_name: str, codes: Sequence[str], modules: Sequence[tuple[str, int]]
