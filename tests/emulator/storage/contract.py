@@ -10,6 +10,7 @@ import pytest
 from anaplan_tasks.emulator.definitions import FileDef, ModelDef
 from anaplan_tasks.emulator.storage import (
     DumpRecord,
+    EncodedRows,
     GrantRecord,
     ModelRecord,
     Store,
@@ -247,6 +248,33 @@ class StoreContract:
         assert errors == []
         assert found == [f"c{n}" for n in range(0, 20_000, 97)]
         assert len(list(data.cells("M"))) == 50_000
+
+    def test_encoded_rows_write_what_the_rows_would(self, store: Store) -> None:
+        data = store.model_data(MODEL)
+        items = [
+            (f"i{n}", f"Item {n}", float(n), "true" if n % 2 else "false") for n in range(20_000)
+        ]
+        with data.transaction() as txn:
+            txn.upsert_items(
+                "L",
+                with_name=True,
+                with_parent=False,
+                properties=[("N", "json"), ("B", "boolean")],
+                rows=EncodedRows(txn.encode_rows(iter(items))),
+            )
+            txn.write_cells(
+                "M",
+                line_items=[("X", "json")],
+                rows=EncodedRows(txn.encode_rows((code, n) for code, _, n, _ in items)),
+            )
+        assert list(data.items("L"))[-1] == (
+            "i19999",
+            "Item 19999",
+            None,
+            {"N": 19999.0, "B": True},
+        )
+        assert len(data.item_keys("L")) == 20_000
+        assert list(data.cells("M"))[:2] == [(("i0",), {"X": 0.0}), (("i1",), {"X": 1.0})]
 
     def test_cells_merge_by_line_item_name(self, store: Store) -> None:
         data = store.model_data(MODEL)

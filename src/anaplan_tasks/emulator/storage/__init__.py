@@ -5,6 +5,7 @@ from .cloudworks import CloudWorksStore
 from .protocol import (
     DataReader,
     DataTransaction,
+    EncodedRows,
     FileReader,
     FileSnapshot,
     ItemLookup,
@@ -32,6 +33,7 @@ __all__ = [
     "DataReader",
     "DataTransaction",
     "DumpRecord",
+    "EncodedRows",
     "FileReader",
     "FileSnapshot",
     "GrantRecord",

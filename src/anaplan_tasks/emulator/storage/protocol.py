@@ -117,8 +117,24 @@ class DataReader(Protocol):
         ...
 
 
+class EncodedRows:
+    """Rows a bulk write takes already encoded, batch by batch (from
+    `DataTransaction.encode_rows`): the encoding then runs in the thread that produced them."""
+
+    def __init__(self, batches: Iterable[str]):
+        self.batches = batches
+
+
 class DataTransaction(DataReader, Protocol):
     """Writes of one task: all visible to its own reads, none to others until commit."""
+
+    def encode_rows(self, rows: Iterable[Sequence[Any]]) -> Iterator[str]:
+        """`rows` encoded for a bulk write (`upsert_items`, `write_cells`), one batch at a time.
+
+        An import produces its rows in a thread of its own and encodes them there too, so the
+        write's thread spends its time in the store (`EncodedRows(batches)`).
+        """
+        ...
 
     def upsert_items(
         self,
@@ -127,7 +143,7 @@ class DataTransaction(DataReader, Protocol):
         with_name: bool,
         with_parent: bool,
         properties: Sequence[tuple[str, ValueKind]],
-        rows: Iterable[Sequence[Any]],
+        rows: Iterable[Sequence[Any]] | EncodedRows,
     ) -> None:
         """Create or update items from rows `(code, [name], [parent], *property values)`.
 
@@ -141,7 +157,7 @@ class DataTransaction(DataReader, Protocol):
         module: str,
         *,
         line_items: Sequence[tuple[str, ValueKind]],
-        rows: Iterable[Sequence[Any]],
+        rows: Iterable[Sequence[Any]] | EncodedRows,
     ) -> None:
         """Write cell rows `(dimension key, *line item values)`; the key joins codes with \\x1f."""
         ...

@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from ..definitions import ModelDef
+from .protocol import EncodedRows
 from .records import (
     OBJECT_ID_PREFIX,
     DumpRecord,
@@ -164,22 +165,29 @@ _BULK_ROWS = 8192
 """Rows per statement of a bulk write (one JSON array each)."""
 
 
+def _encode_rows(rows: Iterable[Sequence[Any]]) -> Iterator[str]:
+    """Rows as the JSON arrays `_execute_in_batches` takes, `_BULK_ROWS` per array."""
+    iterator = iter(rows)
+    while batch := list(itertools.islice(iterator, _BULK_ROWS)):
+        yield json.dumps(batch, allow_nan=False)
+
+
 def _execute_in_batches(
     connection: sqlite3.Connection,
     sql: str,
-    rows: Iterable[Sequence[Any]],
+    rows: Iterable[Sequence[Any]] | EncodedRows,
     guard: threading.Lock,
 ) -> None:
     """Run `sql`, an INSERT … SELECT … FROM json_each(?1), once per batch of `rows`.
 
     One statement per batch instead of one per row: SQLite reads the batch's JSON and writes
     its rows in one step, without the GIL, so the thread producing the next rows (the import's
-    CSV parser) runs meanwhile. Each statement holds `guard`, which that thread takes to read
-    through the same connection (an `ItemLookup` reading names).
+    CSV parser, which encodes them too when it passes `EncodedRows`) runs meanwhile. Each
+    statement holds `guard`, which that thread takes to read through the same connection (an
+    `ItemLookup` reading names).
     """
-    iterator = iter(rows)
-    while batch := list(itertools.islice(iterator, _BULK_ROWS)):
-        text = json.dumps(batch, allow_nan=False)
+    batches = rows.batches if isinstance(rows, EncodedRows) else _encode_rows(rows)
+    for text in batches:
         with guard:
             connection.execute(sql, (text,))
 
@@ -407,6 +415,9 @@ class _SqliteTransaction(_SqliteReader):
         super().__init__(lambda: connection, self._lock)
         self._connection = connection
 
+    def encode_rows(self, rows: Iterable[Sequence[Any]]) -> Iterator[str]:
+        return _encode_rows(rows)
+
     def upsert_items(
         self,
         list_name: str,
@@ -414,7 +425,7 @@ class _SqliteTransaction(_SqliteReader):
         with_name: bool,
         with_parent: bool,
         properties: Sequence[tuple[str, str]],
-        rows: Iterable[Sequence[Any]],
+        rows: Iterable[Sequence[Any]] | EncodedRows,
     ) -> None:
         # Fields of each row, numbered: 1 code, then name, parent and properties as mapped. A
         # new item without a mapped name takes its code as its name.
@@ -444,7 +455,7 @@ class _SqliteTransaction(_SqliteReader):
         module: str,
         *,
         line_items: Sequence[tuple[str, str]],
-        rows: Iterable[Sequence[Any]],
+        rows: Iterable[Sequence[Any]] | EncodedRows,
     ) -> None:
         vals_sql, _ = _json_object_sql(line_items, 2)
         sql = (
