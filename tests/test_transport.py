@@ -1,16 +1,20 @@
 """The HTTP boundary: httpx2 exceptions become TransportError, recording whether anything left.
 
 Connection failures cannot be provoked reliably by the emulator, so these use httpx2's
-MockTransport; everything else is tested against the emulator in tests/client.
+MockTransport; the read size is seen from a raw socket server; everything else is tested
+against the emulator in tests/client.
 """
 
 from __future__ import annotations
+
+import socket
+import threading
 
 import httpx2
 import pytest
 
 from anaplan_tasks._core.flow import Request
-from anaplan_tasks._transport import AsyncTransport, SyncTransport
+from anaplan_tasks._transport import READ_BYTES, AsyncTransport, SyncTransport
 from anaplan_tasks.errors import TransportError
 
 URL = "https://api.test/2/0/workspaces"
@@ -82,3 +86,56 @@ def test_a_callers_own_client_is_left_open() -> None:
     transport.close()
     assert not own.is_closed
     own.close()
+
+
+def _serve_bodies(bodies: list[bytes]) -> tuple[str, threading.Thread]:
+    """A raw HTTP/1.1 server answering `bodies`, one per request, on one keep-alive
+    connection, each in a single send (so reads can be as wide as the client asks)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve() -> None:
+        connection, _ = listener.accept()
+        with connection, listener:
+            pending = b""
+            for body in bodies:
+                while b"\r\n\r\n" not in pending:
+                    pending += connection.recv(65536)
+                _, pending = pending.split(b"\r\n\r\n", 1)
+                head = f"HTTP/1.1 200 OK\r\ncontent-length: {len(body)}\r\n\r\n".encode()
+                connection.sendall(head + body)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return f"http://127.0.0.1:{port}/chunks", thread
+
+
+BODIES = [bytes([n]) * (4 << 20) + b"end %d" % n for n in range(2)]
+
+
+def test_our_connections_read_wider_than_httpx2s_64_kb_and_stay_in_step() -> None:
+    url, server = _serve_bodies(BODIES)
+    transport = SyncTransport(timeout=10, connect_timeout=5)
+    for body in BODIES:  # two answers on one connection: no byte read past its answer is lost
+        response = transport.send(Request("GET", url, stream=True))
+        pieces = []
+        while piece := transport.read(response.stream):
+            pieces.append(piece)
+        assert b"".join(pieces) == body
+        assert 64 * 1024 < max(map(len, pieces)) <= READ_BYTES
+    transport.close()
+    server.join(5)
+
+
+async def test_async_connections_read_as_wide() -> None:
+    url, server = _serve_bodies(BODIES)
+    transport = AsyncTransport(timeout=10, connect_timeout=5)
+    for body in BODIES:
+        response = await transport.send(Request("GET", url, stream=True))
+        pieces = []
+        while piece := await transport.read(response.stream):
+            pieces.append(piece)
+        assert b"".join(pieces) == body
+        assert 64 * 1024 < max(map(len, pieces)) <= READ_BYTES
+    await transport.aclose()
+    server.join(5)
