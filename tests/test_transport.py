@@ -14,7 +14,8 @@ import httpx2
 import pytest
 
 from anaplan_tasks._core.flow import Request
-from anaplan_tasks._transport import READ_BYTES, AsyncTransport, SyncTransport
+from anaplan_tasks._transport import AsyncTransport, SyncTransport
+from anaplan_tasks._widereads import READ_BYTES
 from anaplan_tasks.errors import TransportError
 
 URL = "https://api.test/2/0/workspaces"
