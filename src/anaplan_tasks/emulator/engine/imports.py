@@ -19,6 +19,7 @@ import csv
 import io
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -284,15 +285,13 @@ class _ListImport:
                 parents = set(existing) | set(existing.values())
             if self.target.top_level:
                 parents.add(self.target.top_level)
-        # Parsed, converted and encoded in the read-ahead thread; written in this one.
-        encoded = ctx.txn.encode_rows(self._rows(existing, parents))
-        with read_ahead(encoded, batch=1) as batches:
+        with _encoded_ahead(ctx, self._rows(existing, parents)) as rows:
             ctx.txn.upsert_items(
                 self.target.name,
                 with_name=self.name_index is not None,
                 with_parent=self.parent_index is not None,
                 properties=[(p.name, storage_kind(p.format)) for p in self.properties],
-                rows=EncodedRows(batches),
+                rows=rows,
             )
         ctx.tick(1.0, "Processed.")
         return self._outcome()
@@ -457,13 +456,11 @@ class _ModuleImport:
         self.width = len(source.header) if source.header else 0
 
     def run(self) -> ActionOutcome:
-        # Parsed, converted and encoded in the read-ahead thread; written in this one.
-        encoded = self.ctx.txn.encode_rows(self._rows())
-        with read_ahead(encoded, batch=1) as batches:
+        with _encoded_ahead(self.ctx, self._rows()) as rows:
             self.ctx.txn.write_cells(
                 self.module.name,
                 line_items=[(li.name, storage_kind(li.format)) for li in self.line_items],
-                rows=EncodedRows(batches),
+                rows=rows,
             )
         self.ctx.tick(1.0, "Processed.")
         failed = len(self.rejected.rows)
@@ -554,6 +551,14 @@ class _ModuleImport:
                     )
                 )
         return problems
+
+
+@contextmanager
+def _encoded_ahead(ctx: ActionContext, rows: Iterator[tuple[Any, ...]]) -> Iterator[EncodedRows]:
+    """`rows` parsed, converted and encoded for the store in a read-ahead thread, for one bulk
+    write in this thread (which then only runs the store's statements)."""
+    with read_ahead(ctx.txn.encode_rows(rows), batch=1) as batches:
+        yield EncodedRows(batches)
 
 
 def _value_columns(
