@@ -89,15 +89,15 @@ def test_a_callers_own_client_is_left_open() -> None:
     own.close()
 
 
-def _serve_bodies(bodies: list[bytes]) -> tuple[str, threading.Thread]:
-    """A raw HTTP/1.1 server answering `bodies`, one per request, on one keep-alive
-    connection, each in a single send (so reads can be as wide as the client asks)."""
+def _serve_bodies(bodies: list[bytes], connections: int = 1) -> tuple[str, threading.Thread]:
+    """A raw HTTP/1.1 server answering `bodies`, one per request, on each of `connections`
+    keep-alive connections (served at once), each in a single send (so reads can be as wide
+    as the client asks)."""
     listener = socket.create_server(("127.0.0.1", 0))
     port = listener.getsockname()[1]
 
-    def serve() -> None:
-        connection, _ = listener.accept()
-        with connection, listener:
+    def answer(connection: socket.socket) -> None:
+        with connection:
             pending = b""
             for body in bodies:
                 while b"\r\n\r\n" not in pending:
@@ -105,6 +105,17 @@ def _serve_bodies(bodies: list[bytes]) -> tuple[str, threading.Thread]:
                 _, pending = pending.split(b"\r\n\r\n", 1)
                 head = f"HTTP/1.1 200 OK\r\ncontent-length: {len(body)}\r\n\r\n".encode()
                 connection.sendall(head + body)
+
+    def serve() -> None:
+        with listener:
+            workers = [
+                threading.Thread(target=answer, args=(listener.accept()[0],), daemon=True)
+                for _ in range(connections)
+            ]
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join()
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
@@ -139,4 +150,29 @@ async def test_async_connections_read_as_wide() -> None:
         assert b"".join(pieces) == body
         assert 64 * 1024 < max(map(len, pieces)) <= READ_BYTES
     await transport.aclose()
+    server.join(5)
+
+
+def test_two_threads_on_one_transport_each_read_their_own_answers_whole() -> None:
+    url, server = _serve_bodies(BODIES, connections=2)
+    transport = SyncTransport(timeout=10, connect_timeout=5)
+    received: list[list[bytes]] = [[], []]
+    started = threading.Barrier(2)
+
+    def download(slot: int) -> None:
+        started.wait()
+        for _ in BODIES:
+            response = transport.send(Request("GET", url, stream=True))
+            pieces = []
+            while piece := transport.read(response.stream):
+                pieces.append(piece)
+            received[slot].append(b"".join(pieces))
+
+    threads = [threading.Thread(target=download, args=(slot,)) for slot in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert received == [BODIES, BODIES]
+    transport.close()
     server.join(5)
