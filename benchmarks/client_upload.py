@@ -5,10 +5,11 @@ sign-in, the file listing, the chunk count and every chunk `PUT` (read whole, th
 its time is the client's own: reading the file and compressing it (isal level 1, the client's
 upload workers). The emulator (`--demo`, in its own process; `--memory` by default, `--data` for
 a store on disk with fsync) also decompresses each chunk, checks it and stores it durably before
-answering. Each upload runs in a fresh client process; wall time is the best of `--repeat`, and
-"server CPU" what the server process used meanwhile.
+answering. Each upload runs in a fresh client process, the two servers in turns (`--repeat` runs
+each), so that a shared machine's drift touches both alike; it prints the best and median wall
+times and their ratios, and the CPU each server process used meanwhile.
 
-    PYTHONPATH=src .venv/bin/python benchmarks/client_upload.py [--megabytes 200] [--repeat 3]
+    PYTHONPATH=src .venv/bin/python benchmarks/client_upload.py [--repeat 7] [--data] [--pin]
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import argparse
 import json
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -105,36 +107,58 @@ def _upload(base_url: str, ids: str, csv_path: Path) -> tuple[float, float]:
     return seconds, cpu
 
 
-def _best(name: str, base_url: str, ids: str, pid: int, csv_path: Path, repeat: int) -> float:
-    runs = []
-    cpus = []
-    client_cpus = []
-    for _ in range(repeat):
-        before = process_cpu_seconds(pid) or 0.0
-        command = [sys.executable, __file__, "--worker", base_url, "--ids", ids, "--csv"]
-        done = subprocess.run([*command, str(csv_path)], capture_output=True, text=True)
-        if done.returncode != 0:
-            raise RuntimeError(done.stderr[-2000:])
-        cpus.append((process_cpu_seconds(pid) or 0.0) - before)
-        seconds, client_cpu = done.stdout.strip().splitlines()[-1].split()
-        runs.append(float(seconds))
-        client_cpus.append(float(client_cpu))
-    shown = ", ".join(f"{seconds:.2f}" for seconds in runs)
+CLIENT_CPU, SERVER_CPU = 0, 1
+"""With `--pin`: the client's core and the server's."""
+
+
+def _pin(pid: int, cpu: int) -> None:
+    """Keep every thread of process `pid` on one core (threads it starts later inherit it)."""
+    for thread in os.listdir(f"/proc/{pid}/task"):
+        os.sched_setaffinity(int(thread), {cpu})
+
+
+def _one(
+    base_url: str, ids: str, pid: int, csv_path: Path, pin: bool = False
+) -> tuple[float, float, float]:
+    """One upload in a fresh client process: wall seconds, server CPU, client CPU."""
+    before = process_cpu_seconds(pid) or 0.0
+    command = [sys.executable, __file__, "--worker", base_url, "--ids", ids, "--csv"]
+    if pin:
+        command = ["taskset", "--cpu-list", str(CLIENT_CPU), *command]
+    done = subprocess.run([*command, str(csv_path)], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr[-2000:])
+    server_cpu = (process_cpu_seconds(pid) or 0.0) - before
+    seconds, client_cpu = done.stdout.strip().splitlines()[-1].split()
+    return float(seconds), server_cpu, float(client_cpu)
+
+
+def _report(name: str, runs: list[tuple[float, float, float]]) -> tuple[float, float]:
+    """Print one server's runs; its best and median wall time."""
+    walls = [wall for wall, _, _ in runs]
+    servers = [server for _, server, _ in runs]
+    clients = [client for _, _, client in runs]
+    shown = ", ".join(f"{wall:.2f}" for wall in walls)
     print(
-        f"{name:<28} best {min(runs):6.2f} s  (runs {shown})  "
-        f"server CPU {min(cpus):5.2f}-{max(cpus):5.2f} s  "
-        f"client CPU {min(client_cpus):5.2f}-{max(client_cpus):5.2f} s",
+        f"{name:<22} best {min(walls):5.2f} s  median {statistics.median(walls):5.2f} s  "
+        f"(runs {shown})  server CPU {statistics.median(servers):4.2f} s  "
+        f"client CPU {statistics.median(clients):4.2f} s (medians)",
         flush=True,
     )
-    return min(runs)
+    return min(walls), statistics.median(walls)
 
 
 def main() -> None:
     """Measure the do-nothing server, then the emulator, with the same file."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--megabytes", type=int, default=200)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--data", action="store_true", help="emulator store on disk (fsync)")
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help=f"client on core {CLIENT_CPU}, server on core {SERVER_CPU}: the server's own core",
+    )
     parser.add_argument("--emulator-python", default=sys.executable)
     parser.add_argument("--worker")
     parser.add_argument("--ids")
@@ -150,25 +174,38 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         csv_path = Path(scratch) / "employees.csv"
         size = write_employees_csv(csv_path, options.megabytes)
-        print(f"file: {size / 1e6:.0f} MB, best of {options.repeat}")
+        print(f"file: {size / 1e6:.0f} MB, {options.repeat} runs each, taken in turns")
         port_file = Path(scratch) / "port"
         server = subprocess.Popen([sys.executable, __file__, "--serve", str(port_file)])
+        data = Path(scratch) / "data" if options.data else None
         try:
             while not port_file.exists() or not port_file.read_text():
                 time.sleep(0.05)
             null_url = f"http://127.0.0.1:{port_file.read_text()}"
-            ids = f"{NULL_WORKSPACE},{NULL_MODEL}"
-            null = _best("do-nothing server", null_url, ids, server.pid, csv_path, options.repeat)
+            null_ids = f"{NULL_WORKSPACE},{NULL_MODEL}"
+            with emulator(options.emulator_python, data_dir=data) as emu:
+                ids = f"{emu.workspace_id},{emu.dev_model_id}"
+                assert emu.pid is not None
+                if options.pin:
+                    _pin(server.pid, SERVER_CPU)
+                    _pin(emu.pid, SERVER_CPU)
+                # In turns, so that the machine's drift (a shared VM's) touches both alike.
+                null_runs, emulator_runs = [], []
+                for _ in range(options.repeat):
+                    null_runs.append(_one(null_url, null_ids, server.pid, csv_path, options.pin))
+                    emulator_runs.append(_one(emu.base_url, ids, emu.pid, csv_path, options.pin))
         finally:
             server.kill()
             server.wait()
-        data = Path(scratch) / "data" if options.data else None
-        with emulator(options.emulator_python, data_dir=data) as emu:
-            ids = f"{emu.workspace_id},{emu.dev_model_id}"
-            assert emu.pid is not None
-            name = "emulator (on disk)" if data else "emulator (--memory)"
-            took = _best(name, emu.base_url, ids, emu.pid, csv_path, options.repeat)
-        print(f"emulator / do-nothing: {took / null:.2f}")
+        null_best, null_median = _report("do-nothing server", null_runs)
+        name = "emulator (on disk)" if data else "emulator (--memory)"
+        best, median = _report(name, emulator_runs)
+        runs = zip(emulator_runs, null_runs, strict=True)
+        pairs = sorted(emu / null for (emu, _, _), (null, _, _) in runs)
+        print(
+            f"emulator / do-nothing: best {best / null_best:.2f}, median {median / null_median:.2f}"
+            f" (run by run {pairs[0]:.2f} to {pairs[-1]:.2f})"
+        )
 
 
 if __name__ == "__main__":
