@@ -7,9 +7,10 @@ upload workers). The emulator (`--demo`, in its own process; `--memory` by defau
 a store on disk with fsync) also decompresses each chunk, checks it and stores it durably before
 answering. Each upload runs in a fresh client process, the two servers in turns (`--repeat` runs
 each), so that a shared machine's drift touches both alike; it prints the best and median wall
-times and their ratios, and the CPU each server process used meanwhile.
+times and their ratios, and the CPU each server process used meanwhile. `--reads` then times
+another client's reads at the emulator, idle and while uploads follow one another.
 
-    PYTHONPATH=src .venv/bin/python benchmarks/client_upload.py [--repeat 7] [--data] [--pin]
+    PYTHONPATH=src .venv/bin/python benchmarks/client_upload.py [--data] [--pin] [--reads]
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ import threading
 import time
 from pathlib import Path
 
+import httpx2
 from _client_common import (
+    DEMO_PASSWORD,
+    DEMO_USER,
     Emulator,
     emulator,
     our_client,
@@ -148,6 +152,50 @@ def _report(name: str, runs: list[tuple[float, float, float]]) -> tuple[float, f
     return min(walls), statistics.median(walls)
 
 
+def _poll(base_url: str, ids: str, seconds: float) -> None:
+    """Read the model's imports over and over for `seconds`; print each read's latency."""
+    workspace, model = ids.split(",")
+    with httpx2.Client() as client:
+        token = client.post(
+            f"{base_url}/token/authenticate", auth=(DEMO_USER, DEMO_PASSWORD)
+        ).json()["tokenInfo"]["tokenValue"]
+        headers = {"Authorization": f"AnaplanAuthToken {token}"}
+        url = f"{base_url}/2/0/workspaces/{workspace}/models/{model}/imports"
+        client.get(url, headers=headers).raise_for_status()
+        latencies = []
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            began = time.perf_counter()
+            client.get(url, headers=headers).raise_for_status()
+            latencies.append(time.perf_counter() - began)
+            time.sleep(0.002)
+    print(*latencies)
+
+
+def _reads(emu: Emulator, csv_path: Path, seconds: float = 4.0) -> None:
+    """Print read latencies at the emulator, idle and while uploads follow one another."""
+    ids = f"{emu.workspace_id},{emu.dev_model_id}"
+    for label in ("idle", "during uploads"):
+        command = [sys.executable, __file__, "--poll", emu.base_url, "--ids", ids]
+        poller = subprocess.Popen(
+            [*command, "--seconds", str(seconds)], stdout=subprocess.PIPE, text=True
+        )
+        uploads = 0
+        if label != "idle":
+            end = time.monotonic() + seconds - 0.5
+            while time.monotonic() < end:
+                assert emu.pid is not None
+                _one(emu.base_url, ids, emu.pid, csv_path)
+                uploads += 1
+        output, _ = poller.communicate()
+        latencies = sorted(float(value) for value in output.split())
+        p50, p99 = (latencies[int(share * (len(latencies) - 1))] * 1000 for share in (0.5, 0.99))
+        print(
+            f"reads {label:<15} {len(latencies):5} reads  p50 {p50:5.1f} ms  p99 {p99:5.1f} ms  "
+            f"max {latencies[-1] * 1000:5.1f} ms" + (f"  ({uploads} uploads)" if uploads else "")
+        )
+
+
 def main() -> None:
     """Measure the do-nothing server, then the emulator, with the same file."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -159,7 +207,14 @@ def main() -> None:
         action="store_true",
         help=f"client on core {CLIENT_CPU}, server on core {SERVER_CPU}: the server's own core",
     )
+    parser.add_argument(
+        "--reads",
+        action="store_true",
+        help="also time the emulator's reads of a model's imports, idle and during uploads",
+    )
     parser.add_argument("--emulator-python", default=sys.executable)
+    parser.add_argument("--poll")
+    parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--worker")
     parser.add_argument("--ids")
     parser.add_argument("--csv")
@@ -170,6 +225,9 @@ def main() -> None:
         return
     if options.worker:
         print(*_upload(options.worker, options.ids, Path(options.csv)))
+        return
+    if options.poll:
+        _poll(options.poll, options.ids, options.seconds)
         return
     with tempfile.TemporaryDirectory() as scratch:
         csv_path = Path(scratch) / "employees.csv"
@@ -194,18 +252,21 @@ def main() -> None:
                 for _ in range(options.repeat):
                     null_runs.append(_one(null_url, null_ids, server.pid, csv_path, options.pin))
                     emulator_runs.append(_one(emu.base_url, ids, emu.pid, csv_path, options.pin))
+                null_best, null_median = _report("do-nothing server", null_runs)
+                name = "emulator (on disk)" if data else "emulator (--memory)"
+                best, median = _report(name, emulator_runs)
+                runs = zip(emulator_runs, null_runs, strict=True)
+                pairs = sorted(ours / null for (ours, _, _), (null, _, _) in runs)
+                print(
+                    f"emulator / do-nothing: best {best / null_best:.2f}, "
+                    f"median {median / null_median:.2f} "
+                    f"(run by run {pairs[0]:.2f} to {pairs[-1]:.2f})"
+                )
+                if options.reads:
+                    _reads(emu, csv_path)
         finally:
             server.kill()
             server.wait()
-        null_best, null_median = _report("do-nothing server", null_runs)
-        name = "emulator (on disk)" if data else "emulator (--memory)"
-        best, median = _report(name, emulator_runs)
-        runs = zip(emulator_runs, null_runs, strict=True)
-        pairs = sorted(emu / null for (emu, _, _), (null, _, _) in runs)
-        print(
-            f"emulator / do-nothing: best {best / null_best:.2f}, median {median / null_median:.2f}"
-            f" (run by run {pairs[0]:.2f} to {pairs[-1]:.2f})"
-        )
 
 
 if __name__ == "__main__":
