@@ -197,7 +197,7 @@ def _reads(emu: Emulator, csv_path: Path, seconds: float = 4.0) -> None:
 
 
 def main() -> None:
-    """Measure the do-nothing server, then the emulator, with the same file."""
+    """Measure the do-nothing server and the emulator in turns, with the same file."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--megabytes", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=7)
@@ -210,7 +210,8 @@ def main() -> None:
     parser.add_argument(
         "--reads",
         action="store_true",
-        help="also time the emulator's reads of a model's imports, idle and during uploads",
+        help="then time reads of a model's imports at the emulator, idle and during uploads "
+        "(never pinned)",
     )
     parser.add_argument("--emulator-python", default=sys.executable)
     parser.add_argument("--poll")
