@@ -29,12 +29,11 @@ from pathlib import Path
 
 import httpx2
 from _client_common import (
-    DEMO_PASSWORD,
-    DEMO_USER,
     Emulator,
     emulator,
     our_client,
     process_cpu_seconds,
+    sdk_token,
     write_employees_csv,
 )
 
@@ -111,6 +110,10 @@ def _upload(base_url: str, ids: str, csv_path: Path) -> tuple[float, float]:
     return seconds, cpu
 
 
+Run = tuple[float, float, float]
+"""One upload: wall seconds, server CPU, client CPU."""
+
+
 CLIENT_CPU, SERVER_CPU = 0, 1
 """With `--pin`: the client's core and the server's."""
 
@@ -121,15 +124,16 @@ def _pin(pid: int, cpu: int) -> None:
         os.sched_setaffinity(int(thread), {cpu})
 
 
-def _one(
-    base_url: str, ids: str, pid: int, csv_path: Path, pin: bool = False
-) -> tuple[float, float, float]:
-    """One upload in a fresh client process: wall seconds, server CPU, client CPU."""
+def _one(base_url: str, ids: str, pid: int, csv_path: Path, pin: bool = False) -> Run:
+    """One upload in a fresh client process."""
     before = process_cpu_seconds(pid) or 0.0
     command = [sys.executable, __file__, "--worker", base_url, "--ids", ids, "--csv"]
-    if pin:
-        command = ["taskset", "--cpu-list", str(CLIENT_CPU), *command]
-    done = subprocess.run([*command, str(csv_path)], capture_output=True, text=True)
+    done = subprocess.run(
+        [*command, str(csv_path)],
+        capture_output=True,
+        text=True,
+        preexec_fn=(lambda: os.sched_setaffinity(0, {CLIENT_CPU})) if pin else None,
+    )
     if done.returncode != 0:
         raise RuntimeError(done.stderr[-2000:])
     server_cpu = (process_cpu_seconds(pid) or 0.0) - before
@@ -137,7 +141,7 @@ def _one(
     return float(seconds), server_cpu, float(client_cpu)
 
 
-def _report(name: str, runs: list[tuple[float, float, float]]) -> tuple[float, float]:
+def _report(name: str, runs: list[Run]) -> tuple[float, float]:
     """Print one server's runs; its best and median wall time."""
     walls = [wall for wall, _, _ in runs]
     servers = [server for _, server, _ in runs]
@@ -152,14 +156,38 @@ def _report(name: str, runs: list[tuple[float, float, float]]) -> tuple[float, f
     return min(walls), statistics.median(walls)
 
 
-def _poll(base_url: str, ids: str, seconds: float) -> None:
+Target = tuple[str, str, int]
+"""A server to upload to: its URL, the workspace and model ids (comma-joined), its process id."""
+
+
+def _in_turns(
+    null: Target, ours: Target, csv_path: Path, repeat: int, pin: bool
+) -> tuple[list[Run], list[Run]]:
+    """`repeat` uploads to each server, one after the other, so drift touches both alike."""
+    null_runs, emulator_runs = [], []
+    for _ in range(repeat):
+        null_runs.append(_one(*null, csv_path, pin))
+        emulator_runs.append(_one(*ours, csv_path, pin))
+    return null_runs, emulator_runs
+
+
+def _print_ratios(null_runs: list[Run], emulator_runs: list[Run], name: str) -> None:
+    """Both servers' runs, then the emulator's time over the do-nothing server's."""
+    null_best, null_median = _report("do-nothing server", null_runs)
+    best, median = _report(name, emulator_runs)
+    runs = zip(emulator_runs, null_runs, strict=True)
+    pairs = sorted(ours / null for (ours, _, _), (null, _, _) in runs)
+    print(
+        f"emulator / do-nothing: best {best / null_best:.2f}, median {median / null_median:.2f} "
+        f"(run by run {pairs[0]:.2f} to {pairs[-1]:.2f})"
+    )
+
+
+def _poll(base_url: str, ids: str, token: str, seconds: float) -> None:
     """Read the model's imports over and over for `seconds`; print each read's latency."""
     workspace, model = ids.split(",")
+    headers = {"Authorization": f"AnaplanAuthToken {token}"}
     with httpx2.Client() as client:
-        token = client.post(
-            f"{base_url}/token/authenticate", auth=(DEMO_USER, DEMO_PASSWORD)
-        ).json()["tokenInfo"]["tokenValue"]
-        headers = {"Authorization": f"AnaplanAuthToken {token}"}
         url = f"{base_url}/2/0/workspaces/{workspace}/models/{model}/imports"
         client.get(url, headers=headers).raise_for_status()
         latencies = []
@@ -175,16 +203,15 @@ def _poll(base_url: str, ids: str, seconds: float) -> None:
 def _reads(emu: Emulator, csv_path: Path, seconds: float = 4.0) -> None:
     """Print read latencies at the emulator, idle and while uploads follow one another."""
     ids = f"{emu.workspace_id},{emu.dev_model_id}"
+    assert emu.pid is not None
+    command = [sys.executable, __file__, "--poll", emu.base_url, "--ids", ids]
+    command += ["--token", sdk_token(emu), "--seconds", str(seconds)]
     for label in ("idle", "during uploads"):
-        command = [sys.executable, __file__, "--poll", emu.base_url, "--ids", ids]
-        poller = subprocess.Popen(
-            [*command, "--seconds", str(seconds)], stdout=subprocess.PIPE, text=True
-        )
+        poller = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
         uploads = 0
         if label != "idle":
             end = time.monotonic() + seconds - 0.5
             while time.monotonic() < end:
-                assert emu.pid is not None
                 _one(emu.base_url, ids, emu.pid, csv_path)
                 uploads += 1
         output, _ = poller.communicate()
@@ -215,6 +242,7 @@ def main() -> None:
     )
     parser.add_argument("--emulator-python", default=sys.executable)
     parser.add_argument("--poll")
+    parser.add_argument("--token")
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--worker")
     parser.add_argument("--ids")
@@ -228,7 +256,7 @@ def main() -> None:
         print(*_upload(options.worker, options.ids, Path(options.csv)))
         return
     if options.poll:
-        _poll(options.poll, options.ids, options.seconds)
+        _poll(options.poll, options.ids, options.token, options.seconds)
         return
     with tempfile.TemporaryDirectory() as scratch:
         csv_path = Path(scratch) / "employees.csv"
@@ -243,26 +271,14 @@ def main() -> None:
             null_url = f"http://127.0.0.1:{port_file.read_text()}"
             null_ids = f"{NULL_WORKSPACE},{NULL_MODEL}"
             with emulator(options.emulator_python, data_dir=data) as emu:
-                ids = f"{emu.workspace_id},{emu.dev_model_id}"
                 assert emu.pid is not None
                 if options.pin:
                     _pin(server.pid, SERVER_CPU)
                     _pin(emu.pid, SERVER_CPU)
-                # In turns, so that the machine's drift (a shared VM's) touches both alike.
-                null_runs, emulator_runs = [], []
-                for _ in range(options.repeat):
-                    null_runs.append(_one(null_url, null_ids, server.pid, csv_path, options.pin))
-                    emulator_runs.append(_one(emu.base_url, ids, emu.pid, csv_path, options.pin))
-                null_best, null_median = _report("do-nothing server", null_runs)
-                name = "emulator (on disk)" if data else "emulator (--memory)"
-                best, median = _report(name, emulator_runs)
-                runs = zip(emulator_runs, null_runs, strict=True)
-                pairs = sorted(ours / null for (ours, _, _), (null, _, _) in runs)
-                print(
-                    f"emulator / do-nothing: best {best / null_best:.2f}, "
-                    f"median {median / null_median:.2f} "
-                    f"(run by run {pairs[0]:.2f} to {pairs[-1]:.2f})"
-                )
+                null = (null_url, null_ids, server.pid)
+                ours = (emu.base_url, f"{emu.workspace_id},{emu.dev_model_id}", emu.pid)
+                runs = _in_turns(null, ours, csv_path, options.repeat, options.pin)
+                _print_ratios(*runs, "emulator (on disk)" if data else "emulator (--memory)")
                 if options.reads:
                     _reads(emu, csv_path)
         finally:
